@@ -1,0 +1,90 @@
+"""The empirical ab prior of a data set and the class-rebalancing weights derived from it.
+
+Rebalancing (Zhang et al. 2016): ``w = ((1 - lambda) * p_smooth + lambda / Q) ** -1``, scaled so
+that ``sum(p_smooth * w) == 1`` (expectation 1 under the prior), where ``p_smooth`` is the prior
+smoothed by a Gaussian of sigma 5 ab units. Rare, saturated colours then weigh as much in the loss
+as the common desaturated ones, which keeps the model from collapsing to gray.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from tinct.quantize.encoding import encode_ab_hard
+
+PRIOR_SMOOTHING_SIGMA = 5.0
+UNIFORM_MIX = 0.5
+GRAY_CHROMA_THRESHOLD = 5.0
+GRAY_MIN_COLOURFUL_FRACTION = 0.01
+
+
+def colourful_mask(
+    ab: Tensor,
+    chroma_threshold: float = GRAY_CHROMA_THRESHOLD,
+    min_fraction: float = GRAY_MIN_COLOURFUL_FRACTION,
+) -> Tensor:
+    """Which images are not (near) gray, to exclude gray ones from priors and losses.
+
+    An image counts as colourful when more than ``min_fraction`` of its pixels have chroma
+    ``sqrt(a**2 + b**2)`` above ``chroma_threshold``. Zhang et al. use "any pixel above 5"; a small
+    fraction instead of one pixel keeps JPEG noise on a gray photo from counting as colour.
+
+    Args:
+        ab: ``(B, 2, H, W)`` chroma.
+
+    Returns:
+        ``(B,)`` bool.
+    """
+    chroma = torch.linalg.vector_norm(ab, dim=1)
+    return (chroma > chroma_threshold).float().mean(dim=(1, 2)) > min_fraction
+
+
+def ab_bin_counts(ab: Tensor, bins: Tensor) -> Tensor:
+    """How many pixels fall nearest to each bin: ``(B, 2, H, W)`` -> ``(Q,)`` float64 counts."""
+    indices = encode_ab_hard(ab, bins).flatten()
+    return torch.bincount(indices, minlength=bins.shape[0]).double()
+
+
+def normalise_counts(counts: Tensor) -> Tensor:
+    """Counts -> probabilities summing to 1. Raises ValueError when all counts are zero."""
+    total = counts.sum()
+    if total <= 0:
+        raise ValueError("cannot make a prior from zero counts: no colourful pixels were seen")
+    return counts / total
+
+
+def smooth_prior(prior: Tensor, bins: Tensor, sigma: float = PRIOR_SMOOTHING_SIGMA) -> Tensor:
+    """Gaussian-smooth a prior over bin centres (sigma in ab units); result sums to 1."""
+    centres = bins.double()
+    kernel = torch.exp(-torch.cdist(centres, centres) ** 2 / (2 * sigma**2))
+    smoothed = kernel @ prior.double()
+    return (smoothed / smoothed.sum()).to(prior.dtype)
+
+
+def rebalancing_weights(
+    prior: Tensor,
+    bins: Tensor,
+    sigma: float = PRIOR_SMOOTHING_SIGMA,
+    uniform_mix: float = UNIFORM_MIX,
+) -> Tensor:
+    """Per-bin class-rebalancing weights ``(Q,)`` with expectation 1 under the smoothed prior.
+
+    Args:
+        prior: ``(Q,)`` empirical probabilities of the bins (sum 1).
+        bins: ``(Q, 2)`` bin centres.
+        sigma: Gaussian smoothing of the prior, ab units (0 disables smoothing).
+        uniform_mix: lambda in [0, 1]: 0 = fully rebalance (inverse prior), 1 = no rebalancing.
+    """
+    if not 0.0 <= uniform_mix <= 1.0:
+        raise ValueError(f"uniform_mix must be in [0, 1], got {uniform_mix}")
+    smoothed = smooth_prior(prior, bins, sigma) if sigma > 0 else prior / prior.sum()
+    mixed = (1 - uniform_mix) * smoothed + uniform_mix / prior.shape[0]
+    weights = 1.0 / mixed.clamp(min=1e-12)
+    # (computed in the dtype of the prior: float64 priors give float64 weights)
+    return weights / (smoothed * weights).sum()
+
+
+def pixel_rebalancing_weights(ab: Tensor, bins: Tensor, bin_weights: Tensor) -> Tensor:
+    """Weight of each pixel: that of its nearest bin. ``(B, 2, H, W)`` -> ``(B, 1, H, W)``."""
+    return bin_weights.to(ab.device)[encode_ab_hard(ab, bins)].unsqueeze(1).to(ab.dtype)
