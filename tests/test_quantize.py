@@ -165,6 +165,8 @@ def test_uv_bins_round_trip_to_within_half_a_bin() -> None:
 
 def test_uv_logits_decode_to_the_bin_centres_at_low_temperature() -> None:
     index = torch.randint(0, 16, (1, 2, 4, 4))
-    one_hot = torch.cat([torch.nn.functional.one_hot(index[:, c], 16).permute(0, 3, 1, 2) for c in (0, 1)], 1)
+    one_hot = torch.cat(
+        [torch.nn.functional.one_hot(index[:, c], 16).permute(0, 3, 1, 2) for c in (0, 1)], 1
+    )
     decoded = decode_uv_logits(one_hot.float() * 50, temperature=0.1)
     assert torch.allclose(decoded, decode_uv_bins(index, 16), atol=1e-5)

@@ -25,7 +25,7 @@ def _in_gamut(lightness: Tensor, ab: Tensor) -> Tensor:
 
 
 def _largest_in_gamut_scale(lightness: Tensor, ab: Tensor) -> Tensor:
-    """Per pixel of flat ``(N, 1|2, 1, 1)`` inputs, the largest s in [0, 1] with L, s*ab in gamut."""
+    """Largest s in [0, 1] per pixel of flat ``(N, C, 1, 1)`` inputs with (L, s*ab) in gamut."""
     low = torch.zeros_like(lightness)
     high = torch.ones_like(lightness)
     for _ in range(BISECTION_STEPS):

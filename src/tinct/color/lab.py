@@ -53,7 +53,9 @@ def linear_to_srgb(linear: Tensor) -> Tensor:
 
 
 def _lab_f(t: Tensor) -> Tensor:
-    return torch.where(t > LAB_EPSILON, t.clamp(min=LAB_EPSILON) ** (1 / 3), LAB_LINEAR_SLOPE * t + LAB_OFFSET)
+    return torch.where(
+        t > LAB_EPSILON, t.clamp(min=LAB_EPSILON) ** (1 / 3), LAB_LINEAR_SLOPE * t + LAB_OFFSET
+    )
 
 
 def _lab_f_inverse(f: Tensor) -> Tensor:

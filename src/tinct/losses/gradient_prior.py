@@ -58,7 +58,7 @@ def gradient_bin_index(magnitude: Tensor, bins: int = GRADIENT_BINS) -> Tensor:
 
 
 def gradient_histogram(lightness: Tensor, bins: int = GRADIENT_BINS) -> Tensor:
-    """Counts of gradient magnitudes per bin over a batch: ``(B, 1, H, W)`` -> ``(bins,)`` float64."""
+    """Gradient-magnitude counts per bin over a batch: ``(B, 1, H, W)`` -> ``(bins,)`` float64."""
     index = gradient_bin_index(gradient_magnitude(lightness), bins)
     return torch.bincount(index.flatten(), minlength=bins).double()
 
@@ -93,7 +93,9 @@ def gaussian_blur(image: Tensor, sigma: float) -> Tensor:
     channels = image.shape[1]
     horizontal = kernel.view(1, 1, 1, -1).expand(channels, 1, 1, -1)
     vertical = kernel.view(1, 1, -1, 1).expand(channels, 1, -1, 1)
-    blurred = F.conv2d(F.pad(image, (pad, pad, 0, 0), mode="replicate"), horizontal, groups=channels)
+    blurred = F.conv2d(
+        F.pad(image, (pad, pad, 0, 0), mode="replicate"), horizontal, groups=channels
+    )
     return F.conv2d(F.pad(blurred, (0, 0, pad, pad), mode="replicate"), vertical, groups=channels)
 
 

@@ -20,12 +20,13 @@ def _check_logits_and_bins(logits: Tensor, bins: Tensor) -> None:
         raise ValueError(f"logits must have shape (B, Q, H, W), got {tuple(logits.shape)}")
     if bins.dim() != 2 or bins.shape[0] != logits.shape[1]:
         raise ValueError(
-            f"bins must have shape ({logits.shape[1]}, C) to match the logits, got {tuple(bins.shape)}"
+            f"bins must have shape ({logits.shape[1]}, C) to match the logits, "
+            f"got {tuple(bins.shape)}"
         )
 
 
 def expectation_over_bins(probabilities: Tensor, bins: Tensor) -> Tensor:
-    """Mean of bin centres under a distribution: ``(B, Q, H, W)``, ``(Q, C)`` -> ``(B, C, H, W)``."""
+    """Mean bin centre under a distribution: ``(B, Q, H, W)``, ``(Q, C)`` -> ``(B, C, H, W)``."""
     _check_logits_and_bins(probabilities, bins)
     centres = bins.to(dtype=probabilities.dtype, device=probabilities.device)
     return torch.einsum("bqhw,qc->bchw", probabilities, centres)

@@ -57,7 +57,7 @@ def normalise_counts(counts: Tensor) -> Tensor:
 def smooth_prior(prior: Tensor, bins: Tensor, sigma: float = PRIOR_SMOOTHING_SIGMA) -> Tensor:
     """Gaussian-smooth a prior over bin centres (sigma in ab units); result sums to 1."""
     centres = bins.double()
-    kernel = torch.exp(-torch.cdist(centres, centres) ** 2 / (2 * sigma**2))
+    kernel = torch.exp(-(torch.cdist(centres, centres) ** 2) / (2 * sigma**2))
     smoothed = kernel @ prior.double()
     return (smoothed / smoothed.sum()).to(prior.dtype)
 

@@ -1,0 +1,116 @@
+"""``tinct colorize PATH... [-o OUT]``: colorize photos, keep going past bad files."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from pathlib import Path
+
+from tinct.cli.output_paths import output_path
+from tinct.cli.reporting import progress, report_failures
+from tinct.color.lab import rgb_to_lightness
+from tinct.errors import FileProblem
+from tinct.io.discover import find_image_files
+from tinct.io.image_file import read_image, write_image
+from tinct.pipeline.colorizer import DEFAULT_WORKING_SIDE, Colorizer
+from tinct.quantize.decoding import DEFAULT_TEMPERATURE
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "colorize",
+        help="colorize photos (files, folders or globs)",
+        description="Colorize photos. The result keeps the input's size, orientation, alpha and "
+        "EXIF, and its lightness exactly; existing files are never overwritten without --force.",
+    )
+    parser.add_argument("paths", nargs="+", help="image files, folders (recursive) or globs")
+    parser.add_argument("-o", "--output", type=Path, help="output file (one input) or folder")
+    parser.add_argument(
+        "--model",
+        type=_model_name,
+        default="tinct-lite",
+        help="model name (default tinct-lite; `tinct models` lists them)",
+    )
+    parser.add_argument(
+        "--temperature",
+        type=_temperature,
+        default=DEFAULT_TEMPERATURE,
+        help="annealed-mean temperature: 1 = mean (muted), 0 = mode (vivid); default 0.38",
+    )
+    parser.add_argument(
+        "--working-side",
+        type=int,
+        default=DEFAULT_WORKING_SIDE,
+        help="longer side, in pixels, at which colour is predicted (default 256)",
+    )
+    parser.add_argument("--force", action="store_true", help="overwrite existing outputs")
+    parser.set_defaults(run=run)
+
+
+def _model_name(text: str) -> str:
+    from tinct.models import get_model_spec
+
+    try:
+        return get_model_spec(text).name
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _temperature(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"temperature must be a number, got {text!r}") from None
+    if not 0.0 <= value <= 10.0:
+        raise argparse.ArgumentTypeError(f"temperature must be in [0, 10], got {text}")
+    return value
+
+
+def _load_colorizer(args: argparse.Namespace) -> Colorizer:
+    from tinct.api import UntrainedModelWarning, load
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UntrainedModelWarning)
+        colorizer = load(args.model, temperature=args.temperature, working_side=args.working_side)
+    for warning in caught:
+        print(f"tinct colorize: warning: {warning.message}", file=sys.stderr)
+    return colorizer
+
+
+def _roots(arguments: list[str]) -> dict[Path, Path | None]:
+    """For each file found, the folder argument it was found under (None for files and globs)."""
+    roots: dict[Path, Path | None] = {}
+    for argument in arguments:
+        folder = Path(argument) if Path(argument).is_dir() else None
+        for path in find_image_files([argument]):
+            roots.setdefault(path, folder)
+    return roots
+
+
+def colorize_file(colorizer: Colorizer, source: Path, target: Path, force: bool) -> Path:
+    """Read, colorize and atomically write one file; FileProblem on a bad input or output."""
+    if target.exists() and not force:
+        raise FileProblem(target, "output already exists; pass --force to overwrite it")
+    image = read_image(source)
+    lightness = rgb_to_lightness(image.rgb.unsqueeze(0))
+    result = colorizer.colorize_lightness(lightness)[0]
+    return write_image(target, result, alpha=image.alpha, like=image, force=force)
+
+
+def run(args: argparse.Namespace) -> int:
+    roots = _roots(args.paths)
+    if not roots:
+        raise FileProblem(Path(args.paths[0]), "no image files found")
+    colorizer = _load_colorizer(args)
+    failures: list[FileProblem] = []
+    for source, root in progress(roots.items(), len(roots), "colorize"):
+        target = output_path(source, root, args.output, single=len(roots) == 1)
+        try:
+            written = colorize_file(colorizer, source, target, args.force)
+        except FileProblem as error:
+            failures.append(error)
+            continue
+        print(f"{source} -> {written}" + ("" if colorizer.trained else "  (untrained model)"))
+    report_failures(failures, "colorize")
+    return 1 if failures else 0

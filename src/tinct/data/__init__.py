@@ -1,0 +1,1 @@
+"""Data: image-folder datasets and the tensor transforms applied to them."""

@@ -1,0 +1,30 @@
+"""Resizing and cropping of ``(*, C, H, W)`` tensors (no I/O)."""
+
+from __future__ import annotations
+
+import torch.nn.functional as F
+from torch import Tensor
+
+
+def fit_within(height: int, width: int, max_side: int) -> tuple[int, int]:
+    """Size keeping the aspect ratio, longer side at most ``max_side`` (never enlarges)."""
+    if max_side < 1:
+        raise ValueError(f"max_side must be >= 1, got {max_side}")
+    scale = min(1.0, max_side / max(height, width))
+    return max(1, round(height * scale)), max(1, round(width * scale))
+
+
+def resize(image: Tensor, size: tuple[int, int]) -> Tensor:
+    """Antialiased bilinear resize of ``(C, H, W)`` or ``(B, C, H, W)`` to ``size`` = (H, W)."""
+    if tuple(image.shape[-2:]) == tuple(size):
+        return image
+    batched = image if image.dim() == 4 else image.unsqueeze(0)
+    resized = F.interpolate(
+        batched, size=size, mode="bilinear", align_corners=False, antialias=True
+    )
+    return resized if image.dim() == 4 else resized.squeeze(0)
+
+
+def resize_to_fit(image: Tensor, max_side: int) -> Tensor:
+    """Shrink ``(*, C, H, W)`` so that its longer side is at most ``max_side``."""
+    return resize(image, fit_within(image.shape[-2], image.shape[-1], max_side))

@@ -1,0 +1,28 @@
+"""Colorization models and their registry. Importing registers the built-in architectures."""
+
+from tinct.models.registry import (
+    ModelSpec,
+    create_model,
+    get_model_spec,
+    list_models,
+    register_model,
+)
+from tinct.models.tinct_lite import build_tinct_lite
+
+register_model(
+    ModelSpec(
+        name="tinct-lite",
+        description="EfficientNet-Lite0 U-Net, 309 ab bins, hint inputs; fast on CPU (default)",
+        builder=build_tinct_lite,
+    )
+)
+register_model(
+    ModelSpec(
+        name="tinct-lite_tiny",
+        description="tinct-lite with a random encoder and a narrow decoder, for tests",
+        builder=build_tinct_lite,
+        defaults={"pretrained_encoder": False, "decoder_channels": (16, 16, 16, 16)},
+    )
+)
+
+__all__ = ["ModelSpec", "create_model", "get_model_spec", "list_models", "register_model"]

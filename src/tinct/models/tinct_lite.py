@@ -1,0 +1,111 @@
+"""``tinct-lite``: a pretrained EfficientNet-Lite0 encoder, a light U-Net decoder, hint inputs
+and a head over the ab bins, predicting at 1/4 of the input resolution.
+
+Inputs follow the tensor contract: lightness ``(B, 1, H, W)`` in [0, 100] and optional hints
+``(B, 3, H, W)`` (a, b in ab units where the mask is 1, then the mask in {0, 1}). H and W must be
+multiples of 32. Hints enter the decoder at strides 16, 8 and 4 as mask-weighted averages, so a
+hint colours its surroundings through the decoder's receptive field; with no hints the model is
+an automatic colorizer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from tinct.guidance.hint_maps import resize_hint_map
+from tinct.models.backbones.efficientnet_lite import (
+    EFFICIENTNET_LITE0,
+    EfficientNetLite,
+    normalize_rgb_for_efficientnet,
+)
+
+HINT_CHANNELS = 3
+AB_SCALE = 110.0  # ab units -> about [-1, 1] for the network
+INPUT_MULTIPLE = 32
+OUTPUT_STRIDE = 4
+
+
+@dataclass(frozen=True)
+class TinctLiteConfig:
+    """Decoder widths from the deepest stage (stride 32) to the output stage (stride 4)."""
+
+    num_bins: int = 309
+    decoder_channels: tuple[int, int, int, int] = (128, 96, 64, 64)
+
+
+def _conv_bn_relu(in_channels: int, out_channels: int, kernel: int = 3) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(in_channels, out_channels, kernel, padding=kernel // 2, bias=False),
+        nn.BatchNorm2d(out_channels),
+        nn.ReLU(inplace=True),
+    )
+
+
+def pooled_hints(hints: Tensor, size: tuple[int, int]) -> Tensor:
+    """Hint map resized to a feature grid, ab scaled to about [-1, 1] for the network."""
+    resized = resize_hint_map(hints, size)
+    return torch.cat((resized[:, :2] / AB_SCALE, resized[:, 2:]), dim=1)
+
+
+class TinctLite(nn.Module):
+    """EfficientNet-Lite0 U-Net colorizer with hint inputs (see the module docstring)."""
+
+    def __init__(
+        self, encoder: EfficientNetLite, config: TinctLiteConfig = TinctLiteConfig()
+    ) -> None:
+        super().__init__()
+        self.config = config
+        self.encoder = encoder.drop_head()  # only the multi-scale trunk is used
+        skips = encoder.feature_channels[1:4][::-1]  # strides 16, 8, 4
+        widths = config.decoder_channels
+        self.bottleneck = _conv_bn_relu(encoder.feature_channels[4], widths[0], kernel=1)
+        self.up_blocks = nn.ModuleList(
+            _conv_bn_relu(widths[i] + skips[i] + HINT_CHANNELS, widths[i + 1]) for i in range(3)
+        )
+        self.refine = _conv_bn_relu(widths[3], widths[3])
+        self.head = nn.Conv2d(widths[3], config.num_bins, kernel_size=1)
+
+    def forward(self, lightness: Tensor, hints: Tensor | None = None) -> Tensor:
+        """Bin logits ``(B, num_bins, H/4, W/4)`` for lightness ``(B, 1, H, W)`` in [0, 100]."""
+        _check_inputs(lightness, hints)
+        if hints is None:
+            hints = lightness.new_zeros(lightness.shape[0], HINT_CHANNELS, *lightness.shape[-2:])
+        gray_rgb = (lightness / 100.0).expand(-1, 3, -1, -1)
+        features = self.encoder.forward_features(normalize_rgb_for_efficientnet(gray_rgb))
+        x = self.bottleneck(features[4])
+        for block, skip in zip(self.up_blocks, features[1:4][::-1], strict=True):
+            x = F.interpolate(x, size=skip.shape[-2:], mode="bilinear", align_corners=False)
+            x = block(torch.cat((x, skip, pooled_hints(hints, skip.shape[-2:])), dim=1))
+        return self.head(self.refine(x))
+
+
+def _check_inputs(lightness: Tensor, hints: Tensor | None) -> None:
+    if lightness.dim() != 4 or lightness.shape[1] != 1:
+        raise ValueError(f"lightness must have shape (B, 1, H, W), got {tuple(lightness.shape)}")
+    if lightness.shape[-2] % INPUT_MULTIPLE or lightness.shape[-1] % INPUT_MULTIPLE:
+        raise ValueError(
+            f"H and W must be multiples of {INPUT_MULTIPLE}, got {tuple(lightness.shape[-2:])}"
+        )
+    if hints is not None and (
+        hints.shape[1] != HINT_CHANNELS or hints.shape[-2:] != lightness.shape[-2:]
+    ):
+        raise ValueError(
+            f"hints must have shape (B, {HINT_CHANNELS}, H, W) matching lightness, "
+            f"got {tuple(hints.shape)}"
+        )
+
+
+def build_tinct_lite(pretrained_encoder: bool = True, **config: object) -> TinctLite:
+    """``tinct-lite`` with the ImageNet EfficientNet-Lite0 encoder (or a random one for tests)."""
+    from tinct.models.backbones.efficientnet_lite import load_efficientnet_lite0_pretrained
+
+    encoder = (
+        load_efficientnet_lite0_pretrained(num_classes=None)
+        if pretrained_encoder
+        else EfficientNetLite(EFFICIENTNET_LITE0, num_classes=None)
+    )
+    return TinctLite(encoder, TinctLiteConfig(**config))  # type: ignore[arg-type]

@@ -1,0 +1,87 @@
+"""The still-image colorizer: model + bins + decoding settings, applied to lightness tensors.
+
+Chroma is predicted at a working resolution (longer side ``working_side``, both sides multiples
+of 32) and recombined with the original full-resolution lightness, which is never altered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from tinct.color.lab import rgb_to_lightness
+from tinct.color.recombine import recombine_lightness_ab
+from tinct.data.transforms import resize
+from tinct.guidance.hint_maps import resize_hint_map
+from tinct.quantize.decoding import DEFAULT_TEMPERATURE, decode_annealed_mean
+
+DEFAULT_WORKING_SIDE = 256
+SIZE_MULTIPLE = 32
+
+
+def working_size(height: int, width: int, side: int = DEFAULT_WORKING_SIDE) -> tuple[int, int]:
+    """Size for the model: longer side about ``side``, aspect kept, both multiples of 32."""
+    if side < SIZE_MULTIPLE:
+        raise ValueError(f"working side must be at least {SIZE_MULTIPLE}, got {side}")
+    scale = side / max(height, width)
+    return tuple(  # type: ignore[return-value]
+        max(SIZE_MULTIPLE, round(n * scale / SIZE_MULTIPLE) * SIZE_MULTIPLE)
+        for n in (height, width)
+    )
+
+
+@dataclass
+class Colorizer:
+    """Colorize lightness with a model that predicts logits over ab bins.
+
+    Attributes:
+        model: maps lightness ``(B, 1, h, w)`` and optional hints ``(B, 3, h, w)`` to logits
+            ``(B, Q, h', w')``.
+        bins: ``(Q, 2)`` ab bin centres the model was trained with.
+        name: model name, for messages and metadata.
+        trained: False when the weights are not trained colorization weights; outputs are then
+            not meaningful and callers must say so.
+        temperature: annealed-mean temperature (0.38 default; 1 = mean, 0 = mode).
+        working_side: longer side of the resolution the model sees.
+    """
+
+    model: nn.Module
+    bins: Tensor
+    name: str
+    trained: bool
+    temperature: float = DEFAULT_TEMPERATURE
+    working_side: int = DEFAULT_WORKING_SIDE
+
+    def __post_init__(self) -> None:
+        self.model.eval()
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+    @torch.inference_mode()
+    def predict_ab(self, lightness: Tensor, hints: Tensor | None = None) -> Tensor:
+        """Chroma ``(B, 2, h', w')`` at model resolution for lightness ``(B, 1, H, W)``."""
+        size = working_size(lightness.shape[-2], lightness.shape[-1], self.working_side)
+        small = resize(lightness.to(self.device, torch.float32), size)
+        small_hints = (
+            None if hints is None else resize_hint_map(hints.to(self.device, torch.float32), size)
+        )
+        logits = self.model(small, small_hints)
+        return decode_annealed_mean(logits, self.bins, self.temperature)
+
+    @torch.inference_mode()
+    def colorize_lightness(self, lightness: Tensor, hints: Tensor | None = None) -> Tensor:
+        """sRGB ``(B, 3, H, W)`` in [0, 1] whose lightness equals ``lightness`` ``(B, 1, H, W)``."""
+        if lightness.dim() != 4 or lightness.shape[1] != 1:
+            raise ValueError(
+                f"lightness must have shape (B, 1, H, W), got {tuple(lightness.shape)}"
+            )
+        ab = self.predict_ab(lightness, hints).to(lightness.device, lightness.dtype)
+        return recombine_lightness_ab(lightness, ab)
+
+    def colorize_rgb(self, rgb: Tensor, hints: Tensor | None = None) -> Tensor:
+        """Colorize ``(B, 3, H, W)`` sRGB in [0, 1]; only its lightness is used."""
+        return self.colorize_lightness(rgb_to_lightness(rgb), hints)
