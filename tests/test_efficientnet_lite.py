@@ -12,22 +12,24 @@ import torch.nn.functional as F
 from PIL import Image
 
 from tinct.errors import TinctError
-from tinct.models.backbones import efficientnet_lite as lite
+from tinct.models.backbones import efficientnet_lite_pretrained as lite
 from tinct.models.backbones.efficientnet_lite import (
     EFFICIENTNET_LITE0,
     EFFICIENTNET_LITE2,
     Conv2dSame,
     EfficientNetLite,
-    WeightsError,
-    efficientnet_lite_weights_path,
-    load_efficientnet_lite0_pretrained,
-    load_efficientnet_lite_pretrained,
-    load_state_dict_exact,
     normalize_rgb_for_efficientnet,
     round_channels,
 )
+from tinct.models.backbones.efficientnet_lite_pretrained import (
+    efficientnet_lite_weights_path,
+    load_efficientnet_lite0_pretrained,
+    load_efficientnet_lite_pretrained,
+)
+from tinct.weights import WeightsError, load_state_dict_exact
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+from .conftest import SHARED_DATA
+
 LITE0_CHANNELS = (16, 24, 40, 112, 320)
 
 

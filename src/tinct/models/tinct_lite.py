@@ -101,7 +101,9 @@ def _check_inputs(lightness: Tensor, hints: Tensor | None) -> None:
 
 def build_tinct_lite(pretrained_encoder: bool = True, **config: object) -> TinctLite:
     """``tinct-lite`` with the ImageNet EfficientNet-Lite0 encoder (or a random one for tests)."""
-    from tinct.models.backbones.efficientnet_lite import load_efficientnet_lite0_pretrained
+    from tinct.models.backbones.efficientnet_lite_pretrained import (
+        load_efficientnet_lite0_pretrained,
+    )
 
     encoder = (
         load_efficientnet_lite0_pretrained(num_classes=None)

@@ -5,10 +5,11 @@ from tinct.models.backbones.efficientnet_lite import (
     EFFICIENTNET_LITE2,
     EfficientNetLite,
     EfficientNetLiteConfig,
-    WeightsError,
+    normalize_rgb_for_efficientnet,
+)
+from tinct.models.backbones.efficientnet_lite_pretrained import (
     load_efficientnet_lite0_pretrained,
     load_efficientnet_lite_pretrained,
-    normalize_rgb_for_efficientnet,
 )
 
 __all__ = [
@@ -16,7 +17,6 @@ __all__ = [
     "EFFICIENTNET_LITE2",
     "EfficientNetLite",
     "EfficientNetLiteConfig",
-    "WeightsError",
     "load_efficientnet_lite0_pretrained",
     "load_efficientnet_lite_pretrained",
     "normalize_rgb_for_efficientnet",
