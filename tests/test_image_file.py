@@ -453,7 +453,9 @@ ENCODED = {name: _small_encoded(name) for name in ("PNG", "JPEG", "TIFF", "WEBP"
 
 @pytest.mark.filterwarnings("ignore:.*:UserWarning")  # Pillow warns about damaged TIFF tags
 @settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(
     file_format=st.sampled_from(sorted(ENCODED)),

@@ -170,3 +170,16 @@ def test_uv_logits_decode_to_the_bin_centres_at_low_temperature() -> None:
     )
     decoded = decode_uv_logits(one_hot.float() * 50, temperature=0.1)
     assert torch.allclose(decoded, decode_uv_bins(index, 16), atol=1e-5)
+
+
+def test_hard_encoding_is_exact_far_outside_the_gamut_too() -> None:
+    ab = (torch.rand(1, 2, 40, 40) - 0.5) * 400  # many colours no sRGB pixel can have
+    brute = torch.cdist(ab.permute(0, 2, 3, 1).reshape(-1, 2), BINS).argmin(1)
+    assert torch.equal(encode_ab_hard(ab, BINS).flatten(), brute)
+
+
+def test_hard_encoding_works_for_bins_off_the_grid() -> None:
+    bins = torch.tensor([[0.0, 0.0], [33.3, -12.5], [-70.1, 40.2]])
+    ab = (torch.rand(1, 2, 8, 8) - 0.5) * 200
+    brute = torch.cdist(ab.permute(0, 2, 3, 1).reshape(-1, 2), bins).argmin(1)
+    assert torch.equal(encode_ab_hard(ab, bins).flatten(), brute)

@@ -49,9 +49,39 @@ def nearest_bins(ab: Tensor, bins: Tensor, k: int = 1) -> tuple[Tensor, Tensor]:
     return indices, distances
 
 
-def encode_ab_hard(ab: Tensor, bins: Tensor) -> Tensor:
-    """Index of the nearest bin per pixel: ``(B, 2, H, W)`` -> ``(B, H, W)`` int64."""
-    return nearest_bins(ab, bins, k=1)[0][:, 0]
+def _grid_lookup_table(bins: Tensor, step: float) -> tuple[Tensor, int] | None:
+    """Table from grid coordinates to bin index (-1 where no bin), if bins lie on the grid."""
+    grid = torch.round(bins / step)
+    if not torch.allclose(grid * step, bins.to(grid.dtype)):
+        return None
+    offset = int(grid.abs().max().item()) + 1
+    table = torch.full((2 * offset + 1,) * 2, -1, dtype=torch.long, device=bins.device)
+    index = (grid + offset).long()
+    table[index[:, 0], index[:, 1]] = torch.arange(bins.shape[0], device=bins.device)
+    return table, offset
+
+
+def encode_ab_hard(ab: Tensor, bins: Tensor, grid_step: float = 10.0) -> Tensor:
+    """Index of the nearest bin per pixel: ``(B, 2, H, W)`` -> ``(B, H, W)`` int64.
+
+    When the bins lie on a grid of ``grid_step``, a pixel whose nearest grid point is a bin has
+    that bin as its nearest one; it is found by table lookup, and only the other pixels (outside
+    the bins' reach) are searched exhaustively.
+    """
+    _check_ab_and_bins(ab, bins)
+    lookup = _grid_lookup_table(bins, grid_step)
+    if lookup is None:
+        return nearest_bins(ab, bins, k=1)[0][:, 0]
+    table, offset = lookup
+    grid = torch.round(ab / grid_step).long() + offset
+    inside = ((grid >= 0) & (grid < table.shape[0])).all(dim=1)
+    clamped = grid.clamp(0, table.shape[0] - 1)
+    index = torch.where(inside, table[clamped[:, 0], clamped[:, 1]], -1)
+    missing = index < 0
+    if missing.any():
+        far = ab.permute(0, 2, 3, 1)[missing]  # (N, 2)
+        index[missing] = torch.cdist(far, bins.to(far.dtype)).argmin(dim=1)
+    return index
 
 
 def encode_ab_soft_sparse(
