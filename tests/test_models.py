@@ -33,8 +33,8 @@ def test_tiny_variants_run_forward_and_backward(name: str) -> None:
 def test_hints_change_the_prediction_near_the_hint() -> None:
     model = create_model("tinct-lite_tiny").eval()
     lightness = torch.rand(1, 1, 64, 64) * 100
-    hints = torch.zeros(1, 3, 64, 64)
-    hints[0, :, 8, 8] = torch.tensor([60.0, 40.0, 1.0])
+    hints = torch.zeros(1, 4, 64, 64)
+    hints[0, :3, 8, 8] = torch.tensor([60.0, 40.0, 1.0])
     with torch.no_grad():
         change = (model(lightness, hints) - model(lightness)).abs().sum(1)[0]
     assert change[2, 2] > 0  # output cell (stride 4) holding the hint
@@ -47,7 +47,7 @@ def test_inputs_of_the_wrong_shape_are_refused() -> None:
     with pytest.raises(ValueError, match=r"\(B, 1, H, W\)"):
         model(torch.rand(1, 3, 64, 64))
     with pytest.raises(ValueError, match="hints must have shape"):
-        model(torch.rand(1, 1, 64, 64), torch.zeros(1, 2, 64, 64))
+        model(torch.rand(1, 1, 64, 64), torch.zeros(1, 3, 64, 64))
 
 
 def test_tinct_lite_loads_the_pretrained_encoder() -> None:

@@ -1,5 +1,5 @@
-"""User guidance: colour hints as tensors the models take."""
+"""User guidance: colour hints and boundaries as tensors the models take."""
 
-from tinct.guidance.hint_maps import resize_hint_map
+from tinct.guidance.hint_maps import HINT_CHANNELS, check_hint_map, empty_hint_map, resize_hint_map
 
-__all__ = ["resize_hint_map"]
+__all__ = ["HINT_CHANNELS", "check_hint_map", "empty_hint_map", "resize_hint_map"]

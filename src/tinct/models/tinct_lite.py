@@ -1,9 +1,9 @@
 """``tinct-lite``: a pretrained EfficientNet-Lite0 encoder, a light U-Net decoder, hint inputs
 and a head over the ab bins, predicting at 1/4 of the input resolution.
 
-Inputs follow the tensor contract: lightness ``(B, 1, H, W)`` in [0, 100] and optional hints
-``(B, 3, H, W)`` (a, b in ab units where the mask is 1, then the mask in {0, 1}). H and W must be
-multiples of 32. Hints enter the decoder at strides 16, 8 and 4 as mask-weighted averages, so a
+Inputs follow the tensor contract: lightness ``(B, 1, H, W)`` in [0, 100] and an optional hint
+map ``(B, 4, H, W)`` (see :mod:`tinct.guidance.hint_maps`). H and W must be multiples of 32.
+Hints and boundaries enter the decoder at strides 16, 8 and 4, resized without blending, so a
 hint colours its surroundings through the decoder's receptive field; with no hints the model is
 an automatic colorizer.
 """
@@ -16,14 +16,18 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from tinct.guidance.hint_maps import resize_hint_map
+from tinct.guidance.hint_maps import (
+    HINT_CHANNELS,
+    check_hint_map,
+    empty_hint_map,
+    resize_hint_map,
+)
 from tinct.models.backbones.efficientnet_lite import (
     EFFICIENTNET_LITE0,
     EfficientNetLite,
     normalize_rgb_for_efficientnet,
 )
 
-HINT_CHANNELS = 3
 AB_SCALE = 110.0  # ab units -> about [-1, 1] for the network
 INPUT_MULTIPLE = 32
 OUTPUT_STRIDE = 4
@@ -73,7 +77,7 @@ class TinctLite(nn.Module):
         """Bin logits ``(B, num_bins, H/4, W/4)`` for lightness ``(B, 1, H, W)`` in [0, 100]."""
         _check_inputs(lightness, hints)
         if hints is None:
-            hints = lightness.new_zeros(lightness.shape[0], HINT_CHANNELS, *lightness.shape[-2:])
+            hints = empty_hint_map(lightness.shape[0], *lightness.shape[-2:], like=lightness)
         gray_rgb = (lightness / 100.0).expand(-1, 3, -1, -1)
         features = self.encoder.forward_features(normalize_rgb_for_efficientnet(gray_rgb))
         x = self.bottleneck(features[4])
@@ -90,13 +94,8 @@ def _check_inputs(lightness: Tensor, hints: Tensor | None) -> None:
         raise ValueError(
             f"H and W must be multiples of {INPUT_MULTIPLE}, got {tuple(lightness.shape[-2:])}"
         )
-    if hints is not None and (
-        hints.shape[1] != HINT_CHANNELS or hints.shape[-2:] != lightness.shape[-2:]
-    ):
-        raise ValueError(
-            f"hints must have shape (B, {HINT_CHANNELS}, H, W) matching lightness, "
-            f"got {tuple(hints.shape)}"
-        )
+    if hints is not None:
+        check_hint_map(hints, tuple(lightness.shape[-2:]))
 
 
 def build_tinct_lite(pretrained_encoder: bool = True, **config: object) -> TinctLite:

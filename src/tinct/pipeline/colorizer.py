@@ -37,7 +37,7 @@ class Colorizer:
     """Colorize lightness with a model that predicts logits over ab bins.
 
     Attributes:
-        model: maps lightness ``(B, 1, h, w)`` and optional hints ``(B, 3, h, w)`` to logits
+        model: maps lightness ``(B, 1, h, w)`` and an optional hint map ``(B, 4, h, w)`` to logits
             ``(B, Q, h', w')``.
         bins: ``(Q, 2)`` ab bin centres the model was trained with.
         name: model name, for messages and metadata.
