@@ -8,7 +8,6 @@ import torch
 
 from tinct.models import create_model, get_model_spec
 from tinct.pipeline.colorizer import DEFAULT_WORKING_SIDE, Colorizer
-from tinct.quantize.ab_bins import gamut_ab_bins
 from tinct.quantize.decoding import DEFAULT_TEMPERATURE
 
 DEFAULT_MODEL = "tinct-lite"
@@ -35,7 +34,7 @@ def load(
     Raises:
         ValueError: unknown model name (the message lists close matches).
     """
-    get_model_spec(name)  # fail early, with suggestions, on a bad name
+    spec = get_model_spec(name)  # fails early, with suggestions, on a bad name
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(UNTRAINED_SEED)  # same untrained weights on every run
         model = create_model(name)
@@ -47,7 +46,7 @@ def load(
     )
     return Colorizer(
         model=model.to(device),
-        bins=gamut_ab_bins().to(device),
+        bins=spec.bins().to(device),
         name=name,
         trained=False,
         temperature=temperature,

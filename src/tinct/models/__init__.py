@@ -8,6 +8,7 @@ from tinct.models.registry import (
     register_model,
 )
 from tinct.models.tinct_lite import build_tinct_lite
+from tinct.models.zhang_vgg import SPECS as ZHANG_VGG_SPECS
 
 register_model(
     ModelSpec(
@@ -26,5 +27,8 @@ register_model(
         defaults={"pretrained_encoder": False, "decoder_channels": (16, 16, 16, 16)},
     )
 )
+
+for _spec in ZHANG_VGG_SPECS:
+    register_model(_spec)
 
 __all__ = ["ModelSpec", "create_model", "get_model_spec", "list_models", "register_model"]

@@ -3,7 +3,8 @@
 Where files are looked for, in order:
 
 1. every directory in ``TINCT_WEIGHTS_DIR`` (``os.pathsep``-separated): the offline override;
-2. the cache, ``TINCT_CACHE_DIR`` or ``$XDG_CACHE_HOME/tinct/weights`` or ``~/.cache/tinct/weights``.
+2. the cache: ``TINCT_CACHE_DIR``, else ``$XDG_CACHE_HOME/tinct/weights``, else
+   ``~/.cache/tinct/weights``.
 
 A file that is not found is downloaded into the cache from its URL (verified before it takes
 its name), unless ``TINCT_OFFLINE=1``. Every file is verified by sha256 before use.

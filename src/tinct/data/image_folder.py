@@ -1,0 +1,114 @@
+"""Image-folder datasets for training: recursive file lists, class labels, splits, crops, flips."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import Tensor
+from torch.utils.data import Dataset
+
+from tinct.data.transforms import resize
+from tinct.errors import ImageReadError
+from tinct.io.discover import find_image_files
+from tinct.io.image_file import read_image
+
+
+@dataclass(frozen=True)
+class LabelledFile:
+    path: Path
+    label: int  # index of its top-level folder under the data root (class for joint training)
+
+
+def list_labelled_files(roots: list[str | Path]) -> tuple[list[LabelledFile], list[str]]:
+    """All image files under ``roots``; labels are the first folder level below each root."""
+    classes: dict[str, int] = {}
+    files = []
+    for root in map(Path, roots):
+        if not root.is_dir():
+            raise ValueError(f"{root}: training data folder does not exist")
+        for path in find_image_files([str(root)]):
+            parts = path.relative_to(root).parts
+            name = f"{root.name}/{parts[0]}" if len(parts) > 1 else root.name
+            files.append(LabelledFile(path, classes.setdefault(name, len(classes))))
+    return files, list(classes)
+
+
+def split_train_val(files: list[LabelledFile], val_fraction: float) -> tuple[list, list]:
+    """Deterministic split by a hash of each path: the same file is always on the same side."""
+
+    def in_val(item: LabelledFile) -> bool:
+        digest = hashlib.sha256(str(item.path).encode()).digest()
+        return int.from_bytes(digest[:8], "little") / 2**64 < val_fraction
+
+    return [f for f in files if not in_val(f)], [f for f in files if in_val(f)]
+
+
+def random_crop_flip(rgb: Tensor, size: int, rng: random.Random) -> Tensor:
+    """Random square crop of ``size`` (upscaling the short side first if needed), random h-flip."""
+    height, width = rgb.shape[-2:]
+    if min(height, width) < size:
+        scale = size / min(height, width)
+        rgb = resize(rgb, (max(size, round(height * scale)), max(size, round(width * scale))))
+        height, width = rgb.shape[-2:]
+    top, left = rng.randint(0, height - size), rng.randint(0, width - size)
+    crop = rgb[:, top : top + size, left : left + size]
+    return crop.flip(-1) if rng.random() < 0.5 else crop
+
+
+def center_crop(rgb: Tensor, size: int) -> Tensor:
+    """Resize the short side to ``size`` and take the central square."""
+    height, width = rgb.shape[-2:]
+    scale = size / min(height, width)
+    rgb = resize(rgb, (max(size, round(height * scale)), max(size, round(width * scale))))
+    top, left = (rgb.shape[-2] - size) // 2, (rgb.shape[-1] - size) // 2
+    return rgb[:, top : top + size, left : left + size]
+
+
+class ImageFolderDataset(Dataset):
+    """RGB crops ``(3, S, S)`` in [0, 1] and labels; augmentation seeded by (seed, epoch, index).
+
+    Unreadable files are recorded in :attr:`failures` and replaced by the next readable file, so
+    one bad file never stops training; the loop reports them.
+    """
+
+    def __init__(self, files: list[LabelledFile], crop_size: int, train: bool, seed: int = 0):
+        if not files:
+            raise ValueError("no image files to train or validate on")
+        self.files, self.crop_size, self.train, self.seed = files, crop_size, train, seed
+        self.epoch = 0
+        self.failures: dict[Path, str] = {}
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def _load(self, index: int) -> Tensor | None:
+        item = self.files[index]
+        if item.path in self.failures:
+            return None
+        try:
+            return read_image(item.path).rgb
+        except ImageReadError as error:
+            self.failures[item.path] = str(error)
+            return None
+
+    def __getitem__(self, index: int) -> tuple[Tensor, int]:
+        for offset in range(len(self.files)):
+            position = (index + offset) % len(self.files)
+            rgb = self._load(position)
+            if rgb is not None:
+                break
+        else:
+            raise ImageReadError(self.files[index].path, "no file in the data set is readable")
+        if not self.train:
+            return center_crop(rgb, self.crop_size), self.files[position].label
+        rng = random.Random(hash((self.seed, self.epoch, index)))
+        return random_crop_flip(rgb, self.crop_size, rng), self.files[position].label
+
+
+def collate(batch: list[tuple[Tensor, int]]) -> tuple[Tensor, Tensor]:
+    images, labels = zip(*batch, strict=True)
+    return torch.stack(images), torch.tensor(labels)

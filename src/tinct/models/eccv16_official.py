@@ -1,0 +1,120 @@
+"""Load the official ECCV16 release file (``colorization_release_v2-9b330a0b.pth``) into ``eccv16``.
+
+The file is a plain PyTorch state dict of the release's ``ECCVGenerator``, whose layout
+:class:`tinct.models.zhang_vgg.ZhangVGG` reproduces key for key, so it loads strictly. Its
+``model_out.weight`` ``(2, 313, 1, 1)`` holds the bin centres divided by 110 (the release
+multiplies its output by 110); it is checked against :func:`eccv16_bins`, which also proves the
+bin order, since every logit index refers to one bin.
+
+The file name carries the first 8 hex digits of its sha256 (the ``torch.hub`` convention the
+release is downloaded with), which is checked by default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import torch
+from torch import Tensor
+
+from tinct.models.eccv16_bins import eccv16_bins
+from tinct.models.zhang_vgg import ZhangVGG, build_eccv16
+from tinct.weights.verify import WeightsError, load_state_dict_exact, sha256_of_file
+
+ECCV16_RELEASE_FILENAME = "colorization_release_v2-9b330a0b.pth"
+ECCV16_RELEASE_SHA256_PREFIX = "9b330a0b"
+BIN_CENTRE_TOLERANCE = 0.01  # ab units; the release stores centres / 110 in float32
+_BATCH_COUNTER = "num_batches_tracked"
+
+
+def read_torch_state_dict(path: Path) -> dict[str, Tensor]:
+    """Tensors of a torch state-dict file (``weights_only=True``), floats cast to float32.
+
+    Raises:
+        WeightsError: The file is missing, unreadable, or not a dict of tensors.
+    """
+    if not path.is_file():
+        raise WeightsError(f"{path}: no such file")
+    try:
+        tensors = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch raises many types for a bad file
+        raise WeightsError(
+            f"{path}: cannot read weights ({type(error).__name__}: {error})"
+        ) from error
+    if not isinstance(tensors, Mapping) or not all(isinstance(v, Tensor) for v in tensors.values()):
+        raise WeightsError(
+            f"{path}: expected a state dict of tensors, got {type(tensors).__name__}"
+        )
+    return {k: v.float() if v.is_floating_point() else v for k, v in tensors.items()}
+
+
+def with_batch_counters(state_dict: dict[str, Tensor], model: ZhangVGG) -> dict[str, Tensor]:
+    """Add BatchNorm ``num_batches_tracked`` counters (0) when the file has none at all.
+
+    Files saved by torch before 0.4.1 lack these counters, and torch itself fills them in when
+    loading such files; they do not affect evaluation. A file with only some of them is left
+    as it is, so strict loading still reports it.
+    """
+    if any(key.endswith(_BATCH_COUNTER) for key in state_dict):
+        return state_dict
+    counters = {
+        key: torch.zeros((), dtype=torch.long)
+        for key in model.state_dict()
+        if key.endswith(_BATCH_COUNTER)
+    }
+    return {**state_dict, **counters}
+
+
+def check_bin_centres(model: ZhangVGG, source: str) -> None:
+    """WeightsError unless ``model_out`` holds the ECCV16 bins (divided by 110), in order."""
+    expected = eccv16_bins()
+    difference = (model.bin_centres - expected).abs().amax(dim=1)
+    worst = int(difference.argmax())
+    if difference[worst] > BIN_CENTRE_TOLERANCE:
+        got = [round(float(v), 3) for v in model.bin_centres[worst]]
+        raise WeightsError(
+            f"{source}: model_out.weight does not hold the 313 ECCV16 bin centres / 110 "
+            f"(bin {worst}: got {got} ab, expected {expected[worst].tolist()}); "
+            "this is not an ECCV16 colorization file, or its bins are in another order"
+        )
+
+
+def check_sha256_prefix(path: Path, prefix: str) -> None:
+    """WeightsError unless the file's sha256 starts with ``prefix``."""
+    digest = sha256_of_file(path)
+    if not digest.startswith(prefix.lower()):
+        raise WeightsError(
+            f"{path}: sha256 {digest} does not start with {prefix} (the official "
+            f"{ECCV16_RELEASE_FILENAME}); pass sha256_prefix=None for a file of your own"
+        )
+
+
+def load_eccv16_official(
+    path: str | Path, sha256_prefix: str | None = ECCV16_RELEASE_SHA256_PREFIX
+) -> ZhangVGG:
+    """``eccv16`` filled with the official release weights, in eval mode.
+
+    Args:
+        path: The release file (or a file with the same layout).
+        sha256_prefix: Required start of the file's sha256 (default: the release's); None
+            skips the hash check, for a file you trained or converted yourself.
+
+    Returns:
+        The model; ``model(lightness)`` gives ``(B, 313, H/4, W/4)`` logits over
+        :func:`eccv16_bins`.
+
+    Raises:
+        WeightsError: The file is missing or unreadable, has another hash, has missing,
+            unexpected or misshapen keys (named), or other bins in ``model_out``.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise WeightsError(f"{path}: no such file")
+    if sha256_prefix is not None:
+        check_sha256_prefix(path, sha256_prefix)
+    model = build_eccv16()
+    state_dict = with_batch_counters(read_torch_state_dict(path), model)
+    load_state_dict_exact(model, state_dict, str(path))
+    check_bin_centres(model, str(path))
+    return model.eval()

@@ -1,0 +1,129 @@
+"""Training recipes: frozen dataclasses loaded from TOML, with ``section.key=value`` overrides.
+
+Relative paths in a recipe are resolved against the current working directory. The resolved
+recipe is saved beside every run's outputs and inside its checkpoints.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    train_dirs: tuple[str, ...] = ("../shared/data/train",)
+    crop_size: int = 128
+    val_fraction: float = 0.05
+    max_images: int | None = None  # cap, for quick runs; taken in a seeded random order
+    max_val_images: int | None = 256
+    workers: int = 0
+
+
+@dataclass(frozen=True)
+class LossConfig:
+    rebalance: bool = True  # class rebalancing of the bin cross-entropy
+    prior_file: str | None = None  # from `tinct prior`; None: measured on the training images
+    uniform_mix: float = 0.5
+    gradient_prior: bool = False  # the surveillance paper's per-pixel weight
+    gradient_spatial_sigma: float = 2.0
+    class_weight: float = 1.0 / 300.0  # joint classification (fusion), as in Iizuka et al.
+    hints: bool = True  # simulate hints for models that take them
+
+
+@dataclass(frozen=True)
+class OptimConfig:
+    lr: float = 1e-3
+    encoder_lr_scale: float = 0.1  # pretrained encoders learn slower
+    weight_decay: float = 1e-4
+    batch_size: int = 16
+    epochs: int = 1
+    max_steps: int | None = None
+    warmup_steps: int = 100
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    seed: int = 0
+    checkpoint_every: int = 200  # steps
+    device: str = "auto"
+
+
+@dataclass(frozen=True)
+class Recipe:
+    model: str
+    model_config: dict[str, Any] = field(default_factory=dict)
+    data: DataConfig = DataConfig()
+    loss: LossConfig = LossConfig()
+    optim: OptimConfig = OptimConfig()
+    run: RunConfig = RunConfig()
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+
+_SECTIONS = {"data": DataConfig, "loss": LossConfig, "optim": OptimConfig, "run": RunConfig}
+
+
+def _build_section(cls: type, values: dict[str, Any], where: str) -> Any:
+    names = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - set(names))
+    if unknown:
+        raise ValueError(f"{where}: unknown key(s) {unknown}; allowed: {sorted(names)}")
+    converted = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+    return cls(**converted)
+
+
+def recipe_from_dict(values: dict[str, Any], where: str = "recipe") -> Recipe:
+    """Build a Recipe; ValueError naming ``where`` and the bad key on unknown or missing keys."""
+    values = dict(values)
+    if "model" not in values:
+        raise ValueError(f"{where}: missing required key 'model'")
+    unknown = sorted(set(values) - {"model", "model_config", *_SECTIONS})
+    if unknown:
+        raise ValueError(f"{where}: unknown section(s) {unknown}")
+    sections = {
+        name: _build_section(cls, values.pop(name, {}), f"{where} [{name}]")
+        for name, cls in _SECTIONS.items()
+    }
+    return Recipe(
+        model=values["model"], model_config=dict(values.get("model_config", {})), **sections
+    )
+
+
+def _parse_value(text: str) -> Any:
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text  # bare words are strings
+
+
+def apply_overrides(values: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """Apply ``section.key=value`` (TOML value syntax) overrides to raw recipe values."""
+    values = json.loads(json.dumps(values))
+    for override in overrides:
+        key, sep, text = override.partition("=")
+        if not sep or not key:
+            raise ValueError(f"override {override!r} must look like section.key=value")
+        *sections, leaf = key.strip().split(".")
+        node = values
+        for section in sections:
+            node = node.setdefault(section, {})
+        node[leaf] = _parse_value(text.strip())
+    return values
+
+
+def load_recipe(path: Path, overrides: list[str] = ()) -> Recipe:  # type: ignore[assignment]
+    """Read a TOML recipe and apply overrides; ValueError naming the file on a bad recipe."""
+    try:
+        values = tomllib.loads(Path(path).read_text())
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise ValueError(f"{path}: cannot read recipe ({error})") from error
+    return recipe_from_dict(apply_overrides(values, list(overrides)), where=str(path))

@@ -1,0 +1,165 @@
+"""The training loop: recipes, resumable checkpoints (bit-exact), metrics, export, real data."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from safetensors import safe_open
+
+from tinct.training.loop import Trainer
+from tinct.training.recipe import load_recipe, recipe_from_dict
+
+from .conftest import SHARED_DATA, require_shared
+
+
+def make_image_folder(root: Path, per_class: int = 12, size: int = 40) -> Path:
+    rng = np.random.default_rng(0)
+    for label in ("meadow", "sea"):
+        for i in range(per_class):
+            base = np.array([60, 160, 60] if label == "meadow" else [40, 90, 200], dtype=float)
+            field = base + rng.normal(0, 40, (size // 8, size // 8, 3))
+            image = Image.fromarray(field.clip(0, 255).astype(np.uint8)).resize((size, size))
+            (root / label).mkdir(parents=True, exist_ok=True)
+            image.save(root / label / f"{i}.png")
+    return root
+
+
+def tiny_recipe(data: Path, model: str = "tinct-lite_tiny", **optim: object) -> dict:
+    return {
+        "model": model,
+        "data": {"train_dirs": [str(data)], "crop_size": 32, "val_fraction": 0.25},
+        "optim": {"batch_size": 4, "epochs": 2, "warmup_steps": 1, **optim},
+        "run": {"checkpoint_every": 2},
+        "loss": {"hints": False},
+    }
+
+
+def test_recipe_errors_name_the_file_and_key(tmp_path: Path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text('model = "tinct-lite"\n[optim]\nlearning_rate = 1\n')
+    with pytest.raises(
+        ValueError, match=r"bad.toml \[optim\]: unknown key\(s\) \['learning_rate'\]"
+    ):
+        load_recipe(path)
+    path.write_text("[optim]\nepochs = 1\n")
+    with pytest.raises(ValueError, match="missing required key 'model'"):
+        load_recipe(path)
+
+
+def test_overrides_use_toml_values(tmp_path: Path) -> None:
+    path = tmp_path / "r.toml"
+    path.write_text('model = "tinct-lite"\n')
+    recipe = load_recipe(
+        path, ["optim.epochs=3", "loss.gradient_prior=true", "data.train_dirs=['a','b']"]
+    )
+    assert recipe.optim.epochs == 3 and recipe.loss.gradient_prior is True
+    assert recipe.data.train_dirs == ("a", "b")
+
+
+def _final_weights(run_dir: Path) -> dict[str, torch.Tensor]:
+    with safe_open(str(run_dir / "model.safetensors"), framework="pt") as handle:
+        return {key: handle.get_tensor(key) for key in handle.keys()}  # noqa: SIM118
+
+
+def test_paused_and_resumed_run_equals_an_uninterrupted_one(tmp_path: Path) -> None:
+    data = make_image_folder(tmp_path / "data")
+    recipe = recipe_from_dict(tiny_recipe(data))
+    Trainer(recipe, tmp_path / "straight", show_progress=False).run()
+    Trainer(recipe, tmp_path / "paused", show_progress=False).run(stop_after_steps=3)
+    assert not (tmp_path / "paused" / "model.safetensors").exists()  # not done, not exported
+    history = Trainer(recipe, tmp_path / "paused", show_progress=False).run()
+    straight, resumed = _final_weights(tmp_path / "straight"), _final_weights(tmp_path / "paused")
+    assert straight.keys() == resumed.keys()
+    assert all(torch.equal(straight[k], resumed[k]) for k in straight)
+    assert [row["epoch"] for row in history] == [1, 2]
+    assert (
+        (tmp_path / "paused" / "metrics.csv")
+        .read_text()
+        .startswith("epoch,step,train_loss,val_loss")
+    )
+
+
+def test_a_run_killed_mid_training_resumes_to_the_same_weights(tmp_path: Path) -> None:
+    data = make_image_folder(tmp_path / "data")
+    recipe_path = tmp_path / "tiny.toml"
+    recipe_path.write_text(
+        f'model = "tinct-lite_tiny"\n[data]\ntrain_dirs = ["{data}"]\ncrop_size = 32\n'
+        "val_fraction = 0.25\n[optim]\nbatch_size = 4\nepochs = 3\nwarmup_steps = 1\n"
+        "[run]\ncheckpoint_every = 1\n[loss]\nhints = false\n"
+    )
+    command = [sys.executable, "-m", "tinct", "train", str(recipe_path), "--out"]
+    subprocess.run(
+        [*command, str(tmp_path / "straight")], check=True, capture_output=True, timeout=600
+    )
+    victim = subprocess.Popen([*command, str(tmp_path / "killed")], stderr=subprocess.DEVNULL)
+    checkpoint = tmp_path / "killed" / "checkpoint.pt"
+    deadline = time.monotonic() + 300
+    while not checkpoint.exists() and time.monotonic() < deadline and victim.poll() is None:
+        time.sleep(0.05)
+    os.kill(victim.pid, signal.SIGKILL)
+    victim.wait()
+    assert not (tmp_path / "killed" / "model.safetensors").exists()
+    subprocess.run(
+        [*command, str(tmp_path / "killed")], check=True, capture_output=True, timeout=600
+    )
+    straight, resumed = _final_weights(tmp_path / "straight"), _final_weights(tmp_path / "killed")
+    assert all(torch.equal(straight[k], resumed[k]) for k in straight)
+
+
+def test_resuming_with_another_recipe_is_refused(tmp_path: Path) -> None:
+    data = make_image_folder(tmp_path / "data")
+    Trainer(recipe_from_dict(tiny_recipe(data)), tmp_path / "run", show_progress=False).run(
+        stop_after_steps=1
+    )
+    other = recipe_from_dict(tiny_recipe(data, lr=0.5))
+    with pytest.raises(Exception, match="different recipe"):
+        Trainer(other, tmp_path / "run", show_progress=False).run()
+
+
+def test_unreadable_training_files_are_skipped_and_reported(tmp_path: Path) -> None:
+    data = make_image_folder(tmp_path / "data")
+    (data / "sea" / "broken.png").write_bytes(b"not a png")
+    trainer = Trainer(recipe_from_dict(tiny_recipe(data)), tmp_path / "run", show_progress=False)
+    trainer.run()
+    assert any(path.name == "broken.png" for path in trainer.unreadable_files)
+    assert (tmp_path / "run" / "model.safetensors").is_file()
+
+
+def _tiny_models_trainable_offline() -> list[str]:
+    from tinct.models import list_models
+
+    return [name for name in list_models() if name.endswith("_tiny")]
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize("model", _tiny_models_trainable_offline())
+def test_short_cpu_training_on_real_photos_lowers_validation_loss(
+    model: str, tmp_path: Path
+) -> None:
+    photos = require_shared(SHARED_DATA / "train" / "bsds500")
+    recipe = recipe_from_dict(
+        {
+            "model": model,
+            "data": {
+                "train_dirs": [str(photos)],
+                "crop_size": 64,
+                "max_images": 48,
+                "val_fraction": 0.25,
+            },
+            "optim": {"batch_size": 8, "epochs": 4, "lr": 3e-3, "warmup_steps": 2},
+            "run": {"checkpoint_every": 1000},
+        }
+    )
+    trainer = Trainer(recipe, tmp_path / "run", show_progress=False)
+    before = trainer.validate()
+    history = trainer.run()
+    assert history[-1]["val_loss"] < before, (before, history)
