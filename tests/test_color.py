@@ -133,3 +133,10 @@ def test_recombine_keeps_full_resolution_lightness() -> None:
 def test_recombine_refuses_mismatched_batches() -> None:
     with pytest.raises(ValueError, match="expected lightness"):
         recombine_lightness_ab(torch.rand(2, 1, 8, 8), torch.rand(1, 2, 4, 4))
+
+
+def test_lightness_to_gray_inverts_gray_to_lightness() -> None:
+    from tinct.color.lab import lightness_to_gray
+
+    gray = torch.rand(2, 1, 16, 16, dtype=torch.float64)
+    assert torch.allclose(lightness_to_gray(gray_to_lightness(gray)), gray, atol=1e-9)

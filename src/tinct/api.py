@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import torch
+from torch import nn
 
 from tinct.models import create_model, get_model_spec
 from tinct.pipeline.colorizer import DEFAULT_WORKING_SIDE, Colorizer
 from tinct.quantize.decoding import DEFAULT_TEMPERATURE
+from tinct.weights.colorizer_weights import load_colorizer_weights
+from tinct.weights.store import find_weights
+from tinct.weights.table import default_weights_for
 
 DEFAULT_MODEL = "tinct-lite"
 UNTRAINED_SEED = 0
@@ -18,37 +23,59 @@ class UntrainedModelWarning(UserWarning):
     """The model has no trained colorization weights; its colours carry no meaning."""
 
 
+def _build_untrained(name: str) -> nn.Module:
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(UNTRAINED_SEED)  # the same untrained weights on every run
+        return create_model(name)
+
+
+def _build_with_weights(name: str, weights: str | Path | None) -> tuple[nn.Module, bool]:
+    """The model and whether it holds trained weights (explicit file, else its default set)."""
+    if weights is None:
+        entry = default_weights_for(name)
+        if entry is None:
+            warnings.warn(
+                f"{name} has no trained weights yet: its decoder is untrained, so the colours it "
+                "produces are not meaningful",
+                UntrainedModelWarning,
+                stacklevel=3,
+            )
+            return _build_untrained(name), False
+        weights = find_weights(entry.name)
+    model = _build_untrained(name)
+    load_colorizer_weights(model, name, Path(weights))
+    return model, True
+
+
 def load(
     name: str = DEFAULT_MODEL,
     *,
+    weights: str | Path | None = None,
     device: str | torch.device = "cpu",
     temperature: float = DEFAULT_TEMPERATURE,
     working_side: int = DEFAULT_WORKING_SIDE,
 ) -> Colorizer:
     """Build the colorizer ``name`` on ``device``.
 
-    No trained colorization weights are shipped yet: the model is built with its pretrained
-    encoder (where it has one) and a decoder initialised from a fixed seed, ``trained`` is
-    False and an :class:`UntrainedModelWarning` is issued.
+    Args:
+        name: a registered model (``tinct models`` lists them).
+        weights: a weights file (a ``tinct train`` export, or for ``eccv16`` the official
+            release); None uses the model's default weight set when it has one. Models with
+            none are built untrained: ``trained`` is False and an
+            :class:`UntrainedModelWarning` is issued.
 
     Raises:
         ValueError: unknown model name (the message lists close matches).
+        tinct.weights.WeightsError: weights missing, damaged or not fitting the model.
     """
     spec = get_model_spec(name)  # fails early, with suggestions, on a bad name
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(UNTRAINED_SEED)  # same untrained weights on every run
-        model = create_model(name)
-    warnings.warn(
-        f"{name} has no trained weights yet: its decoder is untrained, so the colours it "
-        "produces are not meaningful",
-        UntrainedModelWarning,
-        stacklevel=2,
-    )
+    model, trained = _build_with_weights(name, weights)
     return Colorizer(
         model=model.to(device),
         bins=spec.bins().to(device),
         name=name,
-        trained=False,
+        trained=trained,
+        output_kind=spec.output,
         temperature=temperature,
         working_side=working_side,
     )

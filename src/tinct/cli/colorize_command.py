@@ -33,6 +33,11 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="model name (default tinct-lite; `tinct models` lists them)",
     )
     parser.add_argument(
+        "--weights",
+        type=Path,
+        help="weights file: a `tinct train` export, or for eccv16 the official release file",
+    )
+    parser.add_argument(
         "--temperature",
         type=_temperature,
         default=DEFAULT_TEMPERATURE,
@@ -72,7 +77,12 @@ def _load_colorizer(args: argparse.Namespace) -> Colorizer:
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UntrainedModelWarning)
-        colorizer = load(args.model, temperature=args.temperature, working_side=args.working_side)
+        colorizer = load(
+            args.model,
+            weights=args.weights,
+            temperature=args.temperature,
+            working_side=args.working_side,
+        )
     for warning in caught:
         print(f"tinct colorize: warning: {warning.message}", file=sys.stderr)
     return colorizer

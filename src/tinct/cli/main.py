@@ -7,10 +7,16 @@ import sys
 from collections.abc import Sequence
 
 from tinct import __version__
-from tinct.cli import colorize_command, models_command, prior_command, train_command
+from tinct.cli import (
+    colorize_command,
+    models_command,
+    prior_command,
+    train_command,
+    weights_command,
+)
 from tinct.errors import TinctError
 
-SUBCOMMANDS = (colorize_command, models_command, prior_command, train_command)
+SUBCOMMANDS = (colorize_command, models_command, prior_command, train_command, weights_command)
 
 EXIT_OK = 0
 EXIT_SOME_INPUTS_FAILED = 1

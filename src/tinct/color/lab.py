@@ -118,3 +118,16 @@ def gray_to_lightness(gray: Tensor) -> Tensor:
     For a neutral colour X/Xn = Y = Z/Zn, so L depends on the linearised gray value only.
     """
     return 116.0 * _lab_f(srgb_to_linear(gray)) - 16.0
+
+
+def lightness_to_gray(lightness: Tensor) -> Tensor:
+    """Gray sRGB value of a neutral colour of lightness L: the inverse of :func:`gray_to_lightness`.
+
+    Args:
+        lightness: ``(*, 1, H, W)`` L in [0, 100].
+
+    Returns:
+        ``(*, 1, H, W)`` gray in [0, 1].
+    """
+    relative_luminance = _lab_f_inverse((lightness + 16.0) / 116.0)
+    return linear_to_srgb(relative_luminance).clamp(0.0, 1.0)

@@ -1,5 +1,6 @@
 """Colorization models and their registry. Importing registers the built-in architectures."""
 
+from tinct.models.guided import SPECS as GUIDED_SPECS
 from tinct.models.registry import (
     ModelSpec,
     create_model,
@@ -28,7 +29,7 @@ register_model(
     )
 )
 
-for _spec in ZHANG_VGG_SPECS:
+for _spec in (*ZHANG_VGG_SPECS, *GUIDED_SPECS):
     register_model(_spec)
 
 __all__ = ["ModelSpec", "create_model", "get_model_spec", "list_models", "register_model"]

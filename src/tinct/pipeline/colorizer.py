@@ -15,7 +15,9 @@ from tinct.color.lab import rgb_to_lightness
 from tinct.color.recombine import recombine_lightness_ab
 from tinct.data.transforms import resize
 from tinct.guidance.hint_maps import resize_hint_map
-from tinct.quantize.decoding import DEFAULT_TEMPERATURE, decode_annealed_mean
+from tinct.models.registry import OUTPUT_AB_BINS
+from tinct.pipeline.decode_output import output_to_ab
+from tinct.quantize.decoding import DEFAULT_TEMPERATURE
 
 DEFAULT_WORKING_SIDE = 256
 SIZE_MULTIPLE = 32
@@ -39,8 +41,9 @@ class Colorizer:
     Attributes:
         model: maps lightness ``(B, 1, h, w)`` and an optional hint map ``(B, 4, h, w)`` to logits
             ``(B, Q, h', w')``.
-        bins: ``(Q, 2)`` ab bin centres the model was trained with.
+        bins: ``(Q, 2)`` ab bin centres the model was trained with (for ``ab_bins`` output).
         name: model name, for messages and metadata.
+        output_kind: what the model outputs (``ab_bins``, ``uv_bins`` or ``uv``; see the registry).
         trained: False when the weights are not trained colorization weights; outputs are then
             not meaningful and callers must say so.
         temperature: annealed-mean temperature (0.38 default; 1 = mean, 0 = mode).
@@ -51,6 +54,7 @@ class Colorizer:
     bins: Tensor
     name: str
     trained: bool
+    output_kind: str = OUTPUT_AB_BINS
     temperature: float = DEFAULT_TEMPERATURE
     working_side: int = DEFAULT_WORKING_SIDE
 
@@ -69,8 +73,8 @@ class Colorizer:
         small_hints = (
             None if hints is None else resize_hint_map(hints.to(self.device, torch.float32), size)
         )
-        logits = self.model(small, small_hints)
-        return decode_annealed_mean(logits, self.bins, self.temperature)
+        prediction = self.model(small, small_hints)
+        return output_to_ab(self.output_kind, prediction, small, self.bins, self.temperature)
 
     @torch.inference_mode()
     def colorize_lightness(self, lightness: Tensor, hints: Tensor | None = None) -> Tensor:

@@ -3,7 +3,8 @@
 Where files are looked for, in order:
 
 1. every directory in ``TINCT_WEIGHTS_DIR`` (``os.pathsep``-separated): the offline override;
-2. the cache: ``TINCT_CACHE_DIR``, else ``$XDG_CACHE_HOME/tinct/weights``, else
+2. the weights shipped inside the package (``tinct/weights/data``);
+3. the cache: ``TINCT_CACHE_DIR``, else ``$XDG_CACHE_HOME/tinct/weights``, else
    ``~/.cache/tinct/weights``.
 
 A file that is not found is downloaded into the cache from its URL (verified before it takes
@@ -48,10 +49,13 @@ def cache_dir() -> Path:
     return Path(base) / "tinct" / "weights"
 
 
+PACKAGED_DIR = Path(__file__).parent / "data"  # weights shipped inside the package
+
+
 def search_dirs() -> list[Path]:
-    """Directories searched for weight files, offline overrides first."""
+    """Directories searched for weight files: offline overrides, the package, the cache."""
     overrides = os.environ.get("TINCT_WEIGHTS_DIR", "")
-    return [Path(p) for p in overrides.split(os.pathsep) if p] + [cache_dir()]
+    return [Path(p) for p in overrides.split(os.pathsep) if p] + [PACKAGED_DIR, cache_dir()]
 
 
 def verify_file(entry: WeightFile, path: Path) -> Path:

@@ -27,6 +27,7 @@ class WeightFile:
         alternatives: other entries holding the same weights, tried in order when this is absent.
         sha256_is_prefix: upstream publishes only a prefix of the hash (in the file name); the
             file is checked against it and its full hash is printed so that users can pin it.
+        model: the registered model these are the default trained weights of, if any.
         config: anything the consumer needs (architecture, dtype, preprocessing).
     """
 
@@ -41,6 +42,7 @@ class WeightFile:
     key_prefix: str = ""
     alternatives: tuple[str, ...] = ()
     sha256_is_prefix: bool = False
+    model: str | None = None
     config: dict[str, object] = field(default_factory=dict)
 
 
@@ -127,3 +129,8 @@ WEIGHT_FILES: tuple[WeightFile, ...] = (
         config={"architecture": "eccv16"},
     ),
 )
+
+
+def default_weights_for(model: str) -> WeightFile | None:
+    """The entry holding ``model``'s default trained weights, or None if it has none yet."""
+    return next((entry for entry in WEIGHT_FILES if entry.model == model), None)

@@ -1,0 +1,55 @@
+"""``tinct weights list|verify [NAME...]``: the known weight files, where, intact or not."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("weights", help="list or verify the known weight files")
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    listing = actions.add_parser("list", help="every known weight file and where it was found")
+    listing.set_defaults(run=run_list)
+    verify = actions.add_parser("verify", help="check the sha256 of the weight files present")
+    verify.add_argument("names", nargs="*", help="weights to check (default: all present)")
+    verify.set_defaults(run=run_verify)
+
+
+def _present_copy(filename: str) -> Path | None:
+    from tinct.weights.store import search_dirs
+
+    return next((d / filename for d in search_dirs() if (d / filename).is_file()), None)
+
+
+def run_list(args: argparse.Namespace) -> int:
+    from tinct.weights.table import WEIGHT_FILES
+
+    for entry in WEIGHT_FILES:
+        where = _present_copy(entry.filename)
+        size = f"{entry.size / 1e6:.1f} MB" if entry.size else "size n/a"
+        print(f"{entry.name:<26} {size:>9}  {entry.license:<34} {where or 'not present'}")
+        print(f"{'':<26} {entry.source}; sha256 {entry.sha256}")
+    return 0
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    from tinct.weights.store import verify_file, weight_file
+    from tinct.weights.table import WEIGHT_FILES
+    from tinct.weights.verify import WeightsError
+
+    entries = [weight_file(n) for n in args.names] if args.names else list(WEIGHT_FILES)
+    failed = 0
+    for entry in entries:
+        path = _present_copy(entry.filename)
+        if path is None:
+            print(f"{entry.name}: not present" + (" (asked for)" if args.names else ""))
+            failed += bool(args.names)
+            continue
+        try:
+            verify_file(entry, path)
+            print(f"{entry.name}: ok ({path})")
+        except WeightsError as error:
+            print(f"{entry.name}: FAILED: {error}")
+            failed += 1
+    return 1 if failed else 0

@@ -1,0 +1,127 @@
+"""The weight table, lookup, verification, and loading trained weights into colorizers."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import save_file
+
+import tinct
+from tinct.models import create_model, list_models
+from tinct.weights import WEIGHT_FILES, WeightsError, find_weights, load_weights, weight_file
+from tinct.weights.store import verify_file
+
+from .conftest import SHARED, require_shared
+from .test_cli import tinct as run_tinct
+
+
+def test_weight_table_is_well_formed() -> None:
+    names = [e.name for e in WEIGHT_FILES]
+    assert len(names) == len(set(names))
+    for entry in WEIGHT_FILES:
+        if entry.sha256_is_prefix:
+            # Only where upstream publishes no more than the prefix in the file name.
+            assert entry.sha256 in entry.filename and len(entry.sha256) == 8
+        else:
+            assert re.fullmatch(r"[0-9a-f]{64}", entry.sha256), entry.name
+        assert entry.license and entry.source
+        assert all(alt in names for alt in entry.alternatives)
+        assert entry.model is None or entry.model in list_models()
+
+
+def test_unknown_weights_name_suggests_close_ones() -> None:
+    with pytest.raises(ValueError, match="did you mean vgg16-imagenet"):
+        weight_file("vgg16-imagnet")
+
+
+def test_offline_lookup_reports_where_it_looked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TINCT_WEIGHTS_DIR", str(tmp_path))
+    monkeypatch.setenv("TINCT_CACHE_DIR", str(tmp_path / "cache"))
+    with pytest.raises(
+        WeightsError, match="vgg16-397923af.pth or vgg16_imagenet_features_fp16.pth"
+    ):
+        find_weights("vgg16-imagenet", download=False)
+
+
+def test_a_damaged_file_is_refused_by_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    entry = weight_file("lpips-alex-v0.1")
+    (tmp_path / entry.filename).write_bytes(b"x" * entry.size)
+    monkeypatch.setenv("TINCT_WEIGHTS_DIR", str(tmp_path))
+    with pytest.raises(WeightsError, match=f"{entry.filename}: sha256 .* does not match"):
+        find_weights("lpips-alex-v0.1", download=False)
+    (tmp_path / entry.filename).write_bytes(b"short")
+    with pytest.raises(WeightsError, match="5 bytes, expected 6009"):
+        verify_file(entry, tmp_path / entry.filename)
+
+
+@pytest.mark.shared_data
+def test_shared_vgg16_features_stand_in_for_the_official_file(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TINCT_WEIGHTS_DIR", str(require_shared(SHARED / "weights")))
+    tensors = load_weights("vgg16-imagenet", download=False)
+    assert len(tensors) == 26 and all(k.startswith("features.") for k in tensors)
+    assert tensors["features.0.weight"].dtype == torch.float32
+
+
+def _export(model_name: str, path: Path, recorded_name: str | None = None) -> None:
+    model = create_model(model_name)
+    metadata = {"format": "tinct-weights/1", "model": recorded_name or model_name}
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(path), metadata)
+
+
+def test_load_with_a_trained_export_is_marked_trained(tmp_path: Path) -> None:
+    _export("tinct-lite_tiny", tmp_path / "w.safetensors")
+    colorizer = tinct.load("tinct-lite_tiny", weights=tmp_path / "w.safetensors")
+    assert colorizer.trained is True
+
+
+def test_weights_of_another_model_are_refused(tmp_path: Path) -> None:
+    _export("surveillance_tiny", tmp_path / "w.safetensors")
+    with pytest.raises(
+        WeightsError, match="holds weights of 'surveillance_tiny', not of 'eccv16_tiny'"
+    ):
+        tinct.load("eccv16_tiny", weights=tmp_path / "w.safetensors")
+
+
+def test_cli_colorizes_with_an_official_layout_eccv16_file(tmp_path: Path) -> None:
+    from PIL import Image
+
+    torch.save(create_model("eccv16").state_dict(), tmp_path / "release.pth")
+    Image.new("L", (48, 40), 128).save(tmp_path / "gray.png")
+    result = run_tinct(
+        "colorize",
+        tmp_path / "gray.png",
+        "--model",
+        "eccv16",
+        "--weights",
+        tmp_path / "release.pth",
+        "-o",
+        tmp_path / "out.png",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "untrained" not in result.stdout + result.stderr
+
+
+def test_cli_reports_bad_weights_cleanly(tmp_path: Path) -> None:
+    from PIL import Image
+
+    (tmp_path / "junk.safetensors").write_bytes(b"junk")
+    Image.new("L", (32, 32), 128).save(tmp_path / "gray.png")
+    result = run_tinct(
+        "colorize", tmp_path / "gray.png", "--weights", tmp_path / "junk.safetensors"
+    )
+    assert result.returncode == 2 and "junk.safetensors" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_weights_list_and_verify_commands(tmp_path: Path) -> None:
+    listing = run_tinct("weights", "list")
+    assert listing.returncode == 0 and "vgg16-imagenet" in listing.stdout
+    check = run_tinct("weights", "verify", "lpips-alex-v0.1")
+    assert "lpips-alex-v0.1" in check.stdout
