@@ -19,13 +19,29 @@ def test_unknown_name_lists_close_matches() -> None:
         get_model_spec("tinctlite")
 
 
+def _output_channels(name: str) -> int:
+    spec = get_model_spec(name)
+    if spec.output == "uv":
+        return 2
+    if spec.output == "uv_bins":
+        return 2 * spec.bins().shape[0]  # n bins for U, then n for V
+    return spec.bins().shape[0]
+
+
 @pytest.mark.parametrize("name", [n for n in list_models() if n.endswith("_tiny")])
 def test_tiny_variants_run_forward_and_backward(name: str) -> None:
+    spec = get_model_spec(name)
     model = create_model(name).train()
     lightness = torch.rand(2, 1, 64, 96) * 100
-    logits = model(lightness)
-    assert logits.shape == (2, get_model_spec(name).bins().shape[0], 16, 24)
-    logits.logsumexp(1).mean().backward()
+    if spec.class_head:
+        out, class_logits = model.forward_with_classes(lightness)
+        loss = class_logits.logsumexp(1).mean()
+    else:
+        out, loss = model(lightness), 0.0
+    stride = 64 // out.shape[-2]
+    assert stride in (1, 2, 4, 8)
+    assert out.shape == (2, _output_channels(name), 64 // stride, 96 // stride)
+    (loss + out.logsumexp(1).mean()).backward()
     grads = [p.grad for p in model.parameters() if p.requires_grad]
     assert all(g is not None and torch.isfinite(g).all() for g in grads)
 

@@ -1,5 +1,6 @@
 """Colorization models and their registry. Importing registers the built-in architectures."""
 
+from tinct.models.fusion import SPECS as FUSION_SPECS
 from tinct.models.guided import SPECS as GUIDED_SPECS
 from tinct.models.registry import (
     ModelSpec,
@@ -9,6 +10,7 @@ from tinct.models.registry import (
     register_model,
 )
 from tinct.models.tinct_lite import build_tinct_lite
+from tinct.models.vgg16_colorizers import SPECS as VGG16_SPECS
 from tinct.models.zhang_vgg import SPECS as ZHANG_VGG_SPECS
 
 register_model(
@@ -29,7 +31,7 @@ register_model(
     )
 )
 
-for _spec in (*ZHANG_VGG_SPECS, *GUIDED_SPECS):
+for _spec in (*ZHANG_VGG_SPECS, *GUIDED_SPECS, *VGG16_SPECS, *FUSION_SPECS):
     register_model(_spec)
 
 __all__ = ["ModelSpec", "create_model", "get_model_spec", "list_models", "register_model"]
