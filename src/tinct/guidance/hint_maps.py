@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 HINT_CHANNELS = 4
+HINT_AB_SCALE = 110.0  # ab units -> about [-1, 1] for a network
 
 
 def empty_hint_map(batch: int, height: int, width: int, like: Tensor) -> Tensor:
@@ -56,3 +57,17 @@ def resize_hint_map(hints: Tensor, size: tuple[int, int]) -> Tensor:
     present = (density > 0).to(hints.dtype)
     boundary = (F.adaptive_avg_pool2d(hints[:, 3:], size) > 0).to(hints.dtype)
     return torch.cat((mean_ab * present, present, boundary), dim=1)
+
+
+def hint_features(hints: Tensor, size: tuple[int, int]) -> Tensor:
+    """A hint map resized to a feature grid, as networks take it: ab / 110, mask, boundary.
+
+    Args:
+        hints: ``(B, 4, H, W)`` hint map.
+        size: (h, w) of the feature map.
+
+    Returns:
+        ``(B, 4, h, w)`` with ab scaled to about [-1, 1].
+    """
+    resized = resize_hint_map(hints, size)
+    return torch.cat((resized[:, :2] / HINT_AB_SCALE, resized[:, 2:]), dim=1)

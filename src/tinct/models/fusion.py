@@ -34,6 +34,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from tinct.models.inputs import check_model_inputs
 from tinct.models.registry import OUTPUT_AB_BINS, ModelSpec
 
 INPUT_MULTIPLE = 8  # three stride-2 convs in the low-level network
@@ -159,7 +160,7 @@ class FusionColorizer(nn.Module):
         return self.global_hidden(x.flatten(1))
 
     def _forward_parts(self, lightness: Tensor, hints: Tensor | None) -> tuple[Tensor, Tensor]:
-        _check_inputs(lightness, hints)
+        check_model_inputs(lightness, hints, INPUT_MULTIPLE, takes_hints=False)
         gray = lightness / 100.0
         local = self.mid_level(self.low_level(gray))
         hidden = self._global_features(gray)
@@ -182,17 +183,6 @@ class FusionColorizer(nn.Module):
         """Ab-bin logits as :meth:`forward`, and scene-class logits ``(B, num_classes)``."""
         logits, hidden = self._forward_parts(lightness, hints)
         return logits, self.classifier(hidden)
-
-
-def _check_inputs(lightness: Tensor, hints: Tensor | None) -> None:
-    if lightness.dim() != 4 or lightness.shape[1] != 1:
-        raise ValueError(f"lightness must have shape (B, 1, H, W), got {tuple(lightness.shape)}")
-    if lightness.shape[-2] % INPUT_MULTIPLE or lightness.shape[-1] % INPUT_MULTIPLE:
-        raise ValueError(
-            f"H and W must be multiples of {INPUT_MULTIPLE}, got {tuple(lightness.shape[-2:])}"
-        )
-    if hints is not None:
-        raise ValueError("fusion is automatic and takes no hints; pass hints=None")
 
 
 def build_fusion(**config: object) -> FusionColorizer:

@@ -11,7 +11,7 @@ Input: L and the hint map (:mod:`tinct.guidance.hint_maps`) concatenated into 5 
 - middle at 1/8: two blocks dilated by 2 (a wide view for semantics) and a plain one;
 - decoder: a stride-2 transposed conv back to 1/4, added to a 3x3 shortcut conv of the 1/4
   encoder block (Zhang's ``model3short8``), ReLU; the hint map, resized without blending
-  (:func:`tinct.models.tinct_lite.pooled_hints`), joins again there; one more block and a 1x1
+  (:func:`tinct.guidance.hint_maps.hint_features`), joins again there; one more block and a 1x1
   conv to logits over the 309 gamut ab bins.
 
 Output: ``(B, 309, H / 4, W / 4)`` logits, decoded by the annealed mean like every ab-bin model.
@@ -33,9 +33,9 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from tinct.guidance.hint_maps import HINT_CHANNELS, check_hint_map, empty_hint_map
+from tinct.guidance.hint_maps import HINT_AB_SCALE, HINT_CHANNELS, empty_hint_map, hint_features
+from tinct.models.inputs import check_model_inputs
 from tinct.models.registry import OUTPUT_AB_BINS, ModelSpec
-from tinct.models.tinct_lite import AB_SCALE, pooled_hints
 from tinct.quantize.ab_bins import gamut_ab_bins
 
 L_CENTRE = 50.0  # (L - 50) / 100, about [-0.5, 0.5], as Zhang et al. feed it
@@ -121,12 +121,12 @@ class GuidedColorizer(nn.Module):
         Returns:
             ``(B, num_bins, H / 4, W / 4)`` logits over the ab bins (``spec.bins()``).
         """
-        _check_inputs(lightness, hints)
+        check_model_inputs(lightness, hints, INPUT_MULTIPLE, takes_hints=True)
         if hints is None:
             batch, _, height, width = lightness.shape
             hints = empty_hint_map(batch, height, width, like=lightness)
         x = torch.cat(
-            ((lightness - L_CENTRE) / L_NORM, hints[:, :2] / AB_SCALE, hints[:, 2:]), dim=1
+            ((lightness - L_CENTRE) / L_NORM, hints[:, :2] / HINT_AB_SCALE, hints[:, 2:]), dim=1
         )
         features = []
         for block in self.encoder:
@@ -135,22 +135,8 @@ class GuidedColorizer(nn.Module):
         x = self.middle(x)
         quarter = features[2]  # stride 4
         x = torch.relu(self.up(x) + self.shortcut(quarter))
-        x = self.decoder(torch.cat((x, pooled_hints(hints, quarter.shape[-2:])), dim=1))
+        x = self.decoder(torch.cat((x, hint_features(hints, quarter.shape[-2:])), dim=1))
         return self.head(x)
-
-
-def _check_inputs(lightness: Tensor, hints: Tensor | None) -> None:
-    if not isinstance(lightness, Tensor):
-        raise TypeError(f"lightness must be a torch.Tensor, got {type(lightness).__name__}")
-    if lightness.dim() != 4 or lightness.shape[1] != 1:
-        raise ValueError(f"lightness must have shape (B, 1, H, W), got {tuple(lightness.shape)}")
-    if lightness.shape[-2] % INPUT_MULTIPLE or lightness.shape[-1] % INPUT_MULTIPLE:
-        raise ValueError(
-            f"H and W must be multiples of {INPUT_MULTIPLE}, got {tuple(lightness.shape[-2:])}; "
-            "pad or resize the image"
-        )
-    if hints is not None:
-        check_hint_map(hints, (lightness.shape[-2], lightness.shape[-1]))
 
 
 def build_guided(**config: object) -> GuidedColorizer:

@@ -18,17 +18,16 @@ from torch import Tensor, nn
 
 from tinct.guidance.hint_maps import (
     HINT_CHANNELS,
-    check_hint_map,
     empty_hint_map,
-    resize_hint_map,
+    hint_features,
 )
 from tinct.models.backbones.efficientnet_lite import (
     EFFICIENTNET_LITE0,
     EfficientNetLite,
     normalize_rgb_for_efficientnet,
 )
+from tinct.models.inputs import check_model_inputs
 
-AB_SCALE = 110.0  # ab units -> about [-1, 1] for the network
 INPUT_MULTIPLE = 32
 OUTPUT_STRIDE = 4
 
@@ -47,12 +46,6 @@ def _conv_bn_relu(in_channels: int, out_channels: int, kernel: int = 3) -> nn.Se
         nn.BatchNorm2d(out_channels),
         nn.ReLU(inplace=True),
     )
-
-
-def pooled_hints(hints: Tensor, size: tuple[int, int]) -> Tensor:
-    """Hint map resized to a feature grid, ab scaled to about [-1, 1] for the network."""
-    resized = resize_hint_map(hints, size)
-    return torch.cat((resized[:, :2] / AB_SCALE, resized[:, 2:]), dim=1)
 
 
 class TinctLite(nn.Module):
@@ -75,7 +68,7 @@ class TinctLite(nn.Module):
 
     def forward(self, lightness: Tensor, hints: Tensor | None = None) -> Tensor:
         """Bin logits ``(B, num_bins, H/4, W/4)`` for lightness ``(B, 1, H, W)`` in [0, 100]."""
-        _check_inputs(lightness, hints)
+        check_model_inputs(lightness, hints, INPUT_MULTIPLE, takes_hints=True)
         if hints is None:
             hints = empty_hint_map(lightness.shape[0], *lightness.shape[-2:], like=lightness)
         gray_rgb = (lightness / 100.0).expand(-1, 3, -1, -1)
@@ -83,19 +76,8 @@ class TinctLite(nn.Module):
         x = self.bottleneck(features[4])
         for block, skip in zip(self.up_blocks, features[1:4][::-1], strict=True):
             x = F.interpolate(x, size=skip.shape[-2:], mode="bilinear", align_corners=False)
-            x = block(torch.cat((x, skip, pooled_hints(hints, skip.shape[-2:])), dim=1))
+            x = block(torch.cat((x, skip, hint_features(hints, skip.shape[-2:])), dim=1))
         return self.head(self.refine(x))
-
-
-def _check_inputs(lightness: Tensor, hints: Tensor | None) -> None:
-    if lightness.dim() != 4 or lightness.shape[1] != 1:
-        raise ValueError(f"lightness must have shape (B, 1, H, W), got {tuple(lightness.shape)}")
-    if lightness.shape[-2] % INPUT_MULTIPLE or lightness.shape[-1] % INPUT_MULTIPLE:
-        raise ValueError(
-            f"H and W must be multiples of {INPUT_MULTIPLE}, got {tuple(lightness.shape[-2:])}"
-        )
-    if hints is not None:
-        check_hint_map(hints, tuple(lightness.shape[-2:]))
 
 
 def build_tinct_lite(pretrained_encoder: bool = True, **config: object) -> TinctLite:

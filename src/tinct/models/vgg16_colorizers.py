@@ -39,6 +39,7 @@ from tinct.models.backbones.vgg16 import (
     load_vgg16_imagenet_features,
     normalize_rgb_for_imagenet,
 )
+from tinct.models.inputs import check_model_inputs
 from tinct.models.registry import OUTPUT_UV, OUTPUT_UV_BINS, ModelSpec
 from tinct.quantize.uv_bins import DEFAULT_UV_BINS, uv_bin_centres
 
@@ -52,22 +53,6 @@ def lightness_to_imagenet_input(lightness: Tensor) -> Tensor:
     [-2.1, 2.6]), as the ImageNet weights expect.
     """
     return normalize_rgb_for_imagenet(lightness_to_gray(lightness).expand(-1, 3, -1, -1))
-
-
-def check_automatic_inputs(lightness: Tensor, hints: Tensor | None, multiple: int) -> None:
-    """ValueError unless lightness is ``(B, 1, H, W)``, H and W multiples of ``multiple``, and
-    ``hints`` is None (the model is automatic)."""
-    if lightness.dim() != 4 or lightness.shape[1] != 1:
-        raise ValueError(f"lightness must have shape (B, 1, H, W), got {tuple(lightness.shape)}")
-    if lightness.shape[-2] % multiple or lightness.shape[-1] % multiple:
-        raise ValueError(
-            f"H and W must be multiples of {multiple}, got {tuple(lightness.shape[-2:])}"
-        )
-    if hints is not None:
-        raise ValueError(
-            "this model is automatic and takes no hints; pass hints=None or use a model "
-            "whose spec has takes_hints=True"
-        )
 
 
 def _conv_bn(in_channels: int, out_channels: int, kernel: int, relu: bool) -> nn.Sequential:
@@ -138,7 +123,7 @@ class VGG16Colorizer(nn.Module):
             lightness: ``(B, 1, H, W)`` L in [0, 100], H and W multiples of 16.
             hints: must be None (ValueError otherwise).
         """
-        check_automatic_inputs(lightness, hints, INPUT_MULTIPLE)
+        check_model_inputs(lightness, hints, INPUT_MULTIPLE, takes_hints=False)
         taps = self.encoder.forward_taps(lightness_to_imagenet_input(lightness))
         x = self.stem(taps[-1])
         for k, (projection, stage) in enumerate(zip(self.projections, self.stages, strict=True)):

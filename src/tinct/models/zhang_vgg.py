@@ -28,6 +28,7 @@ import torch
 from torch import Tensor, nn
 
 from tinct.models.eccv16_bins import eccv16_bins
+from tinct.models.inputs import check_model_inputs
 from tinct.models.registry import OUTPUT_AB_BINS, ModelSpec
 from tinct.quantize.ab_bins import gamut_ab_bins
 
@@ -129,25 +130,11 @@ class ZhangVGG(nn.Module):
         Returns:
             ``(B, Q, H / 4, W / 4)`` logits over the bins (``spec.bins()``).
         """
-        _check_inputs(lightness, hints)
+        check_model_inputs(lightness, hints, INPUT_MULTIPLE, takes_hints=False)
         x = (lightness - L_CENTRE) / L_NORM
         for index in range(1, NUM_BLOCKS + 1):
             x = getattr(self, f"model{index}")(x)
         return x
-
-
-def _check_inputs(lightness: Tensor, hints: Tensor | None) -> None:
-    if hints is not None:
-        raise ValueError(
-            "this model takes no hints; pass hints=None or use a model with hint inputs, "
-            f"got hints of shape {tuple(hints.shape)}"
-        )
-    if lightness.dim() != 4 or lightness.shape[1] != 1:
-        raise ValueError(f"lightness must have shape (B, 1, H, W), got {tuple(lightness.shape)}")
-    if lightness.shape[-2] % INPUT_MULTIPLE or lightness.shape[-1] % INPUT_MULTIPLE:
-        raise ValueError(
-            f"H and W must be multiples of {INPUT_MULTIPLE}, got {tuple(lightness.shape[-2:])}"
-        )
 
 
 def build_eccv16(**config: object) -> ZhangVGG:
