@@ -163,3 +163,13 @@ def test_short_cpu_training_on_real_photos_lowers_validation_loss(
     before = trainer.validate()
     history = trainer.run()
     assert history[-1]["val_loss"] < before, (before, history)
+
+
+def test_fine_tuning_starts_from_the_given_weights(tmp_path: Path) -> None:
+    data = make_image_folder(tmp_path / "data")
+    Trainer(recipe_from_dict(tiny_recipe(data)), tmp_path / "base", show_progress=False).run()
+    values = tiny_recipe(data)
+    values["run"]["init_weights"] = str(tmp_path / "base" / "model.safetensors")
+    trainer = Trainer(recipe_from_dict(values), tmp_path / "tuned", show_progress=False)
+    base = _final_weights(tmp_path / "base")
+    assert all(torch.equal(v, base[k]) for k, v in trainer.model.state_dict().items())

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from tinct import __version__
 from tinct.cli import (
     colorize_command,
+    frames_command,
     models_command,
     prior_command,
     train_command,
@@ -16,7 +17,14 @@ from tinct.cli import (
 )
 from tinct.errors import TinctError
 
-SUBCOMMANDS = (colorize_command, models_command, prior_command, train_command, weights_command)
+SUBCOMMANDS = (
+    colorize_command,
+    frames_command,
+    models_command,
+    prior_command,
+    train_command,
+    weights_command,
+)
 
 EXIT_OK = 0
 EXIT_SOME_INPUTS_FAILED = 1

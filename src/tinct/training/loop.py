@@ -41,6 +41,7 @@ from tinct.training.checkpoint import (
 from tinct.training.objectives import Weighting, colour_loss, lab_of
 from tinct.training.priors import loss_weights
 from tinct.training.recipe import Recipe
+from tinct.weights.colorizer_weights import load_colorizer_weights
 
 METRICS_CSV = "metrics.csv"
 METRICS_JSON = "metrics.json"
@@ -102,7 +103,10 @@ class Trainer:
         self.spec = get_model_spec(recipe.model)
         self.device = select_device(recipe.run.device)
         torch.manual_seed(recipe.run.seed)
-        self.model = create_model(recipe.model, **recipe.model_config).to(self.device)
+        self.model = create_model(recipe.model, **recipe.model_config)
+        if recipe.run.init_weights is not None:
+            load_colorizer_weights(self.model, recipe.model, Path(recipe.run.init_weights))
+        self.model.to(self.device)
         self._build_data()
         self._build_weighting()
         optim = recipe.optim

@@ -50,6 +50,7 @@ class OptimConfig:
 class RunConfig:
     seed: int = 0
     checkpoint_every: int = 200  # steps
+    init_weights: str | None = None  # a `tinct train` export to start from (fine-tuning)
     device: str = "auto"
 
 
