@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from tinct import __version__
 from tinct.cli import (
     colorize_command,
+    eval_command,
     frames_command,
     models_command,
     prior_command,
@@ -19,6 +20,7 @@ from tinct.errors import TinctError
 
 SUBCOMMANDS = (
     colorize_command,
+    eval_command,
     frames_command,
     models_command,
     prior_command,

@@ -11,7 +11,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset
 
-from tinct.data.transforms import resize
+from tinct.data.transforms import center_crop, resize
 from tinct.errors import ImageReadError
 from tinct.io.discover import find_image_files
 from tinct.io.image_file import read_image
@@ -57,15 +57,6 @@ def random_crop_flip(rgb: Tensor, size: int, rng: random.Random) -> Tensor:
     top, left = rng.randint(0, height - size), rng.randint(0, width - size)
     crop = rgb[:, top : top + size, left : left + size]
     return crop.flip(-1) if rng.random() < 0.5 else crop
-
-
-def center_crop(rgb: Tensor, size: int) -> Tensor:
-    """Resize the short side to ``size`` and take the central square."""
-    height, width = rgb.shape[-2:]
-    scale = size / min(height, width)
-    rgb = resize(rgb, (max(size, round(height * scale)), max(size, round(width * scale))))
-    top, left = (rgb.shape[-2] - size) // 2, (rgb.shape[-1] - size) // 2
-    return rgb[:, top : top + size, left : left + size]
 
 
 class ImageFolderDataset(Dataset):

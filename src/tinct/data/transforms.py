@@ -28,3 +28,12 @@ def resize(image: Tensor, size: tuple[int, int]) -> Tensor:
 def resize_to_fit(image: Tensor, max_side: int) -> Tensor:
     """Shrink ``(*, C, H, W)`` so that its longer side is at most ``max_side``."""
     return resize(image, fit_within(image.shape[-2], image.shape[-1], max_side))
+
+
+def center_crop(rgb: Tensor, size: int) -> Tensor:
+    """Resize the short side to ``size`` and take the central square."""
+    height, width = rgb.shape[-2:]
+    scale = size / min(height, width)
+    rgb = resize(rgb, (max(size, round(height * scale)), max(size, round(width * scale))))
+    top, left = (rgb.shape[-2] - size) // 2, (rgb.shape[-1] - size) // 2
+    return rgb[:, top : top + size, left : left + size]

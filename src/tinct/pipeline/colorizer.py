@@ -62,6 +62,13 @@ class Colorizer:
         self.model.eval()
 
     @property
+    def takes_hints(self) -> bool:
+        """Whether the model uses hint maps (see its registry spec)."""
+        from tinct.models.registry import get_model_spec
+
+        return get_model_spec(self.name).takes_hints
+
+    @property
     def device(self) -> torch.device:
         return next(self.model.parameters()).device
 
