@@ -76,7 +76,7 @@ def test_colorize_folder_keeps_going_and_preserves_size_and_lightness(
     result = tinct("colorize", photos, "-o", out)
     assert result.returncode == 1, result.stderr
     assert "broken.jpg" in result.stderr and "Traceback" not in result.stderr
-    assert "untrained" in result.stderr  # the untrained model is announced, never hidden
+    assert "untrained" not in result.stderr + result.stdout  # the shipped model is trained
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == [
         "a.png",
         "nested",
@@ -130,3 +130,10 @@ def test_models_lists_every_registered_model_with_a_description() -> None:
     assert result.returncode == 0
     lines = dict(line.split(None, 1) for line in result.stdout.strip().splitlines())
     assert "tinct-lite" in lines and "EfficientNet-Lite0" in lines["tinct-lite"]
+
+
+def test_a_model_without_trained_weights_is_announced_as_untrained(photos: Path) -> None:
+    result = tinct("colorize", photos / "a.png", "--model", "guided", "-o", photos / "g.png")
+    assert result.returncode == 0, result.stderr
+    assert "guided has no trained weights yet" in result.stderr
+    assert "(untrained model)" in result.stdout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from pathlib import Path
 
@@ -23,10 +24,17 @@ class UntrainedModelWarning(UserWarning):
     """The model has no trained colorization weights; its colours carry no meaning."""
 
 
-def _build_untrained(name: str) -> nn.Module:
+def _build_untrained(name: str, pretrained_parts: bool = True) -> nn.Module:
+    """The architecture from a fixed seed; ``pretrained_parts=False`` skips loading pretrained
+    encoders (when trained weights will overwrite them anyway)."""
+    overrides: dict[str, object] = {}
+    if not pretrained_parts and "pretrained_encoder" in inspect.signature(
+        get_model_spec(name).builder
+    ).parameters:
+        overrides["pretrained_encoder"] = False
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(UNTRAINED_SEED)  # the same untrained weights on every run
-        return create_model(name)
+        return create_model(name, **overrides)
 
 
 def _build_with_weights(name: str, weights: str | Path | None) -> tuple[nn.Module, bool]:
@@ -42,7 +50,7 @@ def _build_with_weights(name: str, weights: str | Path | None) -> tuple[nn.Modul
             )
             return _build_untrained(name), False
         weights = find_weights(entry.name)
-    model = _build_untrained(name)
+    model = _build_untrained(name, pretrained_parts=False)
     load_colorizer_weights(model, name, Path(weights))
     return model, True
 

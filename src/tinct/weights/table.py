@@ -48,6 +48,19 @@ class WeightFile:
 
 WEIGHT_FILES: tuple[WeightFile, ...] = (
     WeightFile(
+        name="tinct-lite-v1",
+        filename="tinct-lite-v1.safetensors",
+        sha256="7e31933b188fdb58c1a9ab89f25323108f708caf6d937c180d0f714cc47c13b5",
+        size=13802340,
+        license="Apache-2.0 (tinct); encoder from EfficientNet-Lite0 ImageNet weights (Apache-2.0)",
+        source="tinct train recipes/tinct-lite.toml (5 epochs, rebalanced, 47 min) then "
+        "recipes/tinct-lite-finetune.toml (1 epoch, not rebalanced, 9 min) on ../shared/data/train "
+        "(10,829 photos, 128 px crops, batch 32) on a 2-core CPU; shipped in the package",
+        format="safetensors",
+        model="tinct-lite",
+        config={"recipes": ["recipes/tinct-lite.toml", "recipes/tinct-lite-finetune.toml"]},
+    ),
+    WeightFile(
         name="vgg16-imagenet",
         filename="vgg16-397923af.pth",
         sha256="397923af8e79cdbb6a7127f12361acd7a2f83e06b05044ddf496e83de57a5bf0",
