@@ -28,13 +28,21 @@ def _build_untrained(name: str, pretrained_parts: bool = True) -> nn.Module:
     """The architecture from a fixed seed; ``pretrained_parts=False`` skips loading pretrained
     encoders (when trained weights will overwrite them anyway)."""
     overrides: dict[str, object] = {}
-    if not pretrained_parts and "pretrained_encoder" in inspect.signature(
-        get_model_spec(name).builder
-    ).parameters:
+    if (
+        not pretrained_parts
+        and "pretrained_encoder" in inspect.signature(get_model_spec(name).builder).parameters
+    ):
         overrides["pretrained_encoder"] = False
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(UNTRAINED_SEED)  # the same untrained weights on every run
         return create_model(name, **overrides)
+
+
+def recommended_temperature(name: str, weights: str | Path | None) -> float:
+    """The temperature chosen for ``name``'s default weights by a sweep, else the paper's 0.38."""
+    entry = default_weights_for(name) if weights is None else None
+    value = entry.config.get("temperature") if entry is not None else None
+    return float(value) if isinstance(value, (int, float)) else DEFAULT_TEMPERATURE
 
 
 def _build_with_weights(name: str, weights: str | Path | None) -> tuple[nn.Module, bool]:
@@ -60,13 +68,15 @@ def load(
     *,
     weights: str | Path | None = None,
     device: str | torch.device = "cpu",
-    temperature: float = DEFAULT_TEMPERATURE,
+    temperature: float | None = None,
     working_side: int = DEFAULT_WORKING_SIDE,
 ) -> Colorizer:
     """Build the colorizer ``name`` on ``device``.
 
     Args:
         name: a registered model (``tinct models`` lists them).
+        temperature: annealed-mean temperature; None uses the one chosen for the default
+            weights (``recommended_temperature``).
         weights: a weights file (a ``tinct train`` export, or for ``eccv16`` the official
             release); None uses the model's default weight set when it has one. Models with
             none are built untrained: ``trained`` is False and an
@@ -84,6 +94,6 @@ def load(
         name=name,
         trained=trained,
         output_kind=spec.output,
-        temperature=temperature,
+        temperature=recommended_temperature(name, weights) if temperature is None else temperature,
         working_side=working_side,
     )

@@ -14,7 +14,6 @@ from tinct.errors import FileProblem
 from tinct.io.discover import find_image_files
 from tinct.io.image_file import read_image, write_image
 from tinct.pipeline.colorizer import DEFAULT_WORKING_SIDE, Colorizer
-from tinct.quantize.decoding import DEFAULT_TEMPERATURE
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -40,8 +39,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--temperature",
         type=_temperature,
-        default=DEFAULT_TEMPERATURE,
-        help="annealed-mean temperature: 1 = mean (muted), 0 = mode (vivid); default 0.38",
+        default=None,
+        help="annealed-mean temperature: 1 = mean (muted), 0 = mode (vivid); default: the one "
+        "chosen for the model's weights (0.7 for tinct-lite v1), else 0.38",
     )
     parser.add_argument(
         "--working-side",

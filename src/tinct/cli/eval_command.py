@@ -45,7 +45,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         metavar="N",
         help="hint counts sampled from the ground truth, e.g. --hints 0 10 100",
     )
-    parser.add_argument("--temperature", type=float, default=0.38)
+    parser.add_argument(
+        "--temperature",
+        type=float,
+        default=None,
+        help="annealed-mean temperature (default: chosen per model weights)",
+    )
     parser.add_argument("--limit", type=int, help="evaluate only the first N photos (sorted)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the hint positions")
     parser.add_argument(
