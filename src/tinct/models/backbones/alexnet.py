@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
+from tinct.models.backbones.taps import activations_at
+
 TAP_INDICES = (1, 4, 7, 9, 11)  # the ReLU after conv1 ... conv5
 TAP_CHANNELS = (64, 192, 384, 256, 256)
 WEIGHTS_NAME = "alexnet-imagenet"
@@ -65,12 +67,7 @@ class AlexNetFeatures(nn.Module):
             Five tensors ``(B, TAP_CHANNELS[i], h_i, w_i)``, all >= 0; tap 0 is at stride 4,
             tap 1 at stride 8, taps 2-4 at stride 16 (sizes rounded down by the pools).
         """
-        taps = []
-        for index, layer in enumerate(list(self.features)[: TAP_INDICES[-1] + 1]):
-            x = layer(x)
-            if index in TAP_INDICES:
-                taps.append(x)
-        return taps
+        return activations_at(self.features, x, TAP_INDICES)
 
     def forward(self, x: Tensor) -> Tensor:
         """torchvision's ``features(x)``: ``(B, 3, H, W)`` -> ``(B, 256, h, w)``."""

@@ -28,6 +28,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
+from tinct.models.backbones.taps import activations_at
+
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
@@ -100,12 +102,7 @@ class VGG16Features(nn.Module):
         """
         if not 1 <= num_taps <= len(TAP_INDICES):
             raise ValueError(f"num_taps must be in [1, {len(TAP_INDICES)}], got {num_taps}")
-        taps = []
-        for index, layer in enumerate(list(self.features)[: TAP_INDICES[num_taps - 1] + 1]):
-            x = layer(x)
-            if index in TAP_INDICES:
-                taps.append(x)
-        return taps
+        return activations_at(self.features, x, TAP_INDICES[:num_taps])
 
     def forward(self, x: Tensor) -> Tensor:
         """torchvision's ``features(x)``: ``(B, 3, H, W)`` -> ``(B, 512, H/32, W/32)``."""
