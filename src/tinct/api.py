@@ -20,6 +20,24 @@ DEFAULT_MODEL = "tinct-lite"
 UNTRAINED_SEED = 0
 
 
+class PhotoColorizer(Colorizer):
+    """A :class:`Colorizer` that also takes PIL images and numpy arrays.
+
+    ``colorizer(image, hints=None)`` returns an image of the kind it was given: a PIL image
+    (RGB, or RGBA when the input had alpha), a numpy array of the same dtype (``(H, W, 3|4)``),
+    or a tensor of the same rank. Alpha is carried through; only the input's lightness is used,
+    and the output keeps it exactly (up to the output's quantisation).
+    """
+
+    def __call__(self, image: object, hints: torch.Tensor | None = None) -> object:
+        from tinct.color.lab import rgb_to_lightness
+        from tinct.io.in_memory import to_rgb_tensor
+
+        rgb, alpha, restore = to_rgb_tensor(image)
+        result = self.colorize_lightness(rgb_to_lightness(rgb), hints)
+        return restore(result, alpha)
+
+
 class UntrainedModelWarning(UserWarning):
     """The model has no trained colorization weights; its colours carry no meaning."""
 
@@ -70,8 +88,8 @@ def load(
     device: str | torch.device = "cpu",
     temperature: float | None = None,
     working_side: int = DEFAULT_WORKING_SIDE,
-) -> Colorizer:
-    """Build the colorizer ``name`` on ``device``.
+) -> PhotoColorizer:
+    """Build the colorizer ``name`` on ``device``; call it on a PIL image, array or tensor.
 
     Args:
         name: a registered model (``tinct models`` lists them).
@@ -88,7 +106,7 @@ def load(
     """
     spec = get_model_spec(name)  # fails early, with suggestions, on a bad name
     model, trained = _build_with_weights(name, weights)
-    return Colorizer(
+    return PhotoColorizer(
         model=model.to(device),
         bins=spec.bins().to(device),
         name=name,
