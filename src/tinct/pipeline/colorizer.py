@@ -59,7 +59,9 @@ class Colorizer:
     working_side: int = DEFAULT_WORKING_SIDE
 
     def __post_init__(self) -> None:
-        self.model.eval()
+        # channels_last lets oneDNN run the depthwise and 1x1 convolutions of the CPU models
+        # about a third faster (benchmarks/colorize_speed.py); results are unchanged.
+        self.model.eval().to(memory_format=torch.channels_last)
 
     @property
     def takes_hints(self) -> bool:
@@ -77,6 +79,7 @@ class Colorizer:
         """Chroma ``(B, 2, h', w')`` at model resolution for lightness ``(B, 1, H, W)``."""
         size = working_size(lightness.shape[-2], lightness.shape[-1], self.working_side)
         small = resize(lightness.to(self.device, torch.float32), size)
+        small = small.contiguous(memory_format=torch.channels_last)
         small_hints = (
             None if hints is None else resize_hint_map(hints.to(self.device, torch.float32), size)
         )
