@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -16,17 +15,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     verify.set_defaults(run=run_verify)
 
 
-def _present_copy(filename: str) -> Path | None:
-    from tinct.weights.store import search_dirs
-
-    return next((d / filename for d in search_dirs() if (d / filename).is_file()), None)
-
-
 def run_list(args: argparse.Namespace) -> int:
+    from tinct.weights.store import locate
     from tinct.weights.table import WEIGHT_FILES
 
     for entry in WEIGHT_FILES:
-        where = _present_copy(entry.filename)
+        where = locate(entry.filename)
         size = f"{entry.size / 1e6:.1f} MB" if entry.size else "size n/a"
         print(f"{entry.name:<26} {size:>9}  {entry.license:<34} {where or 'not present'}")
         print(f"{'':<26} {entry.source}; sha256 {entry.sha256}")
@@ -34,14 +28,14 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    from tinct.weights.store import verify_file, weight_file
+    from tinct.weights.store import locate, verify_file, weight_file
     from tinct.weights.table import WEIGHT_FILES
     from tinct.weights.verify import WeightsError
 
     entries = [weight_file(n) for n in args.names] if args.names else list(WEIGHT_FILES)
     failed = 0
     for entry in entries:
-        path = _present_copy(entry.filename)
+        path = locate(entry.filename)
         if path is None:
             print(f"{entry.name}: not present" + (" (asked for)" if args.names else ""))
             failed += bool(args.names)

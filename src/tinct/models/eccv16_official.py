@@ -12,7 +12,6 @@ release is downloaded with), which is checked by default.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 
 import torch
@@ -20,33 +19,13 @@ from torch import Tensor
 
 from tinct.models.eccv16_bins import eccv16_bins
 from tinct.models.zhang_vgg import ZhangVGG, build_eccv16
+from tinct.weights.store import read_torch_state_dict
 from tinct.weights.verify import WeightsError, load_state_dict_exact, sha256_of_file
 
 ECCV16_RELEASE_FILENAME = "colorization_release_v2-9b330a0b.pth"
 ECCV16_RELEASE_SHA256_PREFIX = "9b330a0b"
 BIN_CENTRE_TOLERANCE = 0.01  # ab units; the release stores centres / 110 in float32
 _BATCH_COUNTER = "num_batches_tracked"
-
-
-def read_torch_state_dict(path: Path) -> dict[str, Tensor]:
-    """Tensors of a torch state-dict file (``weights_only=True``), floats cast to float32.
-
-    Raises:
-        WeightsError: The file is missing, unreadable, or not a dict of tensors.
-    """
-    if not path.is_file():
-        raise WeightsError(f"{path}: no such file")
-    try:
-        tensors = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # torch raises many types for a bad file
-        raise WeightsError(
-            f"{path}: cannot read weights ({type(error).__name__}: {error})"
-        ) from error
-    if not isinstance(tensors, Mapping) or not all(isinstance(v, Tensor) for v in tensors.values()):
-        raise WeightsError(
-            f"{path}: expected a state dict of tensors, got {type(tensors).__name__}"
-        )
-    return {k: v.float() if v.is_floating_point() else v for k, v in tensors.items()}
 
 
 def with_batch_counters(state_dict: dict[str, Tensor], model: ZhangVGG) -> dict[str, Tensor]:

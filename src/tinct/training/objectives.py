@@ -20,7 +20,7 @@ from tinct.color.lab import rgb_to_lab
 from tinct.color.yuv import rgb_to_yuv
 from tinct.losses.gradient_prior import gradient_prior_weights
 from tinct.models.registry import OUTPUT_AB_BINS, OUTPUT_UV, OUTPUT_UV_BINS
-from tinct.quantize.encoding import encode_ab_hard, encode_ab_soft_sparse
+from tinct.quantize.encoding import encode_ab_soft_sparse
 from tinct.quantize.prior import colourful_mask
 from tinct.quantize.uv_bins import encode_uv_bins
 
@@ -46,13 +46,18 @@ def soft_cross_entropy(logits: Tensor, indices: Tensor, weights: Tensor) -> Tens
     return -(weights * F.log_softmax(logits, dim=1).gather(1, indices)).sum(dim=1)
 
 
-def pixel_weights(lab: Tensor, ab_small: Tensor, weighting: Weighting) -> Tensor:
-    """``(B, h, w)`` weights: rebalancing x gradient prior x colourful-image mask."""
-    batch, _, height, width = ab_small.shape
-    weights = ab_small.new_ones(batch, height, width)
+def pixel_weights(lab: Tensor, nearest: Tensor, weighting: Weighting) -> Tensor:
+    """``(B, h, w)`` weights: rebalancing x gradient prior x colourful-image mask.
+
+    Args:
+        lab: ``(B, 3, H, W)`` ground truth at input resolution.
+        nearest: ``(B, h, w)`` nearest bin of each output pixel's ground-truth ab.
+        weighting: the weights in use.
+    """
+    batch, height, width = nearest.shape
+    weights = lab.new_ones(batch, height, width)
     if weighting.bin_weights is not None:
-        nearest = encode_ab_hard(ab_small, weighting.bins)
-        weights = weights * weighting.bin_weights.to(ab_small)[nearest]
+        weights = weights * weighting.bin_weights.to(lab)[nearest]
     if weighting.gradient_bin_weights is not None:
         full = gradient_prior_weights(
             lab[:, :1], weighting.gradient_bin_weights, weighting.gradient_spatial_sigma
@@ -64,7 +69,7 @@ def pixel_weights(lab: Tensor, ab_small: Tensor, weighting: Weighting) -> Tensor
 def ab_bins_loss(logits: Tensor, lab: Tensor, weighting: Weighting) -> Tensor:
     ab_small = F.adaptive_avg_pool2d(lab[:, 1:], logits.shape[-2:])
     indices, soft = encode_ab_soft_sparse(ab_small, weighting.bins.to(ab_small))
-    weights = pixel_weights(lab, ab_small, weighting)
+    weights = pixel_weights(lab, indices[:, 0], weighting)  # soft indices are nearest first
     return (soft_cross_entropy(logits, indices, soft) * weights).sum() / weights.numel()
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import sys
 import urllib.request
+from collections.abc import Mapping
 from pathlib import Path
 
 import torch
@@ -98,12 +99,14 @@ def _download(entry: WeightFile, url: str) -> Path:
         raise
 
 
+def locate(filename: str) -> Path | None:
+    """First copy of ``filename`` in :func:`search_dirs`, unverified; None if there is none."""
+    return next((d / filename for d in search_dirs() if (d / filename).is_file()), None)
+
+
 def _local_copy(entry: WeightFile) -> Path | None:
-    for directory in search_dirs():
-        path = directory / entry.filename
-        if path.is_file():
-            return verify_file(entry, path)
-    return None
+    path = locate(entry.filename)
+    return None if path is None else verify_file(entry, path)
 
 
 def find_weights(name: str, download: bool | None = None) -> Path:
@@ -133,19 +136,38 @@ def find_weights(name: str, download: bool | None = None) -> Path:
     )
 
 
-def read_weight_tensors(path: Path, entry: WeightFile) -> dict[str, Tensor]:
-    """Tensors of a verified file, filtered by the entry's key prefix and cast to float32."""
+def read_torch_state_dict(path: Path) -> dict[str, Tensor]:
+    """Tensors of a torch state-dict file (``weights_only=True``), floats cast to float32.
+
+    Raises:
+        WeightsError: The file is missing, unreadable, or not a dict of tensors.
+    """
+    if not path.is_file():
+        raise WeightsError(f"{path}: no such file")
     try:
-        if entry.format == "safetensors":
-            tensors = load_file(str(path))
-        else:
-            tensors = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # torch/safetensors raise many types for a bad file
+        tensors = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch raises many types for a bad file
         raise WeightsError(
             f"{path}: cannot read weights ({type(error).__name__}: {error})"
         ) from error
-    if not isinstance(tensors, dict):
-        raise WeightsError(f"{path}: expected a state dict, got {type(tensors).__name__}")
+    if not isinstance(tensors, Mapping) or not all(isinstance(v, Tensor) for v in tensors.values()):
+        raise WeightsError(
+            f"{path}: expected a state dict of tensors, got {type(tensors).__name__}"
+        )
+    return {k: v.float() if v.is_floating_point() else v for k, v in tensors.items()}
+
+
+def read_weight_tensors(path: Path, entry: WeightFile) -> dict[str, Tensor]:
+    """Tensors of a verified file, filtered by the entry's key prefix and cast to float32."""
+    if entry.format == "safetensors":
+        try:
+            tensors = load_file(str(path))
+        except Exception as error:  # safetensors raises several types for a bad file
+            raise WeightsError(
+                f"{path}: cannot read weights ({type(error).__name__}: {error})"
+            ) from error
+    else:
+        tensors = read_torch_state_dict(path)
     return {
         key: value.float() if value.is_floating_point() else value
         for key, value in tensors.items()
