@@ -1,0 +1,129 @@
+"""Uploaded images in and PNG results out, at the server's edge.
+
+Uploads are decoded by :func:`tinct.io.image_file.read_image` (the same reader as ``tinct
+colorize``: EXIF orientation, 16-bit, alpha, pixel limit checked from the header before decoding),
+from a private temporary file, and results are encoded by :func:`~tinct.io.image_file.write_image`,
+so a download is the same file the command line would write.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import tempfile
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image
+from torch import Tensor
+
+from tinct.color.lab import rgb_to_lightness
+from tinct.data.transforms import fit_within, resize
+from tinct.errors import ImageReadError
+from tinct.io.image_file import ImageFile, read_image, write_image
+from tinct.server.errors import RequestProblem
+
+PREVIEW_PNG_COMPRESSION = 1  # zlib level: a 512 px preview encodes in a few ms
+# What Pillow raises on a header it cannot parse (read_image then says what is wrong).
+_HEADER_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error, IndexError, KeyError)
+
+
+@dataclass(frozen=True, eq=False)
+class DecodedUpload:
+    """An uploaded image, decoded.
+
+    Attributes:
+        image: the decoded file (``rgb (3, H, W)`` upright, alpha, bit depth, EXIF, ICC).
+        lightness: ``(1, 1, H, W)`` L in [0, 100] at full resolution.
+        filename: the name the client gave, for messages and downloads.
+    """
+
+    image: ImageFile
+    lightness: Tensor
+    filename: str
+
+    @property
+    def height(self) -> int:
+        return int(self.lightness.shape[-2])
+
+    @property
+    def width(self) -> int:
+        return int(self.lightness.shape[-1])
+
+
+def decode_upload(data: bytes, filename: str, max_pixels: int) -> DecodedUpload:
+    """Decode the bytes of an uploaded image file.
+
+    Raises:
+        RequestProblem: empty, not an image, corrupt (422) or more pixels than ``max_pixels`` (413);
+            the message names the upload and the problem.
+    """
+    if not data:
+        raise RequestProblem(f"upload {filename!r} is empty (0 bytes), not an image")
+    _refuse_too_many_pixels(data, filename, max_pixels)
+    with tempfile.TemporaryDirectory(prefix="tinct-upload-") as folder:
+        path = Path(folder) / "upload"
+        path.write_bytes(data)
+        try:
+            image = read_image(path, max_pixels=max_pixels)
+        except ImageReadError as error:
+            raise RequestProblem(f"upload {filename!r} {error.problem}") from None
+    lightness = rgb_to_lightness(image.rgb.unsqueeze(0))
+    return DecodedUpload(image=image, lightness=lightness, filename=filename)
+
+
+def _refuse_too_many_pixels(data: bytes, filename: str, max_pixels: int) -> None:
+    """413 from the header alone when the image is too big; other problems are left to
+    ``read_image``, which names them."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                width, height = image.size
+    except Image.DecompressionBombError:
+        raise RequestProblem(
+            f"upload {filename!r} has too many pixels to decode safely (limit {max_pixels:,})", 413
+        ) from None
+    except _HEADER_ERRORS:
+        return
+    if width * height > max_pixels:
+        raise RequestProblem(
+            f"upload {filename!r} has {width}x{height} = {width * height:,} pixels, more than "
+            f"the server's limit of {max_pixels:,}; send a smaller image",
+            413,
+        )
+
+
+def preview_lightness(lightness: Tensor, side: int) -> Tensor:
+    """``(1, 1, H, W)`` lightness shrunk so that its longer side is at most ``side``."""
+    return resize(lightness, fit_within(lightness.shape[-2], lightness.shape[-1], side))
+
+
+def encode_full_png(upload: DecodedUpload, rgb: Tensor) -> bytes:
+    """The full-resolution result as the PNG ``tinct colorize`` would write.
+
+    Args:
+        upload: the source (its alpha, bit depth, EXIF and ICC profile are carried over).
+        rgb: ``(3, H, W)`` sRGB in [0, 1] at the source's size.
+    """
+    with tempfile.TemporaryDirectory(prefix="tinct-result-") as folder:
+        path = write_image(
+            Path(folder) / "result.png", rgb, alpha=upload.image.alpha, like=upload.image
+        )
+        return path.read_bytes()
+
+
+def encode_preview_png(rgb: Tensor) -> bytes:
+    """A quick 8-bit PNG of ``(3, h, w)`` sRGB in [0, 1] (for the page, no metadata)."""
+    array = rgb.clamp(0.0, 1.0).mul(255.0).round().byte().permute(1, 2, 0).numpy()
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, format="PNG", compress_level=PREVIEW_PNG_COMPRESSION)
+    return buffer.getvalue()
+
+
+def attachment_name(filename: str, suffix: str) -> str:
+    """``photo.jpg`` -> ``photo.colorized.png`` (only safe characters kept, for a header)."""
+    stem = Path(filename).stem or "image"
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in stem)[:100]
+    return f"{safe}{suffix}"

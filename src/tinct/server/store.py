@@ -1,0 +1,103 @@
+"""Uploaded images kept between requests, so that the page's hint updates skip the upload.
+
+The store keeps the upload's bytes (for the full-resolution download, decoded again then) and the
+lightness at preview size (for the quick updates). It is bounded in entries (least recently used
+dropped first) and in age (unused entries expire). It is used from the server's event loop only.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from torch import Tensor
+
+from tinct.errors import TinctError
+
+ID_BYTES = 12
+
+
+class UnknownImage(TinctError):
+    """No stored image has this id (never uploaded, expired or dropped); HTTP 404."""
+
+
+@dataclass(eq=False)
+class StoredImage:
+    """An upload kept for hint updates.
+
+    Attributes:
+        id: the handle the client uses (random, URL-safe).
+        filename: the name the client gave.
+        data: the uploaded file's bytes.
+        height, width: size of the upright image, in pixels.
+        preview: ``(1, 1, h, w)`` lightness in [0, 100], longer side at most the preview side.
+        last_used: ``time.monotonic()`` of the last access.
+    """
+
+    id: str
+    filename: str
+    data: bytes
+    height: int
+    width: int
+    preview: Tensor
+    last_used: float = field(default_factory=time.monotonic)
+
+    @property
+    def preview_size(self) -> tuple[int, int]:
+        """(h, w) of the preview."""
+        return int(self.preview.shape[-2]), int(self.preview.shape[-1])
+
+
+class ImageStore:
+    """At most ``capacity`` images, each dropped after ``ttl_s`` seconds unused."""
+
+    def __init__(
+        self, capacity: int, ttl_s: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.capacity = capacity
+        self.ttl_s = ttl_s
+        self._clock = clock
+        self._images: OrderedDict[str, StoredImage] = OrderedDict()
+
+    def __len__(self) -> int:
+        self._expire()
+        return len(self._images)
+
+    def add(
+        self, filename: str, data: bytes, height: int, width: int, preview: Tensor
+    ) -> StoredImage:
+        """Keep an upload under a new id, dropping the least recently used beyond capacity."""
+        self._expire()
+        image = StoredImage(
+            secrets.token_urlsafe(ID_BYTES), filename, data, height, width, preview, self._clock()
+        )
+        self._images[image.id] = image
+        while len(self._images) > self.capacity:
+            self._images.popitem(last=False)
+        return image
+
+    def get(self, image_id: str) -> StoredImage:
+        """The image ``image_id``, marked as just used; :class:`UnknownImage` if absent."""
+        self._expire()
+        image = self._images.get(image_id)
+        if image is None:
+            raise UnknownImage(
+                f"no uploaded image with id {image_id!r} (it expired after "
+                f"{self.ttl_s:g} s unused, was dropped, or never existed); upload it again"
+            )
+        image.last_used = self._clock()
+        self._images.move_to_end(image_id)
+        return image
+
+    def remove(self, image_id: str) -> None:
+        """Forget ``image_id``; :class:`UnknownImage` if absent."""
+        self.get(image_id)
+        del self._images[image_id]
+
+    def _expire(self) -> None:
+        deadline = self._clock() - self.ttl_s
+        for image_id in [k for k, v in self._images.items() if v.last_used < deadline]:
+            del self._images[image_id]

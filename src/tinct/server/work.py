@@ -1,0 +1,159 @@
+"""The blocking jobs behind the endpoints (run in the work gate's threads, never on the loop).
+
+Hints arrive in pixels of the original image. They are drawn straight at the model's working size
+(:func:`tinct.guidance.hints_file.rasterize_hints` with ``size``), so a hint update never builds a
+full-resolution hint map, whatever the photo's size.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+from torch import Tensor
+
+from tinct.guidance.hints_file import Hints, HintsError, parse_hints, rasterize_hints
+from tinct.pipeline.colorizer import Colorizer, working_size
+from tinct.server.errors import RequestProblem
+from tinct.server.images import (
+    DecodedUpload,
+    decode_upload,
+    encode_full_png,
+    encode_preview_png,
+    preview_lightness,
+)
+
+
+def hints_from_form(text: str | None, max_entries: int) -> Hints | None:
+    """Hints from a multipart form field holding JSON text; None when absent or blank.
+
+    Raises:
+        HintsError: not JSON, or a bad entry (named), or too many entries.
+    """
+    if text is None or not text.strip():
+        return None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise HintsError(
+            f"hints: not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})"
+        ) from None
+    return hints_from_json(data, max_entries)
+
+
+def hints_from_json(data: object, max_entries: int) -> Hints | None:
+    """Parsed hints from decoded JSON (None for null); HintsError names a bad entry."""
+    if data is None:
+        return None
+    hints = parse_hints(data, source="hints")
+    entries = len(hints.points) + len(hints.strokes) + len(hints.boundaries)
+    if entries > max_entries:
+        raise HintsError(
+            f"hints: {entries} points, strokes and boundaries, more than the server's limit "
+            f"of {max_entries}"
+        )
+    return hints
+
+
+def with_temperature(colorizer: Colorizer, temperature: float | None) -> Colorizer:
+    """``colorizer`` decoding at ``temperature`` (the same model; the original is not changed)."""
+    if temperature is None or temperature == colorizer.temperature:
+        return colorizer
+    return dataclasses.replace(colorizer, temperature=temperature)
+
+
+def hint_map_for(
+    colorizer: Colorizer,
+    hints: Hints | None,
+    image_size: tuple[int, int],
+    lightness_size: tuple[int, int],
+) -> Tensor | None:
+    """The ``(1, 4, h, w)`` hint map at the working size the model uses for ``lightness_size``.
+
+    Args:
+        hints: in pixels of an image of ``image_size`` (H, W).
+        lightness_size: (H', W') of the lightness that will be colorized (same aspect).
+
+    Raises:
+        HintsError: a hint lies outside the image, or the model does not take hints.
+    """
+    if hints is None or not hints:
+        return None
+    if not colorizer.takes_hints:
+        raise HintsError(
+            f"hints: model {colorizer.name} does not take hints; serve tinct-lite or guided"
+        )
+    size = working_size(*lightness_size, colorizer.working_side)
+    return rasterize_hints(hints, *image_size, size=size)
+
+
+def colorize_full(colorizer: Colorizer, upload: DecodedUpload, hints: Hints | None) -> bytes:
+    """The full-resolution result of ``upload`` as PNG bytes (alpha, bit depth, EXIF kept)."""
+    size = (upload.height, upload.width)
+    hint_map = hint_map_for(colorizer, hints, size, size)
+    rgb = colorizer.colorize_lightness(upload.lightness, hint_map)[0]
+    return encode_full_png(upload, rgb)
+
+
+def decode_and_colorize_full(
+    colorizer: Colorizer, data: bytes, filename: str, max_pixels: int, hints: Hints | None
+) -> bytes:
+    """Decode an upload and return its full-resolution result as PNG bytes."""
+    return colorize_full(colorizer, decode_upload(data, filename, max_pixels), hints)
+
+
+def colorize_preview(
+    colorizer: Colorizer, preview: Tensor, image_size: tuple[int, int], hints: Hints | None
+) -> bytes:
+    """The result at preview size as PNG bytes (the page's quick update).
+
+    Args:
+        preview: ``(1, 1, h, w)`` lightness of the image at preview size.
+        image_size: (H, W) of the original image, whose pixels ``hints`` are in.
+    """
+    hint_map = hint_map_for(colorizer, hints, image_size, tuple(preview.shape[-2:]))
+    rgb = colorizer.colorize_lightness(preview, hint_map)[0]
+    return encode_preview_png(rgb)
+
+
+def decode_for_store(
+    data: bytes, filename: str, max_pixels: int, side: int
+) -> tuple[tuple[int, int], Tensor]:
+    """Decode an upload: its (H, W) and its ``(1, 1, h, w)`` lightness at preview size (longer
+    side at most ``side``; the full-resolution pixels are not kept)."""
+    upload = decode_upload(data, filename, max_pixels)
+    return (upload.height, upload.width), preview_lightness(upload.lightness, side).clone()
+
+
+def scaled_point(
+    x: float, y: float, image_size: tuple[int, int], target_size: tuple[int, int]
+) -> tuple[float, float]:
+    """(x, y) in pixels of an ``image_size`` image -> pixels of a ``target_size`` one."""
+    return x * target_size[1] / image_size[1], y * target_size[0] / image_size[0]
+
+
+def check_inside(x: float, y: float, height: int, width: int) -> None:
+    """RequestProblem unless (x, y) lies in a ``width x height`` image (pixel coordinates)."""
+    if not (0 <= x < width and 0 <= y < height):
+        raise RequestProblem(
+            f"point ({x:g}, {y:g}) lies outside the {width}x{height} image; x must be in "
+            f"[0, {width}) and y in [0, {height})"
+        )
+
+
+def suggest_at(
+    colorizer: Colorizer,
+    preview: Tensor,
+    image_size: tuple[int, int],
+    point: tuple[float, float],
+    hints: Hints | None,
+    count: int,
+) -> list:
+    """Suggested colours at ``point`` (pixels of the ``image_size`` image), predicted on the
+    ``(1, 1, h, w)`` preview lightness with ``hints`` drawn at the model's working size."""
+    from tinct.guidance.suggest import suggest_colors
+
+    preview_size = tuple(preview.shape[-2:])
+    x, y = scaled_point(*point, image_size, preview_size)
+    hint_map = hint_map_for(colorizer, hints, image_size, preview_size)
+    return suggest_colors(colorizer, preview, x, y, hints=hint_map, count=count)
