@@ -462,3 +462,66 @@ def test_image_store_drops_least_recently_used_and_expired() -> None:
 def test_limits_refuse_non_positive_values() -> None:
     with pytest.raises(ValueError, match="max_concurrent"):
         ServerLimits(max_concurrent=0)
+
+
+# ---- the command -----------------------------------------------------------------------------
+
+SERVE_SCRIPT = """
+import argparse, sys
+from tinct.cli import serve_command
+parser = argparse.ArgumentParser(prog="tinct")
+serve_command.add_parser(parser.add_subparsers(dest="command"))
+args = parser.parse_args(sys.argv[1:])
+sys.exit(args.run(args))
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_serve_command_parses_limits() -> None:
+    import argparse
+
+    from tinct.cli import serve_command
+
+    parser = argparse.ArgumentParser()
+    serve_command.add_parser(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["serve", "--max-upload-mb", "2", "--workers", "3"])
+    limits = serve_command.limits_from_args(args)
+    assert limits.max_upload_bytes == 2 * 1024 * 1024 and limits.max_concurrent == 3
+    assert (args.host, args.port) == ("127.0.0.1", 8000)
+    with pytest.raises(SystemExit):
+        parser.parse_args(["serve", "--max-pixels", "0"])
+
+
+@pytest.mark.slow
+def test_serve_command_starts_a_server_that_answers(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    port = free_port()
+    command = [sys.executable, "-c", SERVE_SCRIPT, "serve", "--port", str(port)]
+    command += ["--model", "tinct-lite_tiny", "--max-upload-mb", "1"]
+    log = (tmp_path / "serve.log").open("w+")
+    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2)
+                break
+            except httpx.TransportError:
+                assert process.poll() is None, log.seek(0) or log.read()
+                assert time.monotonic() < deadline, "tinct serve did not start in 60 s"
+                time.sleep(0.2)
+        assert health.json()["model"] == "tinct-lite_tiny"
+        assert health.json()["limits"]["max_upload_bytes"] == 1024 * 1024
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    log.seek(0)
+    output = log.read()
+    assert "untrained" in output  # the warning about the tiny model's weights reaches the user

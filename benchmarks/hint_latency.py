@@ -1,0 +1,177 @@
+"""Latency of one hint update at 512 px, as the web page of ``tinct serve`` does it, on this CPU.
+
+    python benchmarks/hint_latency.py [--model tinct-lite] [--repeats 20] [--hints 10]
+
+A 512x512 gray photo (``../shared/data/val/cset14/pepper.jpg``, else a synthetic one) is uploaded
+once to a real server (uvicorn on a free local port, in this process); then, ``--repeats`` times:
+
+- end to end: ``POST /api/images/{id}/preview`` with ``--hints`` point hints and one boundary, as
+  the page sends it, timed from the request to the last byte of the PNG (parse the hints, draw
+  them at the working size, run the model, recombine with L at 512 px, encode the PNG, HTTP);
+- the server's job alone (the same work without HTTP);
+- the model call alone: ``colorizer.predict_ab`` (model at its working side + decoding) with the
+  same hint map.
+
+Target: end to end at most 300 ms. Writes JSON and a Markdown table to benchmarks/results/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import platform
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import numpy as np
+import torch
+from PIL import Image
+
+import tinct
+from tinct.guidance.hints_file import parse_hints
+from tinct.server import work
+from tinct.server.app import create_app
+from tinct.server.background import BackgroundServer
+from tinct.server.limits import ServerLimits
+
+SIDE = 512
+PHOTO = Path(__file__).resolve().parents[1].parent / "shared/data/val/cset14/pepper.jpg"
+TARGET_MS = 300.0
+
+
+def gray_photo_png() -> tuple[bytes, str]:
+    """A 512x512 gray PNG and where it came from."""
+    if PHOTO.exists():
+        image = Image.open(PHOTO).convert("L").resize((SIDE, SIDE), Image.BICUBIC)
+        source = str(PHOTO.name)
+    else:
+        yy, xx = np.mgrid[0:SIDE, 0:SIDE]
+        image = Image.fromarray((60 + 120 * xx / SIDE + 50 * np.sin(yy / 40)).astype(np.uint8))
+        source = "synthetic gradient"
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue(), source
+
+
+def hints_document(count: int) -> dict:
+    """``count`` point hints spread over the image and one boundary, as the page sends them."""
+    rng = np.random.default_rng(0)
+    points = [
+        {"x": float(x), "y": float(y), "color": f"#{rng.integers(0, 1 << 24):06x}", "radius": 5}
+        for x, y in rng.uniform(10, SIDE - 10, size=(count, 2))
+    ]
+    boundary = {"points": [[20, 250], [200, 260], [400, 240]], "width": 2}
+    return {"version": 1, "points": points, "strokes": [], "boundaries": [boundary]}
+
+
+def timings_ms(run: Callable[[], object], repeats: int) -> list[float]:
+    run()  # warm-up
+    run()
+    timings = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        run()
+        timings.append((time.perf_counter() - started) * 1000)
+    return timings
+
+
+def summary(timings: list[float]) -> dict[str, float]:
+    ordered = sorted(timings)
+    return {
+        "median_ms": statistics.median(ordered),
+        "p90_ms": ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))],
+        "min_ms": ordered[0],
+    }
+
+
+def machine() -> str:
+    return (
+        f"{platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}, "
+        f"{platform.system()}, no GPU used"
+    )
+
+
+def measure(model: str, repeats: int, hint_count: int) -> dict[str, object]:
+    colorizer = tinct.load(model)
+    png, source = gray_photo_png()
+    document = hints_document(hint_count)
+    with BackgroundServer(create_app(colorizer, ServerLimits(preview_side=SIDE))) as server:
+        client = httpx.Client(base_url=server.url, timeout=60)
+        info = client.post("/api/images", files={"image": ("photo.png", png)}).json()
+        url = f"/api/images/{info['id']}/preview"
+
+        def update() -> None:
+            response = client.post(url, json={"hints": document})
+            response.raise_for_status()
+
+        end_to_end = timings_ms(update, repeats)
+        client.close()
+    image_size = (info["height"], info["width"])
+    hints = parse_hints(document)
+    lightness = work.decode_for_store(png, "photo.png", 10**8, SIDE)[1]
+    hint_map = work.hint_map_for(colorizer, hints, image_size, tuple(lightness.shape[-2:]))
+    job = timings_ms(lambda: work.colorize_preview(colorizer, lightness, image_size, hints), repeats)
+    model_call = timings_ms(lambda: colorizer.predict_ab(lightness, hint_map), repeats)
+    return {
+        "machine": machine(),
+        "model": model,
+        "trained": colorizer.trained,
+        "photo": source,
+        "image_size": list(image_size),
+        "preview_size": [info["preview_height"], info["preview_width"]],
+        "working_side": colorizer.working_side,
+        "hints": f"{hint_count} points + 1 boundary",
+        "repeats": repeats,
+        "end_to_end": summary(end_to_end),
+        "server_job": summary(job),
+        "model_call": summary(model_call),
+        "target_ms": TARGET_MS,
+    }
+
+
+def table(result: dict) -> str:
+    rows = [
+        ("end to end: POST /api/images/{id}/preview -> PNG", result["end_to_end"]),
+        ("server job (hints -> PNG, no HTTP)", result["server_job"]),
+        ("model call alone (predict_ab)", result["model_call"]),
+    ]
+    lines = [
+        f"Machine: {result['machine']}",
+        f"Model {result['model']} (working side {result['working_side']}), photo "
+        f"{result['photo']} at {result['image_size'][1]}x{result['image_size'][0]}, "
+        f"{result['hints']}, {result['repeats']} repeats",
+        "",
+        "| hint update at 512 px | median | p90 | min |",
+        "|---|---|---|---|",
+    ]
+    for name, numbers in rows:
+        lines.append(
+            f"| {name} | {numbers['median_ms']:.0f} ms | {numbers['p90_ms']:.0f} ms "
+            f"| {numbers['min_ms']:.0f} ms |"
+        )
+    verdict = "meets" if result["end_to_end"]["median_ms"] <= TARGET_MS else "misses"
+    lines.append(f"\nThe end-to-end median {verdict} the {TARGET_MS:.0f} ms target.")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="tinct-lite")
+    parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--hints", type=int, default=10)
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/hint_latency.json"))
+    args = parser.parse_args()
+    result = measure(args.model, args.repeats, args.hints)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    text = table(result)
+    args.out.with_suffix(".txt").write_text(text + "\n")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
