@@ -114,7 +114,9 @@ def measure(model: str, repeats: int, hint_count: int) -> dict[str, object]:
     hints = parse_hints(document)
     lightness = work.decode_for_store(png, "photo.png", 10**8, SIDE)[1]
     hint_map = work.hint_map_for(colorizer, hints, image_size, tuple(lightness.shape[-2:]))
-    job = timings_ms(lambda: work.colorize_preview(colorizer, lightness, image_size, hints), repeats)
+    job = timings_ms(
+        lambda: work.colorize_preview(colorizer, lightness, image_size, hints), repeats
+    )
     model_call = timings_ms(lambda: colorizer.predict_ab(lightness, hint_map), repeats)
     return {
         "machine": machine(),
