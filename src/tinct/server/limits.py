@@ -103,7 +103,7 @@ class WorkGate:
                 retry_after_s=limits.queue_timeout_s,
             ) from None
         future = asyncio.get_running_loop().run_in_executor(self._executor, job, *args)
-        future.add_done_callback(lambda _: self._slots.release())
+        future.add_done_callback(self._finished)
         try:
             return await asyncio.wait_for(asyncio.shield(future), limits.work_timeout_s)
         except TimeoutError:
@@ -112,6 +112,11 @@ class WorkGate:
                 "or try again later",
                 retry_after_s=limits.work_timeout_s,
             ) from None
+
+    def _finished(self, future: asyncio.Future) -> None:
+        self._slots.release()
+        if not future.cancelled():
+            future.exception()  # retrieved here too: a request that gave up never reads it
 
     def close(self) -> None:
         """Stop the worker threads once their jobs are done."""
