@@ -1,0 +1,298 @@
+"""``tinct video IN [-o OUT]``: colorize a video, or a folder of clips, keeping going past bad ones.
+
+Decoding and encoding are streamed (only the Y plane of each frame is read; the output gets the
+original Y plane with new chroma), the audio is kept, and a killed run resumes where it stopped
+(see :mod:`tinct.io.video_stream`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from tinct.cli.reporting import report_failures
+from tinct.errors import FileProblem, TinctError
+from tinct.io.video_assemble import OUTPUT_FORMATS, check_output_suffix
+from tinct.io.video_reader import DecodedFrame, VideoInfo, read_video_info
+from tinct.io.video_stream import (
+    DEFAULT_CHUNK_FRAMES,
+    ChromaPlanes,
+    RecolorResult,
+    recolor_video_file,
+)
+from tinct.io.video_writer import DEFAULT_CRF, DEFAULT_PRESET, MAX_CRF, PRESETS, EncodeSettings
+from tinct.pipeline.colorizer import DEFAULT_WORKING_SIDE, Colorizer
+
+VIDEO_SUFFIXES = frozenset(
+    {".mp4", ".m4v", ".mov", ".mkv", ".avi", ".webm", ".mpg", ".mpeg", ".ts", ".mts", ".m2ts"}
+    | {".wmv", ".flv", ".3gp", ".ogv", ".dv", ".mxf"}
+)
+MODE_MODELS = {"film": "tinct-lite", "surveillance": "surveillance"}
+COLORIZED_TAG = ".colorized"
+DEFAULT_OUTPUT_SUFFIX = ".mp4"
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "video",
+        help="colorize a video, or a folder of clips",
+        description="Colorize video. The output keeps the input's frames (count, time stamps, "
+        "rate), size, rotation, lightness and audio; its metadata says the colour is synthetic. "
+        "A killed run resumes where it stopped; existing files are never overwritten without "
+        "--force.",
+    )
+    parser.add_argument("input", type=Path, help="a video file, or a folder of clips (recursive)")
+    parser.add_argument(
+        "-o", "--output", type=Path, help="output file (.mp4, .m4v, .mov, .mkv) or folder"
+    )
+    parser.add_argument(
+        "--model",
+        help="still-image model for keyframes (default: tinct-lite; surveillance mode: "
+        "surveillance)",
+    )
+    parser.add_argument("--weights", type=Path, help="weights file for the model")
+    parser.add_argument("--hints", type=Path, help="hints file, keyed by frame index or time")
+    parser.add_argument(
+        "--keyframe-every",
+        type=_positive_int,
+        default=None,
+        help="most frames between two keyframes (default: the colour core's)",
+    )
+    parser.add_argument("--mode", choices=sorted(MODE_MODELS), default="film")
+    parser.add_argument(
+        "--per-frame", action="store_true", help="colorize every frame on its own (baseline)"
+    )
+    parser.add_argument(
+        "--working-side",
+        type=_positive_int,
+        default=DEFAULT_WORKING_SIDE,
+        help=f"longer side, in pixels, at which colour is predicted (default "
+        f"{DEFAULT_WORKING_SIDE})",
+    )
+    parser.add_argument("--force", action="store_true", help="overwrite existing outputs")
+    parser.add_argument(
+        "--crf", type=_crf, default=DEFAULT_CRF, help=f"x264 quality (default {DEFAULT_CRF})"
+    )
+    parser.add_argument(
+        "--preset",
+        choices=PRESETS,
+        default=DEFAULT_PRESET,
+        metavar="PRESET",
+        help=f"x264 speed preset: {', '.join(PRESETS)} (default {DEFAULT_PRESET})",
+    )
+    parser.add_argument(
+        "--chunk-frames",
+        type=_positive_int,
+        default=DEFAULT_CHUNK_FRAMES,
+        help=f"frames per resumable chunk (default {DEFAULT_CHUNK_FRAMES})",
+    )
+    parser.set_defaults(run=run)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _crf(text: str) -> int:
+    value = _positive_int(text) if text != "0" else 0
+    if value > MAX_CRF:
+        raise argparse.ArgumentTypeError(f"crf must be in [0, {MAX_CRF}], got {value}")
+    return value
+
+
+def find_videos(folder: Path, output: Path | None) -> list[Path]:
+    """Video files under ``folder`` (recursive, sorted), leaving out tinct's own outputs."""
+    skip = output.resolve() if output is not None else None
+    found = []
+    for path in sorted(folder.rglob("*")):
+        if not path.is_file() or path.suffix.lower() not in VIDEO_SUFFIXES:
+            continue
+        if COLORIZED_TAG in path.name or any(".tinct-parts" in part for part in path.parts):
+            continue
+        if skip is not None and skip in path.resolve().parents:
+            continue
+        found.append(path)
+    return found
+
+
+def video_output_path(source: Path, root: Path | None, output: Path | None) -> Path:
+    """Where the video ``source`` goes.
+
+    - no ``output``: beside the source, as ``NAME.colorized.EXT``;
+    - one input (``root`` None) and ``output`` with a video suffix: exactly ``output``;
+    - otherwise ``output`` is a folder: the source's path below ``root`` inside it.
+
+    EXT is the source's suffix when tinct can write it, else ``.mp4``.
+    """
+    suffix = source.suffix if source.suffix.lower() in OUTPUT_FORMATS else DEFAULT_OUTPUT_SUFFIX
+    if output is None:
+        return source.with_name(f"{source.stem}{COLORIZED_TAG}{suffix}")
+    if root is None and output.suffix.lower() in VIDEO_SUFFIXES and not output.is_dir():
+        return output
+    relative = source.relative_to(root) if root is not None else Path(source.name)
+    return output / relative.with_suffix(suffix)
+
+
+def run(args: argparse.Namespace) -> int:
+    source: Path = args.input
+    batch = source.is_dir()
+    sources = find_videos(source, args.output) if batch else [source]
+    if not sources:
+        raise FileProblem(source, "no video files found")
+    if not batch:
+        _check_single(source, video_output_path(source, None, args.output), args.force)
+    colour = _VideoColour(args)
+    failures: list[FileProblem] = []
+    for path in sources:
+        target = video_output_path(path, source if batch else None, args.output)
+        try:
+            result = _colorize_one(path, target, colour, args)
+        except TinctError as error:
+            if not batch:
+                raise
+            failures.append(
+                error if isinstance(error, FileProblem) else FileProblem(path, str(error))
+            )
+            continue
+        print(_summary(path, result, colour.colorizer.trained))
+    report_failures(failures, "colorize")
+    return 1 if failures else 0
+
+
+def _check_single(source: Path, target: Path, force: bool) -> None:
+    """Fail fast, before the model loads, on a bad input or an output that is in the way."""
+    read_video_info(source)
+    check_output_suffix(target)
+    if target.exists() and not force:
+        raise FileProblem(target, "output already exists; pass --force to overwrite it")
+
+
+def _colorize_one(
+    source: Path, target: Path, colour: _VideoColour, args: argparse.Namespace
+) -> RecolorResult:
+    bar = tqdm(desc=source.name, unit="frame", disable=None, leave=False, dynamic_ncols=True)
+
+    def opened(info: VideoInfo, frames_done: int) -> None:
+        bar.reset(total=info.frame_count)
+        bar.update(frames_done)
+
+    try:
+        return recolor_video_file(
+            source,
+            target,
+            colour.chroma,
+            settings=EncodeSettings(crf=args.crf, preset=args.preset),
+            chunk_frames=args.chunk_frames,
+            force=args.force,
+            run_settings=colour.settings,
+            on_open=opened,
+            on_frame=lambda: bar.update(1),
+        )
+    finally:
+        bar.close()
+
+
+def _summary(source: Path, result: RecolorResult, trained: bool) -> str:
+    parts = [f"{result.frames} frames", result.audio]
+    if result.chunks_resumed:
+        parts.append(f"resumed: {result.chunks_resumed} of {result.chunks} chunks were done")
+    if not trained:
+        parts.append("untrained model")
+    return f"{source} -> {result.target}  ({'; '.join(parts)})"
+
+
+class _VideoColour:
+    """The colour side of a run: the still model (loaded on first use), options and hints."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        from tinct.video import VideoOptions
+
+        core_options: dict[str, Any] = {"per_frame": args.per_frame, "mode": args.mode}
+        if args.keyframe_every is not None:
+            core_options["keyframe_every"] = args.keyframe_every
+        self.options = VideoOptions(**core_options)
+        self.model = _model_name(args.model or MODE_MODELS[args.mode])
+        self.weights: Path | None = args.weights
+        self.working_side: int = args.working_side
+        self.hints = _load_hints(args.hints) if args.hints is not None else None
+        self.settings = {
+            "model": self.model,
+            "weights": _file_identity(args.weights),
+            "working_side": args.working_side,
+            "hints": _file_identity(args.hints),
+            "options": repr(self.options),
+        }
+        self._colorizer: Colorizer | None = None
+
+    @property
+    def colorizer(self) -> Colorizer:
+        if self._colorizer is None:
+            self._colorizer = _load_colorizer(self.model, self.weights, self.working_side)
+        return self._colorizer
+
+    def chroma(self, info: VideoInfo, frames: Iterator[DecodedFrame]) -> Iterator[ChromaPlanes]:
+        from tinct.video import colorize_luma_stream
+
+        hints = None if self.hints is None else _hints_for_frame(self.hints, info)
+        return colorize_luma_stream(
+            frames, self.colorizer, self.options, info.color.range, hints_for_frame=hints
+        )
+
+
+def _model_name(text: str) -> str:
+    from tinct.models import get_model_spec
+
+    try:
+        return get_model_spec(text).name
+    except ValueError as error:
+        raise TinctError(str(error)) from None
+
+
+def _load_colorizer(model: str, weights: Path | None, working_side: int) -> Colorizer:
+    from tinct.api import UntrainedModelWarning, load
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UntrainedModelWarning)
+        colorizer = load(model, weights=weights, working_side=working_side)
+    for warning in caught:
+        print(f"tinct video: warning: {warning.message}", file=sys.stderr)
+    return colorizer
+
+
+def _load_hints(path: Path) -> Any:
+    from tinct.guidance.hints_file import load_video_hints
+
+    return load_video_hints(path)
+
+
+def _hints_for_frame(hints: Any, info: VideoInfo) -> Callable[[int, float], Any]:
+    """``(index, time) -> (1, 4, H, W)`` hint map or None, for the core."""
+    from tinct.guidance.hints_file import rasterize_hints
+
+    by_frame = hints.resolve(float(info.frame_rate))
+
+    def for_frame(index: int, time: float) -> Any:
+        entry = by_frame.get(index)
+        return None if entry is None else rasterize_hints(entry, info.height, info.width)
+
+    return for_frame
+
+
+def _file_identity(path: Path | None) -> dict[str, Any] | None:
+    """Enough to tell whether a file changed between two runs (path, size, modification)."""
+    if path is None or not path.is_file():
+        return None
+    status = path.stat()
+    return {"path": str(path.resolve()), "size": status.st_size, "mtime_ns": status.st_mtime_ns}
