@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from tinct.api import load
 from tinct.pipeline.colorizer import Colorizer
@@ -12,7 +13,7 @@ from tinct.video.pipeline import LumaFrame, VideoOptions, colorize_luma_stream
 
 @pytest.fixture(scope="module")
 def still() -> Colorizer:
-    return load("tinct-lite")
+    return load("tinct-lite", working_side=128)  # a small grid keeps the tests fast
 
 
 def moving_scene(count: int, height: int = 72, width: int = 128, seed: int = 0) -> list[LumaFrame]:
@@ -47,3 +48,107 @@ def test_per_frame_stream_yields_every_frame_in_order(still: Colorizer) -> None:
 def test_bad_colour_range_is_refused(still: Colorizer) -> None:
     with pytest.raises(ValueError, match="color_range"):
         list(colorize_luma_stream(moving_scene(1), still, VideoOptions(), color_range="srgb"))
+
+
+class CountingColorizer(Colorizer):
+    """The still colorizer, counting its calls and the hints it was given."""
+
+    calls: int = 0
+    hinted_calls: int = 0
+
+    def predict_ab(self, lightness, hints=None):  # type: ignore[override]
+        self.calls += 1
+        self.hinted_calls += hints is not None and bool(hints[:, 2].any())
+        return super().predict_ab(lightness, hints)
+
+
+def counting(still: Colorizer) -> CountingColorizer:
+    return CountingColorizer(
+        still.model,
+        still.bins,
+        still.name,
+        still.trained,
+        still.output_kind,
+        still.temperature,
+        still.working_side,
+    )
+
+
+def two_scenes(length: int) -> list[LumaFrame]:
+    """``length`` frames of a panning scene, then ``length`` of a different, brighter one."""
+    first = moving_scene(length, seed=1)
+    second = [
+        LumaFrame(length + f.index, (length + f.index) / 24, (f.luma // 2 + 120).astype(np.uint8))
+        for f in moving_scene(length, seed=2)
+    ]
+    return first + second
+
+
+def test_keyframes_at_the_start_at_cuts_and_at_the_maximum_spacing(still: Colorizer) -> None:
+    model = counting(still)
+    options = VideoOptions(keyframe_every=8, fallback_area=1.0)  # no fallback runs
+    results = list(colorize_luma_stream(two_scenes(12), model, options))
+    assert [index for index, _, _ in results] == list(range(24))
+    # Shot 1: frames 0 and 8; shot 2 (cut at 12): frames 12 and 20.
+    assert model.calls == 4
+
+
+def test_per_frame_runs_the_still_model_on_every_frame(still: Colorizer) -> None:
+    model = counting(still)
+    list(colorize_luma_stream(moving_scene(6), model, VideoOptions(per_frame=True)))
+    assert model.calls == 6
+
+
+def test_memory_is_bounded_output_follows_input_within_a_segment(still: Colorizer) -> None:
+    consumed = []
+
+    def source():
+        for frame in moving_scene(30):
+            consumed.append(frame.index)
+            yield frame
+
+    stream = colorize_luma_stream(source(), still, VideoOptions(keyframe_every=5))
+    for index, _, _ in stream:
+        assert len(consumed) - index <= 5  # never more than a segment ahead
+
+
+def test_propagated_colour_is_steadier_than_per_frame(still: Colorizer) -> None:
+    frames = moving_scene(16)
+    steady = [u.astype(float) for _, u, _ in colorize_luma_stream(frames, still, VideoOptions())]
+    naive = [
+        u.astype(float)
+        for _, u, _ in colorize_luma_stream(frames, still, VideoOptions(per_frame=True))
+    ]
+    # Mean colour of each frame: propagation must not make it jump more than per-frame does.
+    steady_jumps = np.abs(np.diff([u.mean() for u in steady])).mean()
+    naive_jumps = np.abs(np.diff([u.mean() for u in naive])).mean()
+    assert steady_jumps <= naive_jumps + 0.05
+
+
+def test_hinted_colour_persists_until_the_next_cut(still: Colorizer) -> None:
+    frames = two_scenes(12)
+    height, width = frames[0].luma.shape
+
+    def hints(index: int, time: float):
+        if index != 0:
+            return None
+        hint = torch.zeros(1, 4, height, width)
+        hint[0, 0, 50:58, 90:98], hint[0, 1, 50:58, 90:98], hint[0, 2, 50:58, 90:98] = 70, 60, 1
+        return hint
+
+    model = counting(still)
+    options = VideoOptions(keyframe_every=4)
+    hinted = {
+        i: v for i, _, v in colorize_luma_stream(frames, model, options, hints_for_frame=hints)
+    }
+    plain = {i: v for i, _, v in colorize_luma_stream(frames, still, options)}
+    assert model.hinted_calls >= 3  # frame 0 and the carried hints at keyframes 4 and 8
+    # Red-orange hint: V (red difference) is higher where the content it was placed on went.
+    for index in (0, 6, 11):
+        hint_rows, hint_cols = slice(25, 29), slice(45 - index, 49 - index)
+        gain = (
+            hinted[index][hint_rows, hint_cols].mean() - plain[index][hint_rows, hint_cols].mean()
+        )
+        assert gain > 8, (index, gain)
+    # After the cut the hint is gone.
+    assert np.abs(hinted[20].astype(float) - plain[20]).mean() < 1.0

@@ -19,7 +19,6 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from tinct.color.gamut import clip_ab_to_gamut
 from tinct.color.lab import gray_to_lightness, lab_to_rgb
 from tinct.color.yuv import U_MAX, V_MAX, YUV_FROM_RGB, yuv_to_rgb
 
@@ -74,7 +73,11 @@ def shrink_luma(luma: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 
 def lab_to_color_differences(lightness: Tensor, ab: Tensor) -> Tensor:
-    """BT.601 (U, V) of the sRGB colour (L, ab), brought into gamut by reducing chroma.
+    """BT.601 (U, V) of the sRGB colour (L, ab), clamped to the sRGB cube.
+
+    Clamping shifts the lightness of out-of-gamut colours, which would be wrong for a still
+    image (:func:`tinct.color.gamut.clip_ab_to_gamut` keeps L instead), but here only the colour
+    differences are kept and Y comes from the source, so the cheap clamp is enough.
 
     Args:
         lightness: ``(B, 1, h, w)`` L in [0, 100].
@@ -83,8 +86,7 @@ def lab_to_color_differences(lightness: Tensor, ab: Tensor) -> Tensor:
     Returns:
         ``(B, 2, h, w)`` analogue U in [-U_MAX, U_MAX] and V in [-V_MAX, V_MAX]; 0 where ab = 0.
     """
-    ab = clip_ab_to_gamut(lightness, ab)
-    rgb = lab_to_rgb(torch.cat((lightness, ab), dim=1))
+    rgb = lab_to_rgb(torch.cat((lightness, ab), dim=1), clip=True)
     matrix = torch.tensor(YUV_FROM_RGB[1:], dtype=rgb.dtype)
     return torch.einsum("ij,bjhw->bihw", matrix, rgb)
 

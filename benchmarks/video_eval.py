@@ -1,0 +1,261 @@
+"""Video colorization: propagation from keyframes against the still model on every frame.
+
+    nice -n 10 python benchmarks/video_eval.py [--split validation] [--spacings 8 24 48]
+        [--max-frames N] [--set NAME=VALUE ...] [--surveillance CLIP] [--tag TAG]
+
+Each DAVIS sequence (held-out ones by default; ``--split training`` to tune on others) is
+decoded once into memory as yuv420p planes. Its Y plane is the gray input; the core
+(:func:`tinct.video.colorize_luma_stream`) returns U and V planes, which are decoded back to
+sRGB with the original Y (no encoding) and compared with the colour frames:
+
+- CDC (colour distribution consistency, lower = steadier), warp error (8-bit RGB units, lower =
+  steadier) and PSNR against the colour video, all from :mod:`tinct.evaluation.video_metrics`;
+- the core's own frames/s (decode, encode and metrics excluded).
+
+Runs: ``--per-frame`` (the still model on every frame) and propagation at each keyframe
+spacing. With ``--surveillance CLIP`` the same comparison is made on a fixed-camera clip for
+film and surveillance modes. Writes ``benchmarks/results/video_eval[_TAG].json`` and ``.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import platform
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import av
+import numpy as np
+import torch
+
+import tinct
+from tinct.color.lab import rgb_to_lightness
+from tinct.data.davis_split import davis_split
+from tinct.evaluation.video_metrics import (
+    color_distribution_consistency,
+    per_frame_psnr,
+    warp_error,
+)
+from tinct.video import LumaFrame, VideoOptions, colorize_luma_stream
+from tinct.video.chroma_planes import planes_to_rgb
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_VIDEO = ROOT.parent / "shared" / "data" / "video"
+RESULTS = ROOT / "benchmarks" / "results"
+
+
+def plane_array(plane) -> np.ndarray:
+    """A PyAV plane as a ``(height, width)`` uint8 array (line padding dropped)."""
+    rows = np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)
+    return rows[:, : plane.width].copy()
+
+
+def decode_planes(path: Path, max_frames: int) -> tuple[list[tuple], str]:
+    """``([(Y, U, V) uint8 planes per frame], colour range)`` of the first ``max_frames``."""
+    planes = []
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        color_range = "pc" if stream.codec_context.color_range == 2 else "tv"
+        for frame in container.decode(stream):
+            if frame.format.name != "yuv420p":
+                frame = frame.reformat(format="yuv420p")
+            planes.append(tuple(plane_array(plane) for plane in frame.planes))
+            if len(planes) >= max_frames:
+                break
+    return planes, color_range
+
+
+def run_core(planes, still, options: VideoOptions, color_range: str):
+    """``(list of (U, V), frames/s)`` of the core on the clip's Y planes."""
+    frames = [LumaFrame(i, i / 24, y) for i, (y, _, _) in enumerate(planes)]
+    started = time.perf_counter()
+    chroma = [(u, v) for _, u, v in colorize_luma_stream(frames, still, options, color_range)]
+    return chroma, len(frames) / (time.perf_counter() - started)
+
+
+def metrics(planes, chroma, color_range: str) -> dict[str, float]:
+    """CDC, warp error (8-bit units) and mean PSNR of a coloured clip against the colour one."""
+    made = torch.stack(
+        [
+            planes_to_rgb(y, u, v, color_range)
+            for (y, _, _), (u, v) in zip(planes, chroma, strict=True)
+        ]
+    )
+    truth = torch.stack([planes_to_rgb(y, u, v, color_range) for y, u, v in planes])
+    gray = [
+        planes_to_rgb(y, np.full_like(u, 128), np.full_like(v, 128), color_range)
+        for y, u, v in planes
+    ]
+    lightness = rgb_to_lightness(torch.stack(gray))
+    return {
+        "cdc": color_distribution_consistency(made),
+        "warp_error": 255 * warp_error(made, lightness),
+        "psnr": float(per_frame_psnr(made, truth).mean()),
+    }
+
+
+def evaluate_clip(name, planes, color_range, still, runs) -> list[dict]:
+    """One row per run: ``runs`` is a list of (label, VideoOptions)."""
+    rows = []
+    for label, options in runs:
+        chroma, fps = run_core(planes, still, options, color_range)
+        row = {"clip": name, "run": label, "frames": len(planes), "core_fps": fps}
+        row.update(metrics(planes, chroma, color_range))
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    return rows
+
+
+def mean_by_run(rows: list[dict]) -> list[dict]:
+    """Mean of each metric over clips, per run label (in first-seen order)."""
+    labels = list(dict.fromkeys(row["run"] for row in rows))
+    summary = []
+    for label in labels:
+        mine = [row for row in rows if row["run"] == label]
+        entry = {"run": label, "clips": len(mine)}
+        for key in ("cdc", "warp_error", "psnr", "core_fps"):
+            entry[key] = float(np.mean([row[key] for row in mine]))
+        summary.append(entry)
+    return summary
+
+
+def against_baseline(summary: list[dict], baseline: str) -> list[dict]:
+    """Add CDC change (%), warp-error change (%) and PSNR change (dB) against ``baseline``."""
+    base = next(entry for entry in summary if entry["run"] == baseline)
+    for entry in summary:
+        entry["cdc_change_pct"] = 100 * (entry["cdc"] / base["cdc"] - 1)
+        entry["warp_change_pct"] = 100 * (entry["warp_error"] / base["warp_error"] - 1)
+        entry["psnr_change_db"] = entry["psnr"] - base["psnr"]
+    return summary
+
+
+def markdown(summary: list[dict], rows: list[dict], title: str, machine: str, command: str) -> str:
+    lines = [
+        f"# {title}",
+        "",
+        f"Machine: {machine}  ",
+        f"Command: `{command}`",
+        "",
+        "Means over clips; changes are against the per-frame baseline (same still model).",
+        "",
+        "| run | CDC | CDC change | warp error (8-bit) | warp change | PSNR (dB) | PSNR change "
+        "| core frames/s |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for e in summary:
+        lines.append(
+            f"| {e['run']} | {e['cdc']:.5f} | {e['cdc_change_pct']:+.1f}% | "
+            f"{e['warp_error']:.3f} | {e['warp_change_pct']:+.1f}% | {e['psnr']:.2f} | "
+            f"{e['psnr_change_db']:+.2f} | {e['core_fps']:.1f} |"
+        )
+    lines += ["", "Per clip:", "", "| clip | run | CDC | warp error | PSNR | core frames/s |"]
+    lines.append("|---|---|---|---|---|---|")
+    for r in rows:
+        lines.append(
+            f"| {r['clip']} | {r['run']} | {r['cdc']:.5f} | {r['warp_error']:.3f} | "
+            f"{r['psnr']:.2f} | {r['core_fps']:.1f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (
+        f"{cpu}, {os.cpu_count()} cores, {torch.get_num_threads()} torch threads, "
+        f"torch {torch.__version__}, {platform.system()}, no GPU"
+    )
+
+
+def parse_overrides(items: list[str]) -> dict[str, object]:
+    """``NAME=VALUE`` pairs for VideoOptions fields, typed like the field's default."""
+    defaults = {f.name: f.default for f in dataclasses.fields(VideoOptions)}
+    overrides: dict[str, object] = {}
+    for item in items:
+        name, _, value = item.partition("=")
+        if name not in defaults:
+            raise SystemExit(f"--set: unknown option {name!r}; known: {sorted(defaults)}")
+        kind = type(defaults[name])
+        overrides[name] = value.lower() in ("1", "true", "yes") if kind is bool else kind(value)
+    return overrides
+
+
+def davis_runs(spacings: list[int], overrides: dict) -> list[tuple[str, VideoOptions]]:
+    runs = [("per-frame", VideoOptions(per_frame=True))]
+    for spacing in spacings:
+        runs.append(
+            (f"keyframe every {spacing}", VideoOptions(keyframe_every=spacing, **overrides))
+        )
+    return runs
+
+
+def surveillance_runs(spacing: int, overrides: dict) -> list[tuple[str, VideoOptions]]:
+    return [
+        ("per-frame", VideoOptions(per_frame=True)),
+        (f"film, every {spacing}", VideoOptions(keyframe_every=spacing, **overrides)),
+        (
+            f"surveillance, every {spacing}",
+            VideoOptions(keyframe_every=spacing, mode="surveillance", **overrides),
+        ),
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="tinct-lite")
+    parser.add_argument("--split", choices=("validation", "training"), default="validation")
+    parser.add_argument("--names", nargs="*", help="only these sequences of the split")
+    parser.add_argument("--spacings", type=int, nargs="+", default=[8, 24, 48])
+    parser.add_argument("--max-frames", type=int, default=1000)
+    parser.add_argument("--set", dest="overrides", nargs="*", default=[], metavar="NAME=VALUE")
+    parser.add_argument("--surveillance", help="a clip in ../shared/data/video/surveillance")
+    parser.add_argument("--tag", default="", help="suffix of the result files")
+    args = parser.parse_args()
+    torch.set_grad_enabled(False)
+    still = tinct.load(args.model)
+    overrides = parse_overrides(args.overrides)
+    if args.surveillance:
+        clips = [SHARED_VIDEO / "surveillance" / args.surveillance]
+        runs = surveillance_runs(args.spacings[0], overrides)
+        title = f"Video evaluation, surveillance clip {args.surveillance} ({args.model})"
+    else:
+        training, validation = davis_split(SHARED_VIDEO / "davis")
+        clips = validation if args.split == "validation" else training
+        clips = [c for c in clips if not args.names or c.stem in args.names]
+        runs = davis_runs(args.spacings, overrides)
+        title = f"Video evaluation, DAVIS {args.split} sequences ({args.model})"
+    rows = []
+    for clip in clips:
+        planes, color_range = decode_planes(clip, args.max_frames)
+        rows += evaluate_clip(clip.stem, planes, color_range, still, runs)
+    summary = against_baseline(mean_by_run(rows), "per-frame")
+    command = "nice -n 10 python " + shlex.join(["benchmarks/video_eval.py", *sys.argv[1:]])
+    suffix = f"_{args.tag}" if args.tag else ""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    report = {
+        "title": title,
+        "machine": machine(),
+        "command": command,
+        "options": {label: repr(options) for label, options in runs},
+        "summary": summary,
+        "clips": rows,
+    }
+    (RESULTS / f"video_eval{suffix}.json").write_text(json.dumps(report, indent=2) + "\n")
+    table = markdown(summary, rows, title, report["machine"], command)
+    (RESULTS / f"video_eval{suffix}.md").write_text(table)
+    print(table)
+
+
+if __name__ == "__main__":
+    main()

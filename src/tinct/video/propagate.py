@@ -1,0 +1,137 @@
+"""Carry chroma from keyframes to the frames between them, and keep it steady over time.
+
+All arrays live on the working grid: ab ``(h, w, 2)`` float32 in ab units, confidence
+``(h, w)`` float32 in [0, 1]. The functions are closed-form; a learned refiner can replace
+:func:`blend_with_fallback` (see :mod:`tinct.video.pipeline`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import cv2
+import numpy as np
+
+from tinct.video.flow import PairFlow, warp
+
+FILL_BLUR_SIGMA = 6.0  # grid pixels over which reliable colour spreads into unreliable areas
+_TINY = 1e-4
+
+
+def carry(
+    ab: np.ndarray, confidence: np.ndarray, flow: np.ndarray, pair_confidence: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Warp ab and its confidence one frame along ``flow``; confidence multiplies along chains.
+
+    Args:
+        ab: ``(h, w, 2)`` chroma of the source frame.
+        confidence: ``(h, w)`` confidence of the source frame's chroma.
+        flow: ``(h, w, 2)`` flow from the target frame to the source frame.
+        pair_confidence: ``(h, w)`` confidence of that flow, per target pixel.
+
+    Returns:
+        ``(ab, confidence)`` on the target frame.
+    """
+    return warp(ab, flow), warp(confidence, flow) * pair_confidence
+
+
+Carried = tuple[np.ndarray, np.ndarray]
+# repair(position, ab, confidence) -> (ab, confidence): replaces unreliable colour on one frame.
+Repair = Callable[[int, np.ndarray, np.ndarray], Carried]
+
+
+def carry_forward(key_ab: np.ndarray, pairs: list[PairFlow], repair: Repair) -> list[Carried]:
+    """Chain ``key_ab`` frame by frame through ``pairs`` (pair i: frame i -> i+1 after the
+    keyframe), repairing each frame before it is carried on, so that an occlusion costs
+    colour once instead of in every later frame. Entry i is frame i+1."""
+    ab, confidence = key_ab, np.ones(key_ab.shape[:2], np.float32)
+    carried = []
+    for position, pair in enumerate(pairs, start=1):
+        ab, confidence = repair(position, *carry(ab, confidence, pair.backward, pair.confidence))
+        carried.append((ab, confidence))
+    return carried
+
+
+def carry_backward(key_ab: np.ndarray, pairs: list[PairFlow], repair: Repair) -> list[Carried]:
+    """Chain ``key_ab`` of the frame after ``pairs[-1]`` back through ``pairs``.
+
+    Pair i joins frame i and frame i+1 of the segment (frame 0 being the previous keyframe);
+    entry i of the result is frame i, in forward order.
+    """
+    ab, confidence = key_ab, np.ones(key_ab.shape[:2], np.float32)
+    carried = []
+    for position in range(len(pairs) - 1, -1, -1):
+        pair = pairs[position]
+        # Confidence of the forward flow, per pixel of the earlier frame, is that of the
+        # backward flow seen from where the pixel lands.
+        step = carry(ab, confidence, pair.forward, warp(pair.confidence, pair.forward))
+        ab, confidence = repair(position, *step) if position > 0 else step
+        carried.append((ab, confidence))
+    return carried[::-1]
+
+
+def blend_directions(
+    forward: tuple[np.ndarray, np.ndarray],
+    backward: tuple[np.ndarray, np.ndarray] | None,
+    position: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mix the colours carried from the previous and the next keyframe.
+
+    Args:
+        forward: ``(ab, confidence)`` carried from the previous keyframe.
+        backward: the same from the next keyframe, or None when there is none (end of shot).
+        position: temporal position between the keyframes in (0, 1) (0 = previous).
+
+    Returns:
+        ``(ab, confidence)``: weights are confidence times temporal closeness; the confidence is
+        the larger of the two directions' confidences.
+    """
+    if backward is None:
+        return forward
+    (ab_f, conf_f), (ab_b, conf_b) = forward, backward
+    weight_f = conf_f * (1.0 - position) + _TINY * (1.0 - position)
+    weight_b = conf_b * position + _TINY * position
+    ab = (ab_f * weight_f[..., None] + ab_b * weight_b[..., None]) / (weight_f + weight_b)[
+        ..., None
+    ]
+    return ab.astype(np.float32), np.maximum(conf_f, conf_b)
+
+
+def fill_from_reliable(ab: np.ndarray, confidence: np.ndarray) -> np.ndarray:
+    """Cheap guess for unreliable pixels: reliable colour spread by normalised convolution."""
+    weight = cv2.GaussianBlur(confidence, (0, 0), FILL_BLUR_SIGMA) + _TINY
+    spread = cv2.GaussianBlur(ab * confidence[..., None], (0, 0), FILL_BLUR_SIGMA)
+    return (spread / weight[..., None]).astype(np.float32)
+
+
+def blend_with_fallback(
+    ab: np.ndarray, confidence: np.ndarray, fallback_ab: np.ndarray
+) -> np.ndarray:
+    """Confidence-weighted mix of propagated ab and a fallback (still model or cheap fill)."""
+    weight = confidence[..., None]
+    return (weight * ab + (1.0 - weight) * fallback_ab).astype(np.float32)
+
+
+def limit_change(
+    ab: np.ndarray,
+    previous_ab: np.ndarray,
+    reliability: np.ndarray,
+    max_step: float,
+) -> np.ndarray:
+    """Bound the per-frame change of chroma where the motion is reliably known.
+
+    Args:
+        ab: ``(h, w, 2)`` chroma proposed for frame t.
+        previous_ab: ``(h, w, 2)`` chroma shown for frame t-1, warped onto frame t.
+        reliability: ``(h, w)`` in [0, 1], confidence of that warp.
+        max_step: largest change of ab (Euclidean, ab units) per frame where reliability is 1.
+
+    Returns:
+        ``(h, w, 2)``: unchanged where reliability is 0; where it is 1, moved towards ``ab`` by
+        at most ``max_step``.
+    """
+    delta = ab - previous_ab
+    size = np.sqrt((delta**2).sum(-1))
+    shrink = np.minimum(1.0, max_step / np.maximum(size, _TINY))
+    scale = reliability * shrink + (1.0 - reliability)
+    return (previous_ab + delta * scale[..., None]).astype(np.float32)
