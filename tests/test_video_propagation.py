@@ -107,3 +107,27 @@ def test_limit_change_bounds_steps_only_where_motion_is_reliable() -> None:
     reliability = np.array([[1.0, 0.0]], np.float32)
     limited = limit_change(proposed, previous, reliability, max_step=5.0)
     assert np.allclose(limited[0, 0], (3.0, 4.0)) and np.allclose(limited[0, 1], (30.0, 40.0))
+
+
+def grid_of(lightness: np.ndarray, cut: bool = False):
+    from tinct.video.grid import GridFrame
+
+    luma = (lightness * 2.55).astype(np.uint8)
+    return GridFrame(0, 0.0, lightness.shape, luma, lightness.astype(np.float32), cut=cut)
+
+
+def test_background_memory_steadies_static_pixels_and_lets_movers_through() -> None:
+    from tinct.video.surveillance import BackgroundColourMemory
+
+    memory = BackgroundColourMemory(rate=0.05)
+    scene = np.full((4, 4), 50.0, np.float32)
+    first = memory.apply(grid_of(scene, cut=True), np.full((4, 4, 2), 20.0, np.float32))
+    assert np.allclose(first, 20.0)
+    moved = scene.copy()
+    moved[0, 0] = 90.0  # an object passes over one pixel
+    flicker = np.full((4, 4, 2), -20.0, np.float32)  # the proposal jumps everywhere
+    shown = memory.apply(grid_of(moved), flicker)
+    assert np.allclose(shown[1:, 1:], 20.0 - 0.05 * 40.0, atol=1e-4)  # background barely moves
+    assert np.allclose(shown[0, 0], -20.0, atol=1e-3)  # the mover shows its own colour
+    with pytest.raises(ValueError, match="rate"):
+        BackgroundColourMemory(rate=0.0)
