@@ -120,7 +120,8 @@ class VideoReader:
         try:
             self._stream = self._container.streams.video[0]
             self._stream.thread_type = "AUTO"
-            self._decoded = self._container.decode(self._stream)
+            self._packets_read = 0
+            self._decoded = self._decode()
             first = self._next_frame()
             if first is None:
                 raise VideoReadError(self.path, "has no video frames")
@@ -158,7 +159,13 @@ class VideoReader:
                 yield self._decoded_frame(index, frame)
             index += 1
             frame = self._next_frame()
-        self._check_complete(index)
+        self._check_complete()
+
+    def _decode(self) -> Iterator[av.VideoFrame]:
+        """Decoded frames, counting the packets read (frames may be fewer: edit lists)."""
+        for packet in self._container.demux(self._stream):
+            self._packets_read += packet.size > 0
+            yield from self._stream.decode(packet)
 
     def _next_frame(self) -> av.VideoFrame | None:
         try:
@@ -177,13 +184,15 @@ class VideoReader:
             luma=luma_plane(frame, self.info.color.range),
         )
 
-    def _check_complete(self, decoded: int) -> None:
-        listed = self.info.frame_count
-        if listed is not None and decoded < listed:
+    def _check_complete(self) -> None:
+        # Packets, not frames, are compared with the container's count: an edit list can hide
+        # some decoded frames, and a decoder can drop some, in a file that is whole.
+        listed, read = self.info.frame_count, self._packets_read
+        if listed is not None and read < listed:
             raise VideoReadError(
                 self.path,
                 f"is truncated or corrupt: the container lists {listed} frames but only "
-                f"{decoded} could be decoded",
+                f"{read} could be read",
             )
 
 
