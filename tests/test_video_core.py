@@ -152,3 +152,30 @@ def test_hinted_colour_persists_until_the_next_cut(still: Colorizer) -> None:
         assert gain > 8, (index, gain)
     # After the cut the hint is gone.
     assert np.abs(hinted[20].astype(float) - plain[20]).mean() < 1.0
+
+
+class RecordingRefiner(torch.nn.Module):
+    """Stands in for the learned refiner: checks its inputs, returns the fallback colour."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+
+    def forward(self, lightness, warped_ab, confidence, still_ab):
+        self.calls += 1
+        assert lightness.shape[1] == 1 and confidence.shape[1] == 1
+        assert warped_ab.shape == still_ab.shape and warped_ab.shape[1] == 2
+        assert lightness.shape[-2:] == warped_ab.shape[-2:] == confidence.shape[-2:]
+        return still_ab
+
+
+def test_a_refiner_replaces_the_closed_form_blend(still: Colorizer) -> None:
+    refiner = RecordingRefiner()
+    frames = moving_scene(8)
+    options = VideoOptions(keyframe_every=8, refiner=refiner)
+    refined = {i: u for i, u, _ in colorize_luma_stream(frames, still, options)}
+    plain = {
+        i: u for i, u, _ in colorize_luma_stream(frames, still, VideoOptions(keyframe_every=8))
+    }
+    assert refiner.calls >= 7  # every in-between frame, forward (and backward) pass
+    assert np.array_equal(refined[0], plain[0])  # the keyframe is untouched
