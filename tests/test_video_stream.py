@@ -263,6 +263,7 @@ def test_output_keeps_frames_times_size_rotation_audio_and_luma(tmp_path: Path) 
     source, output = read_video_info(clip), read_video_info(target)
     assert (output.width, output.height, output.rotation) == (64, 48, 90)
     assert output.frame_count == 20 and output.frame_rate == source.frame_rate
+    assert output.time_base == source.time_base
     assert output.duration == pytest.approx(source.duration, abs=0.1)
     before, after = decoded(clip), decoded(target)
     assert [f.time for f in after] == pytest.approx([f.time for f in before])
@@ -277,11 +278,12 @@ def test_output_keeps_frames_times_size_rotation_audio_and_luma(tmp_path: Path) 
     assert sorted(p.name for p in target.parent.iterdir()) == ["colour.mp4"]  # no leftovers
 
 
-def test_variable_frame_rate_keeps_every_time_stamp(tmp_path: Path) -> None:
+@pytest.mark.parametrize("suffix", [".mkv", ".mp4"])
+def test_variable_frame_rate_keeps_every_time_stamp(tmp_path: Path, suffix: str) -> None:
     time_base = Fraction(1, 1000)
     pts = [0, 40, 120, 160, 300, 340, 500, 520, 700]
     clip = make_clip(tmp_path / "vfr.mp4", frames=len(pts), pts=pts, time_base=time_base)
-    target = tmp_path / "vfr.mkv"
+    target = tmp_path / f"out{suffix}"
     recolor_video_file(clip, target, constant_chroma(), chunk_frames=4)
     assert [round(frame.time, 3) for frame in decoded(target)] == [p / 1000 for p in pts]
 
@@ -333,10 +335,14 @@ def test_existing_output_is_kept_without_force_and_replaced_with_it(tmp_path: Pa
     assert read_video_info(target).frame_count == 3
 
 
-def test_unwritable_container_suffix_is_refused(tmp_path: Path) -> None:
+def test_unwritable_container_suffix_and_the_input_itself_are_refused(tmp_path: Path) -> None:
     clip = make_clip(tmp_path / "clip.mp4", frames=2)
     with pytest.raises(FileProblem, match="use one of"):
         recolor_video_file(clip, tmp_path / "out.webm", constant_chroma())
+    before = clip.read_bytes()
+    with pytest.raises(FileProblem, match="the input itself"):
+        recolor_video_file(clip, clip, constant_chroma(), force=True)
+    assert clip.read_bytes() == before
 
 
 # --- resuming --------------------------------------------------------------------------------

@@ -98,7 +98,8 @@ def recolor_video_file(
 
     Raises:
         VideoReadError: the source is not a usable video (nothing is left behind).
-        FileProblem: ``target`` exists without ``force``, or has a suffix tinct cannot write.
+        FileProblem: ``target`` exists without ``force``, is ``source``, or has a suffix tinct
+            cannot write.
     """
     if chunk_frames < 1:
         raise ValueError(f"chunk_frames must be >= 1, got {chunk_frames}")
@@ -106,6 +107,8 @@ def recolor_video_file(
     settings = settings or EncodeSettings()
     if target.exists() and not force:
         raise FileProblem(target, "output already exists; pass --force to overwrite it")
+    if target.exists() and source.exists() and target.samefile(source):
+        raise FileProblem(target, "is the input itself; choose another output")
     folder = parts_folder(target)
     with open_video(source) as reader:
         fingerprint = {
