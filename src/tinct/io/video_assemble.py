@@ -12,6 +12,7 @@ import heapq
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import av
 
@@ -79,7 +80,7 @@ def _write_streams(
 ) -> AssembleResult:
     with av.open(str(segments[0])) as first:
         template = first.streams.video[0]
-        video = output.add_stream_from_template(template)
+        video = cast(av.video.stream.VideoStream, output.add_stream_from_template(template))
         video.time_base = template.time_base
     if source.rotation:
         video.set_display_rotation(source.rotation)
@@ -102,7 +103,9 @@ def _write_streams(
         return AssembleResult(frames, f"audio {note}")
 
 
-def _segment_packets(segments: Sequence[Path], video: av.stream.Stream) -> Iterator[av.Packet]:
+def _segment_packets(
+    segments: Sequence[Path], video: av.video.stream.VideoStream
+) -> Iterator[av.Packet]:
     """Video packets of every segment in order, each attached to the output stream."""
     for segment in segments:
         with av.open(str(segment)) as container:
@@ -128,6 +131,8 @@ def _add_fallback_audio(
 ) -> av.audio.stream.AudioStream:
     context = audio_in.codec_context
     stream = output.add_stream(FALLBACK_AUDIO_CODEC, rate=context.sample_rate)
+    if not isinstance(stream, av.audio.stream.AudioStream):
+        raise TypeError(f"{FALLBACK_AUDIO_CODEC} did not give an audio stream")
     stream.layout = context.layout
     return stream
 
@@ -155,7 +160,9 @@ def _mux_all(
 
     def keyed(packets: Iterator[av.Packet] | list[av.Packet], order: int) -> Iterator[tuple]:
         for count, packet in enumerate(packets):
-            yield (float(packet.dts * packet.time_base), order, count, packet)
+            stamp = packet.dts if packet.dts is not None else packet.pts
+            seconds = float(stamp * packet.time_base) if stamp is not None else 0.0
+            yield (seconds, order, count, packet)
 
     for _, order, _, packet in heapq.merge(keyed(video_packets, 0), keyed(audio_packets, 1)):
         output.mux(packet)

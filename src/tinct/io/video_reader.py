@@ -224,7 +224,7 @@ def luma_plane(frame: av.VideoFrame, color_range: str) -> np.ndarray:
             format="yuv420p", src_color_range=range_code, dst_color_range=range_code
         )
     plane = frame.planes[0]
-    rows = np.frombuffer(plane, dtype=np.uint8).reshape(plane.height, plane.line_size)
+    rows = np.frombuffer(memoryview(plane), dtype=np.uint8).reshape(plane.height, plane.line_size)
     return np.ascontiguousarray(rows[:, : frame.width])
 
 

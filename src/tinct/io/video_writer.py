@@ -69,9 +69,10 @@ class SegmentEncoder:
     def __init__(self, path: Path, info: VideoInfo, settings: EncodeSettings) -> None:
         self._info = info
         self._full_chroma = needs_full_chroma(info.width, info.height)
+        self._pixel_format = "yuv444p" if self._full_chroma else "yuv420p"
         self._container = av.open(str(path), "w", format=SEGMENT_FORMAT)
         try:
-            self._stream = _add_video_stream(self._container, info, settings, self._full_chroma)
+            self._stream = _add_video_stream(self._container, info, settings, self._pixel_format)
         except BaseException:
             self._container.close()
             raise
@@ -97,7 +98,7 @@ class SegmentEncoder:
             u, v: uint8 chroma planes ``((H+1)//2, (W+1)//2)`` in the source's colour range.
         """
         planes = (frame.luma, *_chroma_for_encoder(u, v, frame.luma.shape, self._full_chroma))
-        encoded = av.VideoFrame(self._info.width, self._info.height, self._stream.pix_fmt)
+        encoded = av.VideoFrame(self._info.width, self._info.height, self._pixel_format)
         for plane, values in zip(encoded.planes, planes, strict=True):
             _copy_into_plane(plane, values)
         encoded.pts = frame.pts
@@ -115,7 +116,8 @@ class SegmentEncoder:
 
     def _mux(self, packets: list[av.Packet]) -> None:
         for packet in packets:
-            packet.duration = self._durations.pop(packet.pts, self._default_duration)
+            duration = None if packet.pts is None else self._durations.pop(packet.pts, None)
+            packet.duration = duration or self._default_duration
             self._container.mux(packet)
 
 
@@ -123,11 +125,11 @@ def _add_video_stream(
     container: av.container.OutputContainer,
     info: VideoInfo,
     settings: EncodeSettings,
-    full_chroma: bool,
+    pixel_format: str,
 ) -> av.video.stream.VideoStream:
     stream = container.add_stream("libx264", rate=info.frame_rate)
     stream.width, stream.height = info.width, info.height
-    stream.pix_fmt = "yuv444p" if full_chroma else "yuv420p"
+    stream.pix_fmt = pixel_format
     stream.time_base = info.time_base
     context = stream.codec_context
     context.time_base = info.time_base
@@ -159,7 +161,7 @@ def _chroma_for_encoder(
 
 def _copy_into_plane(plane: av.video.plane.VideoPlane, values: np.ndarray) -> None:
     """Copy ``values`` (h, w) into a frame plane whose rows may be padded to ``line_size``."""
-    rows = np.frombuffer(plane, dtype=np.uint8).reshape(plane.height, plane.line_size)
+    rows = np.frombuffer(memoryview(plane), dtype=np.uint8).reshape(plane.height, plane.line_size)
     rows[:, : values.shape[1]] = values
 
 
