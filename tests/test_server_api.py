@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import socket
 import threading
 import time
@@ -188,6 +189,37 @@ def test_stored_image_preview_download_and_delete(client: httpx.Client, photo: b
 
     assert client.delete(f"/api/images/{image_id}").status_code == 204
     assert_error(client.post(f"/api/images/{image_id}/preview", json={}), 404, image_id)
+
+
+def assert_suggestions(response: httpx.Response, x: float, y: float, count: int) -> None:
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["x"], body["y"]) == (x, y)
+    colours = body["colors"]
+    assert 1 <= len(colours) <= count
+    probabilities = [c["probability"] for c in colours]
+    assert probabilities == sorted(probabilities, reverse=True)
+    assert 0 < sum(probabilities) <= 1 + 1e-6
+    for colour in colours:
+        assert re.fullmatch("#[0-9a-f]{6}", colour["hex"]), colour
+        assert len(colour["lab"]) == 3 and 0 <= colour["lab"][0] <= 100
+    assert len({c["hex"] for c in colours}) == len(colours)
+
+
+def test_suggest_on_an_upload(client: httpx.Client, photo: bytes) -> None:
+    form = {"x": "40.5", "y": "30", "count": "4"}
+    response = client.post("/api/suggest", files={"image": ("p.png", photo)}, data=form)
+    assert_suggestions(response, 40.5, 30, 4)
+    outside = {"x": "160", "y": "30"}
+    response = client.post("/api/suggest", files={"image": ("p.png", photo)}, data=outside)
+    assert_error(response, 422, "outside", "160x120")
+
+
+def test_suggest_on_a_stored_image_with_hints(client: httpx.Client, stored_id: str) -> None:
+    hints = {"points": [{"x": 10, "y": 10, "color": "#2060ff", "radius": 4}]}
+    body = {"x": 159.5, "y": 119.5, "hints": hints}
+    response = client.post(f"/api/images/{stored_id}/suggest", json=body)
+    assert_suggestions(response, 159.5, 119.5, 6)
 
 
 # ---- oversized -------------------------------------------------------------------------------

@@ -13,6 +13,8 @@ import json
 from torch import Tensor
 
 from tinct.guidance.hints_file import Hints, HintsError, parse_hints, rasterize_hints
+from tinct.guidance.suggest import Suggestion, suggest_colors
+from tinct.models.registry import OUTPUT_AB_BINS
 from tinct.pipeline.colorizer import Colorizer, working_size
 from tinct.server.errors import RequestProblem
 from tinct.server.images import (
@@ -148,11 +150,13 @@ def suggest_at(
     point: tuple[float, float],
     hints: Hints | None,
     count: int,
-) -> list:
+) -> list[Suggestion]:
     """Suggested colours at ``point`` (pixels of the ``image_size`` image), predicted on the
     ``(1, 1, h, w)`` preview lightness with ``hints`` drawn at the model's working size."""
-    from tinct.guidance.suggest import suggest_colors
-
+    if colorizer.output_kind != OUTPUT_AB_BINS:
+        raise RequestProblem(
+            f"model {colorizer.name} predicts no colour distribution, so it has no suggestions"
+        )
     preview_size = tuple(preview.shape[-2:])
     x, y = scaled_point(*point, image_size, preview_size)
     hint_map = hint_map_for(colorizer, hints, image_size, preview_size)
