@@ -9,6 +9,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from tinct.guidance.hints import Hints
 from tinct.models import create_model, get_model_spec
 from tinct.pipeline.colorizer import DEFAULT_WORKING_SIDE, Colorizer
 from tinct.quantize.decoding import DEFAULT_TEMPERATURE
@@ -26,10 +27,11 @@ class PhotoColorizer(Colorizer):
     ``colorizer(image, hints=None)`` returns an image of the kind it was given: a PIL image
     (RGB, or RGBA when the input had alpha), a numpy array of the same dtype (``(H, W, 3|4)``),
     or a tensor of the same rank. Alpha is carried through; only the input's lightness is used,
-    and the output keeps it exactly (up to the output's quantisation).
+    and the output keeps it exactly (up to the output's quantisation). ``hints`` are parsed
+    hints (:func:`tinct.guidance.hints_file.load_hints`) in the image's pixels, or a hint map.
     """
 
-    def __call__(self, image: object, hints: torch.Tensor | None = None) -> object:
+    def __call__(self, image: object, hints: Hints | torch.Tensor | None = None) -> object:
         from tinct.color.lab import rgb_to_lightness
         from tinct.io.in_memory import to_rgb_tensor
 

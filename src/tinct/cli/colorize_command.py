@@ -10,7 +10,9 @@ from pathlib import Path
 from tinct.cli.output_paths import output_path
 from tinct.cli.reporting import progress, report_failures
 from tinct.color.lab import rgb_to_lightness
-from tinct.errors import FileProblem
+from tinct.errors import FileProblem, TinctError
+from tinct.guidance.hints import HintsError
+from tinct.guidance.hints_file import load_hints
 from tinct.io.discover import find_image_files
 from tinct.io.image_file import read_image, write_image
 from tinct.pipeline.colorizer import DEFAULT_WORKING_SIDE, Colorizer
@@ -48,6 +50,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         type=int,
         default=DEFAULT_WORKING_SIDE,
         help="longer side, in pixels, at which colour is predicted (default 256)",
+    )
+    parser.add_argument(
+        "--hints",
+        type=Path,
+        help="colour hints: a JSON hints file (one input photo), or a folder holding NAME.json "
+        "for each photo NAME that has hints (see docs/hints.md)",
     )
     parser.add_argument("--force", action="store_true", help="overwrite existing outputs")
     parser.set_defaults(run=run)
@@ -98,14 +106,41 @@ def _roots(arguments: list[str]) -> dict[Path, Path | None]:
     return roots
 
 
-def colorize_file(colorizer: Colorizer, source: Path, target: Path, force: bool) -> Path:
-    """Read, colorize and atomically write one file; FileProblem on a bad input or output."""
+def hints_file_for(source: Path, hints: Path | None) -> Path | None:
+    """The hints file of ``source``: ``hints`` itself, or ``hints/STEM.json`` when it exists."""
+    if hints is None or not hints.is_dir():
+        return hints
+    candidate = hints / f"{source.stem}.json"
+    return candidate if candidate.is_file() else None
+
+
+def colorize_file(
+    colorizer: Colorizer, source: Path, target: Path, force: bool, hints_file: Path | None = None
+) -> Path:
+    """Read, colorize and atomically write one file; FileProblem on a bad input, hints or output."""
     if target.exists() and not force:
         raise FileProblem(target, "output already exists; pass --force to overwrite it")
     image = read_image(source)
     lightness = rgb_to_lightness(image.rgb.unsqueeze(0))
-    result = colorizer.colorize_lightness(lightness)[0]
+    try:
+        hints = None if hints_file is None else load_hints(hints_file)
+        result = colorizer.colorize_lightness(lightness, hints)[0]
+    except HintsError as error:
+        raise FileProblem(source, f"hints: {error}") from None
     return write_image(target, result, alpha=image.alpha, like=image, force=force)
+
+
+def _check_hints_option(args: argparse.Namespace, inputs: int, colorizer: Colorizer) -> None:
+    if args.hints is None:
+        return
+    if not args.hints.exists():
+        raise FileProblem(args.hints, "no such hints file or folder")
+    if args.hints.is_file() and inputs > 1:
+        raise FileProblem(
+            args.hints, f"one hints file for {inputs} photos; give a folder of NAME.json files"
+        )
+    if not colorizer.takes_hints:
+        raise TinctError(f"model {colorizer.name} does not take hints; use tinct-lite or guided")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -113,11 +148,13 @@ def run(args: argparse.Namespace) -> int:
     if not roots:
         raise FileProblem(Path(args.paths[0]), "no image files found")
     colorizer = _load_colorizer(args)
+    _check_hints_option(args, len(roots), colorizer)
     failures: list[FileProblem] = []
     for source, root in progress(roots.items(), len(roots), "colorize"):
         target = output_path(source, root, args.output, single=len(roots) == 1)
         try:
-            written = colorize_file(colorizer, source, target, args.force)
+            hints_file = hints_file_for(source, args.hints)
+            written = colorize_file(colorizer, source, target, args.force, hints_file)
         except FileProblem as error:
             failures.append(error)
             continue

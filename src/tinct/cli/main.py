@@ -13,7 +13,10 @@ from tinct.cli import (
     frames_command,
     models_command,
     prior_command,
+    serve_command,
+    suggest_command,
     train_command,
+    video_command,
     weights_command,
 )
 from tinct.errors import TinctError
@@ -24,7 +27,10 @@ SUBCOMMANDS = (
     frames_command,
     models_command,
     prior_command,
+    serve_command,
+    suggest_command,
     train_command,
+    video_command,
     weights_command,
 )
 

@@ -9,12 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from tinct.color.lab import rgb_to_lightness
 from tinct.color.recombine import recombine_lightness_ab
 from tinct.data.transforms import resize
 from tinct.guidance.hint_maps import resize_hint_map
+from tinct.guidance.hints import Hints
+from tinct.guidance.hints_raster import rasterize_hints
+from tinct.guidance.spread import spread_hint_colours
 from tinct.models.registry import OUTPUT_AB_BINS
 from tinct.pipeline.decode_output import output_to_ab
 from tinct.quantize.decoding import DEFAULT_TEMPERATURE
@@ -48,6 +52,8 @@ class Colorizer:
             not meaningful and callers must say so.
         temperature: annealed-mean temperature (0.38 default; 1 = mean, 0 = mode).
         working_side: longer side of the resolution the model sees.
+        spread_hints: after the model, make hint colours hold and spread over their regions
+            (:mod:`tinct.guidance.spread`); False leaves hints to the model alone.
     """
 
     model: nn.Module
@@ -57,6 +63,7 @@ class Colorizer:
     output_kind: str = OUTPUT_AB_BINS
     temperature: float = DEFAULT_TEMPERATURE
     working_side: int = DEFAULT_WORKING_SIDE
+    spread_hints: bool = True
 
     def __post_init__(self) -> None:
         # channels_last lets oneDNN run the depthwise and 1x1 convolutions of the CPU models
@@ -74,20 +81,58 @@ class Colorizer:
     def device(self) -> torch.device:
         return next(self.model.parameters()).device
 
+    def working_hints(
+        self, hints: Tensor | Hints | None, image_size: tuple[int, int], size: tuple[int, int]
+    ) -> Tensor | None:
+        """Hints for an image of ``image_size`` as a hint map of the working ``size``.
+
+        Args:
+            hints: parsed hints (pixels of the image), a ``(B, 4, H, W)`` hint map of the image's
+                size, or None.
+
+        Raises:
+            ValueError: hints given to a model that does not take them.
+            tinct.guidance.hints.HintsError: a hint lies outside the image.
+        """
+        if hints is None or (isinstance(hints, Hints) and not hints):
+            return None
+        if not self.takes_hints:
+            raise ValueError(f"model {self.name} does not take hints; use tinct-lite or guided")
+        if isinstance(hints, Hints):
+            return rasterize_hints(hints, *image_size, size=size).to(self.device)
+        return resize_hint_map(hints.to(self.device, torch.float32), size)
+
     @torch.inference_mode()
-    def predict_ab(self, lightness: Tensor, hints: Tensor | None = None) -> Tensor:
-        """Chroma ``(B, 2, h', w')`` at model resolution for lightness ``(B, 1, H, W)``."""
+    def predict_logits(
+        self, lightness: Tensor, hints: Tensor | Hints | None = None
+    ) -> tuple[Tensor, Tensor]:
+        """The model's raw output for lightness ``(B, 1, H, W)``, and the lightness it saw.
+
+        Returns:
+            ``(prediction, small)``: the output (logits over bins for ``ab_bins`` models) and the
+            lightness ``(B, 1, h, w)`` at working resolution.
+        """
         size = working_size(lightness.shape[-2], lightness.shape[-1], self.working_side)
         small = resize(lightness.to(self.device, torch.float32), size)
         small = small.contiguous(memory_format=torch.channels_last)
-        small_hints = (
-            None if hints is None else resize_hint_map(hints.to(self.device, torch.float32), size)
-        )
-        prediction = self.model(small, small_hints)
-        return output_to_ab(self.output_kind, prediction, small, self.bins, self.temperature)
+        small_hints = self.working_hints(hints, tuple(lightness.shape[-2:]), size)
+        return self.model(small, small_hints), small
 
     @torch.inference_mode()
-    def colorize_lightness(self, lightness: Tensor, hints: Tensor | None = None) -> Tensor:
+    def predict_ab(self, lightness: Tensor, hints: Tensor | Hints | None = None) -> Tensor:
+        """Chroma ``(B, 2, h', w')`` at model resolution for lightness ``(B, 1, H, W)``."""
+        size = working_size(lightness.shape[-2], lightness.shape[-1], self.working_side)
+        small_hints = self.working_hints(hints, tuple(lightness.shape[-2:]), size)
+        prediction, small = self.predict_logits(lightness, small_hints)
+        ab = output_to_ab(self.output_kind, prediction, small, self.bins, self.temperature)
+        if small_hints is None or not self.spread_hints:
+            return ab
+        if ab.shape[-2:] != small.shape[-2:]:  # models that predict at a lower resolution
+            ab = F.interpolate(ab, size=small.shape[-2:], mode="bilinear", align_corners=False)
+        return spread_hint_colours(small, ab, small_hints)
+
+    @torch.inference_mode()
+    def colorize_lightness(self, lightness: Tensor, hints: Tensor | Hints | None = None) -> Tensor:
         """sRGB ``(B, 3, H, W)`` in [0, 1] whose lightness equals ``lightness`` ``(B, 1, H, W)``."""
         if lightness.dim() != 4 or lightness.shape[1] != 1:
             raise ValueError(
@@ -96,6 +141,6 @@ class Colorizer:
         ab = self.predict_ab(lightness, hints).to(lightness.device, lightness.dtype)
         return recombine_lightness_ab(lightness, ab)
 
-    def colorize_rgb(self, rgb: Tensor, hints: Tensor | None = None) -> Tensor:
+    def colorize_rgb(self, rgb: Tensor, hints: Tensor | Hints | None = None) -> Tensor:
         """Colorize ``(B, 3, H, W)`` sRGB in [0, 1]; only its lightness is used."""
         return self.colorize_lightness(rgb_to_lightness(rgb), hints)
