@@ -3,7 +3,8 @@
     python benchmarks/hint_latency.py [--model tinct-lite] [--repeats 20] [--hints 10]
 
 A 512x512 gray photo (``../shared/data/val/cset14/pepper.jpg``, else a synthetic one) is uploaded
-once to a real server (uvicorn on a free local port, in this process); then, ``--repeats`` times:
+once to a real server (uvicorn on a free local port, in this process); then, ``--repeats`` times,
+taking turns:
 
 - end to end: ``POST /api/images/{id}/preview`` with ``--hints`` point hints and one boundary, as
   the page sends it, timed from the request to the last byte of the PNG (parse the hints, draw
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import platform
 import statistics
 import time
@@ -68,14 +70,16 @@ def hints_document(count: int) -> dict:
     return {"version": 1, "points": points, "strokes": [], "boundaries": [boundary]}
 
 
-def timings_ms(run: Callable[[], object], repeats: int) -> list[float]:
-    run()  # warm-up
-    run()
-    timings = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        run()
-        timings.append((time.perf_counter() - started) * 1000)
+def interleaved_timings_ms(runs: dict[str, Callable[[], object]], repeats: int) -> dict:
+    """Milliseconds per call of each run, taking turns so that a change in the machine's load
+    affects all of them alike; two warm-up rounds first."""
+    timings: dict[str, list[float]] = {name: [] for name in runs}
+    for round_index in range(repeats + 2):
+        for name, run in runs.items():
+            started = time.perf_counter()
+            run()
+            if round_index >= 2:
+                timings[name].append((time.perf_counter() - started) * 1000)
     return timings
 
 
@@ -99,6 +103,9 @@ def measure(model: str, repeats: int, hint_count: int) -> dict[str, object]:
     colorizer = tinct.load(model)
     png, source = gray_photo_png()
     document = hints_document(hint_count)
+    hints = parse_hints(document)
+    image_size, lightness = work.decode_for_store(png, "photo.png", 10**8, SIDE)
+    hint_map = work.hint_map_for(colorizer, hints, image_size, tuple(lightness.shape[-2:]))
     with BackgroundServer(create_app(colorizer, ServerLimits(preview_side=SIDE))) as server:
         client = httpx.Client(base_url=server.url, timeout=60)
         info = client.post("/api/images", files={"image": ("photo.png", png)}).json()
@@ -108,18 +115,20 @@ def measure(model: str, repeats: int, hint_count: int) -> dict[str, object]:
             response = client.post(url, json={"hints": document})
             response.raise_for_status()
 
-        end_to_end = timings_ms(update, repeats)
+        timings = interleaved_timings_ms(
+            {
+                "end_to_end": update,
+                "server_job": lambda: work.colorize_preview(
+                    colorizer, lightness, image_size, hints
+                ),
+                "model_call": lambda: colorizer.predict_ab(lightness, hint_map),
+            },
+            repeats,
+        )
         client.close()
-    image_size = (info["height"], info["width"])
-    hints = parse_hints(document)
-    lightness = work.decode_for_store(png, "photo.png", 10**8, SIDE)[1]
-    hint_map = work.hint_map_for(colorizer, hints, image_size, tuple(lightness.shape[-2:]))
-    job = timings_ms(
-        lambda: work.colorize_preview(colorizer, lightness, image_size, hints), repeats
-    )
-    model_call = timings_ms(lambda: colorizer.predict_ab(lightness, hint_map), repeats)
     return {
         "machine": machine(),
+        "load_average_1min": os.getloadavg()[0],
         "model": model,
         "trained": colorizer.trained,
         "photo": source,
@@ -128,9 +137,7 @@ def measure(model: str, repeats: int, hint_count: int) -> dict[str, object]:
         "working_side": colorizer.working_side,
         "hints": f"{hint_count} points + 1 boundary",
         "repeats": repeats,
-        "end_to_end": summary(end_to_end),
-        "server_job": summary(job),
-        "model_call": summary(model_call),
+        **{name: summary(values) for name, values in timings.items()},
         "target_ms": TARGET_MS,
     }
 
@@ -145,7 +152,8 @@ def table(result: dict) -> str:
         f"Machine: {result['machine']}",
         f"Model {result['model']} (working side {result['working_side']}), photo "
         f"{result['photo']} at {result['image_size'][1]}x{result['image_size'][0]}, "
-        f"{result['hints']}, {result['repeats']} repeats",
+        f"{result['hints']}, {result['repeats']} repeats; load average during the run "
+        f"{result['load_average_1min']:.1f} on {os.cpu_count()} cores",
         "",
         "| hint update at 512 px | median | p90 | min |",
         "|---|---|---|---|",
