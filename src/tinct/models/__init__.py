@@ -9,6 +9,7 @@ from tinct.models.registry import (
     list_models,
     register_model,
 )
+from tinct.models.temporal.recurrent_colorizer import build_tinct_lite_recurrent
 from tinct.models.tinct_lite import build_tinct_lite
 from tinct.models.vgg16_colorizers import SPECS as VGG16_SPECS
 from tinct.models.zhang_vgg import SPECS as ZHANG_VGG_SPECS
@@ -28,6 +29,28 @@ register_model(
         builder=build_tinct_lite,
         takes_hints=True,
         defaults={"pretrained_encoder": False, "decoder_channels": (16, 16, 16, 16)},
+    )
+)
+
+register_model(
+    ModelSpec(
+        name="tinct-lite-recurrent",
+        description="tinct-lite with a ConvGRU between video frames (forward_clip / forward_step)",
+        builder=build_tinct_lite_recurrent,
+        takes_hints=True,
+    )
+)
+register_model(
+    ModelSpec(
+        name="tinct-lite-recurrent_tiny",
+        description="tinct-lite-recurrent with a random encoder and a narrow decoder, for tests",
+        builder=build_tinct_lite_recurrent,
+        takes_hints=True,
+        defaults={
+            "pretrained_encoder": False,
+            "decoder_channels": (16, 16, 16, 16),
+            "recurrent_hidden": 8,
+        },
     )
 )
 

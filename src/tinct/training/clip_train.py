@@ -1,0 +1,368 @@
+"""Training loop for recurrent colorizers on video clips, resumable after a kill.
+
+Uses the image trainer's recipes, checkpoints, schedule and objectives; what differs is the
+data (clips from :mod:`tinct.data.video_clips`: DAVIS training sequences plus photos in camera
+motion) and the step: the model's ``forward_clip`` runs over each clip from a zero state and
+the bin cross-entropy of every frame is averaged (frame-wise, pixel-wise cross-entropy with
+backpropagation through the whole clip: truncated at clip length).
+
+Recipe fields as for ``tinct train``, read this way:
+
+- ``data.train_dirs``: folders of photos (synthetic clips) and folders of DAVIS ``*.mp4``
+  (training sequences only, :func:`tinct.data.davis_split.davis_split`);
+- ``data.crop_size``: side of the square clips; ``data.max_images``: cap on photos;
+- ``optim.batch_size``: clips per step; ``optim.encoder_lr_scale = 0`` freezes the encoder;
+- ``run.init_weights``: a weight-table name or a file of tinct-lite weights to start from
+  (:func:`tinct.models.temporal.recurrent_colorizer.init_from_tinct_lite`), or a file of the
+  model's own weights;
+- ``loss.hints`` must be false (clips are colorized automatically).
+
+Batch-norm statistics stay frozen at their initial values (the model runs in eval mode): the
+frames of a clip are strongly correlated, so a few clips give poor batch statistics.
+
+Run as ``python -m tinct.training.clip_train RECIPE --out DIR``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor
+from torch.utils.data import DataLoader
+from tqdm import tqdm
+
+from tinct.data.image_folder import LabelledFile, list_labelled_files, split_train_val
+from tinct.data.video_clips import VideoClipDataset, training_sequences
+from tinct.errors import FileProblem, TinctError
+from tinct.io.atomic import atomic_write
+from tinct.models.registry import create_model, get_model_spec
+from tinct.training.checkpoint import (
+    CHECKPOINT_NAME,
+    WEIGHTS_NAME,
+    export_weights,
+    load_checkpoint,
+    save_checkpoint,
+)
+from tinct.training.loop import (
+    METRICS_JSON,
+    RECIPE_JSON,
+    Progress,
+    _parameter_groups,
+    _schedule,
+    select_device,
+)
+from tinct.training.objectives import Weighting, ab_bins_loss, lab_of
+from tinct.training.priors import loss_weights
+from tinct.training.recipe import Recipe, load_recipe
+
+DEFAULT_CACHE = Path("runs/cache/davis")
+
+
+@dataclass(frozen=True)
+class ClipSettings:
+    """What a recipe has no field for: clip length, sources and epoch size."""
+
+    frames: int = 4
+    davis_fraction: float = 0.5
+    clips_per_epoch: int = 1600
+    val_clips: int = 32
+
+
+def _split_sources(train_dirs: tuple[str, ...]) -> tuple[list[Path], list[Path]]:
+    """``(photo folders, video folders)``: a folder holding ``*.mp4`` files is a video folder."""
+    photos, videos = [], []
+    for name in train_dirs:
+        folder = Path(name)
+        if not folder.is_dir():
+            raise ValueError(f"{folder}: training data folder does not exist")
+        (videos if any(folder.glob("*.mp4")) else photos).append(folder)
+    return photos, videos
+
+
+def _initialise(model: torch.nn.Module, model_name: str, init: str | None) -> None:
+    """Load ``init`` (see the module docstring) into ``model``."""
+    if init is None:
+        return
+    from safetensors import safe_open
+
+    from tinct.models.temporal.recurrent_colorizer import init_from_tinct_lite
+    from tinct.weights.colorizer_weights import load_colorizer_weights
+    from tinct.weights.store import find_weights, read_weight_tensors, weight_file
+
+    if not Path(init).is_file():  # a weight-table name
+        path = find_weights(init)
+        init_from_tinct_lite(model, read_weight_tensors(path, weight_file(init)), str(path))
+        return
+    with safe_open(init, framework="pt") as handle:
+        owner = (handle.metadata() or {}).get("model")
+        tensors = {key: handle.get_tensor(key) for key in handle.keys()}  # noqa: SIM118
+    if owner == model_name:
+        load_colorizer_weights(model, model_name, Path(init))
+    else:
+        init_from_tinct_lite(model, tensors, init)
+
+
+class ClipTrainer:
+    """Trains a model with ``forward_clip`` on clips into ``out_dir`` (see the module docstring)."""
+
+    def __init__(
+        self,
+        recipe: Recipe,
+        out_dir: Path,
+        settings: ClipSettings = ClipSettings(),
+        cache_dir: Path | None = DEFAULT_CACHE,
+        show_progress: bool = True,
+    ) -> None:
+        self.recipe, self.out_dir, self.settings = recipe, Path(out_dir), settings
+        self.show_progress = show_progress
+        self.spec = get_model_spec(recipe.model)
+        if self.spec.output != "ab_bins":
+            raise ValueError(f"{recipe.model}: clip training needs a model over ab bins")
+        if recipe.loss.hints:
+            raise ValueError("clip training colorizes automatically: set loss.hints = false")
+        self.device = select_device(recipe.run.device)
+        torch.manual_seed(recipe.run.seed)
+        self.model = create_model(recipe.model, **recipe.model_config)
+        if not hasattr(self.model, "forward_clip"):
+            raise ValueError(f"{recipe.model} has no forward_clip: it is not a video model")
+        _initialise(self.model, recipe.model, recipe.run.init_weights)
+        if recipe.optim.encoder_lr_scale == 0:
+            self.model.encoder.requires_grad_(False)
+        self.model.to(self.device)
+        self._build_data(cache_dir)
+        self._build_weighting()
+        optim = recipe.optim
+        groups = _parameter_groups(self.model, optim.lr, optim.encoder_lr_scale)
+        self.optimizer = torch.optim.AdamW(groups, weight_decay=optim.weight_decay)
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
+            self.optimizer, _schedule(optim.warmup_steps, self.total_steps)
+        )
+        self.progress = Progress()
+
+    def _build_data(self, cache_dir: Path | None) -> None:
+        data, run, settings = self.recipe.data, self.recipe.run, self.settings
+        photo_dirs, video_dirs = _split_sources(data.train_dirs)
+        files: list[LabelledFile] = list_labelled_files(photo_dirs)[0] if photo_dirs else []
+        if data.max_images is not None:
+            order = torch.randperm(len(files), generator=torch.Generator().manual_seed(run.seed))
+            files = [files[i] for i in order[: data.max_images].tolist()]
+        self.train_files, val_files = split_train_val(files, data.val_fraction)
+        sequences = [
+            clip
+            for folder in video_dirs
+            for clip in training_sequences(folder, cache_dir).values()
+            if clip.shape[0] >= settings.frames
+        ]
+        common = {"frames": settings.frames, "size": data.crop_size}
+        self.train_set = VideoClipDataset(
+            [f.path for f in self.train_files],
+            sequences,
+            settings.clips_per_epoch,
+            seed=run.seed,
+            davis_fraction=settings.davis_fraction,
+            **common,
+        )
+        # Validation: photos never trained on, in motion (no DAVIS sequence is held out here;
+        # the held-out DAVIS sequences are for benchmarks/recurrent_ablation.py only).
+        self.val_set = VideoClipDataset(
+            [f.path for f in val_files] or [f.path for f in self.train_files],
+            [],
+            settings.val_clips,
+            seed=run.seed + 1,
+            **common,
+        )
+        self.steps_per_epoch = settings.clips_per_epoch // self.recipe.optim.batch_size
+        if self.steps_per_epoch == 0:
+            raise ValueError(f"{settings.clips_per_epoch} clips per epoch: fewer than one batch")
+        total = self.recipe.optim.epochs * self.steps_per_epoch
+        self.total_steps = min(total, self.recipe.optim.max_steps or total)
+
+    def _build_weighting(self) -> None:
+        loss = self.recipe.loss
+        bins = self.spec.bins()
+        rebalance = None
+        if loss.rebalance:
+            if not self.train_files and loss.prior_file is None:
+                raise ValueError("rebalancing needs photos in data.train_dirs or loss.prior_file")
+            rebalance, _ = loss_weights(
+                loss.prior_file, self.train_files, bins, loss.uniform_mix, self.recipe.run.seed
+            )
+        self.weighting = Weighting(
+            bins=bins.to(self.device),
+            bin_weights=None if rebalance is None else rebalance.to(self.device),
+            gradient_bin_weights=None,
+        )
+
+    def clip_loss(self, clips: Tensor) -> Tensor:
+        """Mean per-frame bin cross-entropy of clips ``(B, T, 3, S, S)`` sRGB in [0, 1]."""
+        clips = clips.to(self.device)
+        batch, frames = clips.shape[:2]
+        lab = lab_of(clips.flatten(0, 1))
+        lightness = lab[:, :1].unflatten(0, (batch, frames))
+        logits = self.model.forward_clip(lightness)
+        return ab_bins_loss(logits.flatten(0, 1), lab, self.weighting)
+
+    def _train_step(self, clips: Tensor) -> float:
+        self.model.eval()  # frozen batch-norm statistics (see the module docstring)
+        loss = self.clip_loss(clips)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        self.scheduler.step()
+        self.progress.step += 1
+        return loss.item()
+
+    @torch.no_grad()
+    def validate(self) -> float:
+        """Mean loss over the fixed validation clips."""
+        self.model.eval()
+        loader = DataLoader(self.val_set, batch_size=self.recipe.optim.batch_size)
+        losses = [self.clip_loss(clips).item() for clips in loader]
+        return sum(losses) / len(losses)
+
+    def _state(self) -> dict[str, Any]:
+        return {
+            "model_name": self.recipe.model,
+            "recipe": self._recipe_json(),
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "progress": json.dumps(self.progress.__dict__),
+            "torch_rng": torch.get_rng_state(),
+        }
+
+    def _recipe_json(self) -> str:
+        values = {**self.recipe.to_dict(), "clips": dataclasses.asdict(self.settings)}
+        return json.dumps(values, indent=2, sort_keys=True)
+
+    def save(self) -> None:
+        save_checkpoint(self.out_dir / CHECKPOINT_NAME, self._state())
+
+    def resume_if_possible(self) -> bool:
+        """Load ``out_dir``'s checkpoint if there is one; FileProblem if it is another recipe's."""
+        path = self.out_dir / CHECKPOINT_NAME
+        if not path.is_file():
+            return False
+        state = load_checkpoint(path)
+        if state["recipe"] != self._recipe_json():
+            raise FileProblem(
+                path, "belongs to a run with a different recipe: use another output folder"
+            )
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        self.progress = Progress(**json.loads(state["progress"]))
+        torch.set_rng_state(state["torch_rng"])
+        return True
+
+    def _epoch_batches(self, epoch: int, skip: int) -> DataLoader:
+        seed = self.recipe.run.seed * 7919 + epoch
+        order = torch.randperm(len(self.train_set), generator=torch.Generator().manual_seed(seed))
+        size = self.recipe.optim.batch_size
+        self.train_set.epoch = epoch
+        return DataLoader(
+            self.train_set,
+            batch_size=size,
+            sampler=order[skip * size : self.steps_per_epoch * size].tolist(),
+            drop_last=True,
+            num_workers=self.recipe.data.workers,
+        )
+
+    def _finish_epoch(self, epoch: int, seconds: float, frames: int) -> None:
+        progress = self.progress
+        progress.history.append(
+            {
+                "epoch": epoch + 1,
+                "step": progress.step,
+                "train_loss": progress.epoch_loss_sum / max(1, progress.epoch_loss_count),
+                "val_loss": self.validate(),
+                "lr": self.scheduler.get_last_lr()[0],
+                "frames_per_second": frames / max(seconds, 1e-9),
+            }
+        )
+        progress.epoch_loss_sum, progress.epoch_loss_count = 0.0, 0
+        with atomic_write(self.out_dir / METRICS_JSON, overwrite=True) as handle:
+            handle.write(json.dumps(progress.history, indent=2).encode())
+
+    def run(self, stop_after_steps: int | None = None) -> list[dict[str, float]]:
+        """Train to the recipe's end (or pause after ``stop_after_steps`` more steps); returns
+        the per-epoch metrics. Resumes from ``out_dir``'s checkpoint when there is one."""
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        with atomic_write(self.out_dir / RECIPE_JSON, overwrite=True) as handle:
+            handle.write(self._recipe_json().encode())
+        self.resume_if_possible()
+        stop_at = self.total_steps
+        if stop_after_steps is not None:
+            stop_at = min(stop_at, self.progress.step + stop_after_steps)
+        bar = tqdm(
+            total=self.total_steps,
+            initial=self.progress.step,
+            desc=self.recipe.model,
+            unit="step",
+            disable=not self.show_progress,
+            file=sys.stderr,
+        )
+        while self.progress.step < stop_at:
+            epoch, skip = divmod(self.progress.step, self.steps_per_epoch)
+            started, frames = time.perf_counter(), 0
+            for clips in self._epoch_batches(epoch, skip):
+                loss = self._train_step(clips)
+                self.progress.epoch_loss_sum += loss
+                self.progress.epoch_loss_count += 1
+                frames += clips.shape[0] * clips.shape[1]
+                bar.update(1)
+                bar.set_postfix(loss=f"{loss:.4f}")
+                step = self.progress.step
+                end_of_epoch = step % self.steps_per_epoch == 0 or step == self.total_steps
+                if end_of_epoch:
+                    self._finish_epoch(epoch, time.perf_counter() - started, frames)
+                if end_of_epoch or step % self.recipe.run.checkpoint_every == 0 or step >= stop_at:
+                    self.save()
+                if step >= stop_at:
+                    break
+        bar.close()
+        if self.progress.step >= self.total_steps:
+            export_weights(
+                self.out_dir / WEIGHTS_NAME, self.model, self.recipe.model, self._recipe_json()
+            )
+        return self.progress.history
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m tinct.training.clip_train",
+        description="Train a recurrent colorizer on video clips (resumes when OUT holds a "
+        "checkpoint).",
+    )
+    parser.add_argument("recipe", type=Path, help="e.g. recipes/tinct-lite-recurrent.toml")
+    parser.add_argument("--out", type=Path, help="run folder (default runs/<recipe name>)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="K=V")
+    parser.add_argument("--stop-after-steps", type=int)
+    parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="decoded DAVIS cache")
+    args = parser.parse_args(argv)
+    try:
+        recipe = load_recipe(args.recipe, args.overrides)
+        trainer = ClipTrainer(
+            recipe, args.out or Path("runs") / args.recipe.stem, cache_dir=args.cache
+        )
+        history = trainer.run(stop_after_steps=args.stop_after_steps)
+    except (ValueError, TinctError) as error:
+        print(f"clip_train: {error}", file=sys.stderr)
+        return 2
+    for record in history:
+        print(", ".join(f"{k} {v:.4g}" for k, v in record.items()))
+    for path, problem in trainer.train_set.failures.items():
+        print(f"clip_train: skipped unreadable {path}: {problem}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
