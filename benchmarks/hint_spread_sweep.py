@@ -30,8 +30,8 @@ from tinct.guidance.spread import SpreadSettings, spread_hint_colours
 from tinct.io.discover import find_image_files
 from tinct.io.image_file import read_image
 
-SIGMAS = (2.0, 4.0, 8.0)
-DECAYS = (1e-3, 1e-4, 1e-5)
+SIGMAS = (4.0, 8.0, 16.0)
+DECAYS = (1e-4, 1e-5, 1e-6)
 COUNTS = (10, 100)
 
 

@@ -10,6 +10,7 @@ from torch import Tensor, nn
 
 from tinct.color.lab import rgb_to_lab
 from tinct.color.recombine import recombine_lightness_ab
+from tinct.evaluation.bleeding import chroma_error_near_edges
 from tinct.evaluation.external import SavedPredictions
 from tinct.evaluation.metrics import (
     ciede2000,
@@ -44,6 +45,9 @@ def image_metrics(prediction: Tensor, target: Tensor, lpips: nn.Module | None) -
         "ciede2000": ciede2000(prediction, target),
         "saturation_diff": saturation_difference(prediction, target),
     }
+    values["edge_chroma_error"], values["flat_chroma_error"] = chroma_error_near_edges(
+        prediction, target
+    )
     accuracy = uv_bin_accuracy(prediction, target)
     values["acc_u"], values["acc_v"] = accuracy[:, 0], accuracy[:, 1]
     if lpips is not None:

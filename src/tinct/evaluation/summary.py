@@ -15,6 +15,8 @@ METRICS = (
     "acc_u",
     "acc_v",
     "saturation_diff",
+    "edge_chroma_error",
+    "flat_chroma_error",
 )
 
 

@@ -35,15 +35,15 @@ class SpreadSettings:
         sigma: lightness difference (L units) over which affinity falls to exp(-1/2).
         hint_weight: ``lam``: how hard a hinted pixel holds its colour.
         decay: ``eps``: how fast a correction fades with distance (smaller: farther).
-        iterations: conjugate-gradient iterations at the finest level.
-        levels: pyramid levels solved coarse to fine (each gives the next its start).
+        iterations: conjugate-gradient iterations per pyramid level, coarsest first; each level
+            is half the size of the next and starts from its solution, so most of the work is
+            done where it is cheap.
     """
 
-    sigma: float = 3.0
+    sigma: float = 8.0
     hint_weight: float = 10.0
-    decay: float = 2e-4
-    iterations: int = 60
-    levels: int = 3
+    decay: float = 1e-5
+    iterations: tuple[int, ...] = (160, 80, 40, 15)
 
 
 def spread_hint_colours(
@@ -73,7 +73,9 @@ def _solve_pyramid(
 ) -> Tensor:
     """Solve at 1/2**(levels-1) size first; each level starts from the one below, upsampled."""
     start: Tensor | None = None
-    for level in reversed(range(settings.levels)):
+    open_below = torch.ones_like(lightness)
+    levels = len(settings.iterations)
+    for level, iterations in zip(reversed(range(levels)), settings.iterations, strict=True):
         size = tuple(max(1, n >> level) for n in lightness.shape[-2:])
         l_level = F.adaptive_avg_pool2d(lightness, size)
         b_level = (F.adaptive_max_pool2d(boundary, size) > 0).to(lightness.dtype)
@@ -81,13 +83,22 @@ def _solve_pyramid(
         density = F.adaptive_avg_pool2d(mask, size).clamp(min=1e-6)
         r_level = F.adaptive_avg_pool2d(residual, size) / density * m_level
         if start is not None:
-            start = F.interpolate(start, size=size, mode="bilinear", align_corners=False)
+            start = _upsample_within_regions(start, open_below, size)
+        open_below = 1.0 - b_level
         # Fading is an area term: a coarse cell covers 4**level fine pixels.
         operator = _Operator(l_level, b_level, m_level, settings, decay=settings.decay * 4**level)
         rhs = settings.hint_weight * m_level * r_level
-        start = _conjugate_gradient(operator, rhs, start, settings.iterations)
+        start = _conjugate_gradient(operator, rhs, start, iterations)
     assert start is not None
     return start
+
+
+def _upsample_within_regions(field: Tensor, open_: Tensor, size: tuple[int, ...]) -> Tensor:
+    """Bilinear upsampling that ignores boundary cells, whose values belong to neither side
+    (they are cut off from their neighbours in the system, so the solver leaves them alone)."""
+    weight = F.interpolate(open_, size=size, mode="bilinear", align_corners=False)
+    upsampled = F.interpolate(field * open_, size=size, mode="bilinear", align_corners=False)
+    return upsampled / weight.clamp(min=1e-6)
 
 
 class _Operator:
@@ -111,15 +122,11 @@ class _Operator:
         self.diagonal = settings.hint_weight * mask + decay
 
     def __call__(self, x: Tensor) -> Tensor:
-        result = self.diagonal * x
         flow_right = self.right * (x[..., :, 1:] - x[..., :, :-1])
         flow_down = self.down * (x[..., 1:, :] - x[..., :-1, :])
-        result = result.clone()
-        result[..., :, :-1] -= flow_right
-        result[..., :, 1:] += flow_right
-        result[..., :-1, :] -= flow_down
-        result[..., 1:, :] += flow_down
-        return result
+        horizontal = F.pad(flow_right, (1, 0)) - F.pad(flow_right, (0, 1))
+        vertical = F.pad(flow_down, (0, 0, 1, 0)) - F.pad(flow_down, (0, 0, 0, 1))
+        return self.diagonal * x + horizontal + vertical
 
 
 def _conjugate_gradient(

@@ -25,6 +25,7 @@ MARKDOWN_COLUMNS = (
     ("acc_u", "Acc_U ↑", 3),
     ("acc_v", "Acc_V ↑", 3),
     ("saturation_diff", "Sat. diff ↓", 3),
+    ("edge_chroma_error", "edge Δab ↓", 2),
 )
 
 
