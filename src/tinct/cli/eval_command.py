@@ -126,13 +126,21 @@ def _sheet(kept, models):
 
 def run(args: argparse.Namespace) -> int:
     from tinct.evaluation.protocols import apply_protocol
-    from tinct.evaluation.runner import evaluate
-    from tinct.evaluation.summary import summarize
-    from tinct.io.eval_report import markdown_table, write_eval_report
     from tinct.io.image_file import read_image
 
     protocol = partial(apply_protocol, protocol=args.protocol)
     colorizers = _colorizers(args, lambda p: read_image(p).rgb, protocol)
+    return evaluate_into_report(args, colorizers)
+
+
+def evaluate_into_report(args: argparse.Namespace, colorizers: dict[str, object]) -> int:
+    """Evaluate ``colorizers`` as ``args`` (data, out, protocol, hints, limit, seed, no_lpips)
+    say, write the four report files and print the table; the exit code (1: unreadable photos).
+    """
+    from tinct.evaluation.runner import evaluate
+    from tinct.evaluation.summary import summarize
+    from tinct.io.eval_report import markdown_table, write_eval_report
+
     lpips, failures = _lpips(args), []
     images = list(_images(args, failures))
     if not images:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from tinct import __version__
 from tinct.cli import (
+    ablate_command,
     colorize_command,
     eval_command,
     frames_command,
@@ -22,6 +23,7 @@ from tinct.cli import (
 from tinct.errors import TinctError
 
 SUBCOMMANDS = (
+    ablate_command,
     colorize_command,
     eval_command,
     frames_command,
