@@ -32,7 +32,14 @@ def carry(
     Returns:
         ``(ab, confidence)`` on the target frame.
     """
-    return warp(ab, flow), warp(confidence, flow) * pair_confidence
+    # Bilinear sampling averages neighbouring colours, and a mean of different hues is greyer:
+    # chained over a segment that fades the picture. The chroma is warped on its own and put
+    # back, so only the hue is averaged.
+    chroma = np.linalg.norm(ab, axis=-1)
+    warped = warp(ab, flow)
+    length = np.linalg.norm(warped, axis=-1, keepdims=True)
+    kept = warped * (warp(chroma, flow)[..., None] / np.maximum(length, _TINY))
+    return kept.astype(np.float32), warp(confidence, flow) * pair_confidence
 
 
 Carried = tuple[np.ndarray, np.ndarray]
@@ -91,10 +98,23 @@ def blend_directions(
     (ab_f, conf_f), (ab_b, conf_b) = forward, backward
     weight_f = conf_f * (1.0 - position) + _TINY * (1.0 - position)
     weight_b = conf_b * position + _TINY * position
-    ab = (ab_f * weight_f[..., None] + ab_b * weight_b[..., None]) / (weight_f + weight_b)[
-        ..., None
-    ]
-    return ab.astype(np.float32), np.maximum(conf_f, conf_b)
+    share_b = weight_b / (weight_f + weight_b)
+    return mix_keeping_chroma(ab_f, ab_b, share_b), np.maximum(conf_f, conf_b)
+
+
+def mix_keeping_chroma(ab_0: np.ndarray, ab_1: np.ndarray, share_1: np.ndarray) -> np.ndarray:
+    """``(1 - s) ab_0 + s ab_1`` rescaled to chroma ``(1 - s)|ab_0| + s|ab_1|``.
+
+    A plain mean of two different hues is greyer than either (red and green average to grey),
+    so blending the colours of two keyframes, or of propagation and the still model, would fade
+    the frames between keyframes; mixing direction and chroma separately keeps saturation.
+    """
+    share = share_1[..., None]
+    mixed = (1.0 - share) * ab_0 + share * ab_1
+    chroma = (1.0 - share) * np.linalg.norm(ab_0, axis=-1, keepdims=True)
+    chroma += share * np.linalg.norm(ab_1, axis=-1, keepdims=True)
+    length = np.linalg.norm(mixed, axis=-1, keepdims=True)
+    return (mixed * (chroma / np.maximum(length, _TINY))).astype(np.float32)
 
 
 def fill_from_reliable(ab: np.ndarray, confidence: np.ndarray) -> np.ndarray:
@@ -108,8 +128,7 @@ def blend_with_fallback(
     ab: np.ndarray, confidence: np.ndarray, fallback_ab: np.ndarray
 ) -> np.ndarray:
     """Confidence-weighted mix of propagated ab and a fallback (still model or cheap fill)."""
-    weight = confidence[..., None]
-    return (weight * ab + (1.0 - weight) * fallback_ab).astype(np.float32)
+    return mix_keeping_chroma(fallback_ab, ab, confidence)
 
 
 def limit_change(

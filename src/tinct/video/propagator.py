@@ -27,6 +27,7 @@ from tinct.video.propagate import (
     carry_forward,
     fill_from_reliable,
     limit_change,
+    mix_keeping_chroma,
 )
 from tinct.video.shots import ShotCutDetector
 from tinct.video.surveillance import BackgroundColourMemory
@@ -141,7 +142,10 @@ class Propagator:
             else:
                 fallback = fill_from_reliable(ab, confidence)
             if self.options.refiner is None:
-                repaired = blend_with_fallback(ab, confidence, fallback)
+                # Reliable pixels keep their colour whole: mixing in a little of the fallback
+                # on every frame would blur and grey them over a segment.
+                trust = np.clip(confidence / max(self.options.unreliable_below, 1e-6), 0.0, 1.0)
+                repaired = blend_with_fallback(ab, trust, fallback)
             else:
                 repaired = self._refine(frame, ab, confidence, fallback)
             return repaired, np.maximum(confidence, REPAIRED_CONFIDENCE)
@@ -166,8 +170,7 @@ class Propagator:
         if carried is None or frame.hints is not None:
             return still_ab
         carried_ab, confidence = carried
-        weight = (self.options.keyframe_memory * confidence)[..., None]
-        return (weight * carried_ab + (1.0 - weight) * still_ab).astype(np.float32)
+        return mix_keeping_chroma(still_ab, carried_ab, self.options.keyframe_memory * confidence)
 
     @torch.inference_mode()
     def _refine(
