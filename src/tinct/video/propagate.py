@@ -35,10 +35,9 @@ def carry(
     # Bilinear sampling averages neighbouring colours, and a mean of different hues is greyer:
     # chained over a segment that fades the picture. The chroma is warped on its own and put
     # back, so only the hue is averaged.
-    chroma = np.linalg.norm(ab, axis=-1)
     warped = warp(ab, flow)
-    length = np.linalg.norm(warped, axis=-1, keepdims=True)
-    kept = warped * (warp(chroma, flow)[..., None] / np.maximum(length, _TINY))
+    chroma = warp(_length(ab)[..., 0], flow)[..., None]
+    kept = warped * (chroma / np.maximum(_length(warped), _TINY))
     return kept.astype(np.float32), warp(confidence, flow) * pair_confidence
 
 
@@ -102,6 +101,11 @@ def blend_directions(
     return mix_keeping_chroma(ab_f, ab_b, share_b), np.maximum(conf_f, conf_b)
 
 
+def _length(ab: np.ndarray) -> np.ndarray:
+    """``(h, w, 1)`` chroma ``|ab|`` of ``(h, w, 2)`` ab."""
+    return np.hypot(ab[..., :1], ab[..., 1:])
+
+
 def mix_keeping_chroma(ab_0: np.ndarray, ab_1: np.ndarray, share_1: np.ndarray) -> np.ndarray:
     """``(1 - s) ab_0 + s ab_1`` rescaled to chroma ``(1 - s)|ab_0| + s|ab_1|``.
 
@@ -111,9 +115,8 @@ def mix_keeping_chroma(ab_0: np.ndarray, ab_1: np.ndarray, share_1: np.ndarray) 
     """
     share = share_1[..., None]
     mixed = (1.0 - share) * ab_0 + share * ab_1
-    chroma = (1.0 - share) * np.linalg.norm(ab_0, axis=-1, keepdims=True)
-    chroma += share * np.linalg.norm(ab_1, axis=-1, keepdims=True)
-    length = np.linalg.norm(mixed, axis=-1, keepdims=True)
+    chroma = (1.0 - share) * _length(ab_0) + share * _length(ab_1)
+    length = _length(mixed)
     return (mixed * (chroma / np.maximum(length, _TINY))).astype(np.float32)
 
 

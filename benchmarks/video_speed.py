@@ -1,0 +1,165 @@
+"""End-to-end speed and memory of ``tinct video`` on this machine.
+
+    python benchmarks/video_speed.py [--keyframe-every 24] [--memory-minutes 1 10]
+
+- speed: ``tinct video`` (decode, keyframes by the still model, propagation, encode, mux) on
+  the 13 DAVIS training sequences joined into one 854x480 24 fps clip (about 1,000 frames),
+  timed in-process after a warm-up, so interpreter start-up is excluded and model loading is
+  included; reported as frames per second, for propagation and for ``--per-frame``;
+- memory: peak resident memory of a ``python -m tinct video`` process on synthetic 1280x720
+  24 fps clips of each length in ``--memory-minutes`` (a slow pan over a DAVIS frame, so the
+  flow has work to do); bounded memory means the peaks do not grow with length.
+
+Writes benchmarks/results/video_speed.{json,md} with the machine and the load average.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import av
+import numpy as np
+import torch
+
+from tinct.cli.main import main as tinct_main
+from tinct.data.davis_split import davis_split
+
+DAVIS = Path("../shared/data/video/davis")
+FPS = 24
+
+
+def join_clips(sources: list[Path], target: Path) -> int:
+    """Re-encode the frames of ``sources`` one after another into ``target``; frame count."""
+    count = 0
+    with av.open(str(target), "w") as output:
+        stream = output.add_stream("libx264", rate=FPS)
+        stream.width, stream.height, stream.pix_fmt = 854, 480, "yuv420p"
+        stream.options = {"crf": "18", "preset": "ultrafast"}
+        for source in sources:
+            with av.open(str(source)) as clip:
+                for frame in clip.decode(video=0):
+                    frame = frame.reformat(width=854, height=480, format="yuv420p")
+                    frame.pts = None
+                    output.mux(stream.encode(frame))
+                    count += 1
+        output.mux(stream.encode())
+    return count
+
+
+def pan_clip(target: Path, minutes: float, width: int = 1280, height: int = 720) -> int:
+    """A clip of ``minutes`` at 24 fps panning slowly over an upscaled DAVIS frame."""
+    with av.open(str(DAVIS / "camel.mp4")) as clip:
+        still = next(clip.decode(video=0)).to_ndarray(format="rgb24")
+    canvas = np.asarray(
+        av.VideoFrame.from_ndarray(still, format="rgb24")
+        .reformat(width=width * 2, height=height, format="rgb24")
+        .to_ndarray()
+    )
+    frames = int(minutes * 60 * FPS)
+    with av.open(str(target), "w") as output:
+        stream = output.add_stream("libx264", rate=FPS)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.options = {"crf": "23", "preset": "ultrafast"}
+        for index in range(frames):
+            offset = int((np.sin(index / 240.0) * 0.5 + 0.5) * width)
+            frame = av.VideoFrame.from_ndarray(
+                np.ascontiguousarray(canvas[:, offset : offset + width]), format="rgb24"
+            )
+            output.mux(stream.encode(frame))
+        output.mux(stream.encode())
+    return frames
+
+
+def frames_per_second(clip: Path, frames: int, extra: list[str]) -> float:
+    out = clip.with_name("out.mp4")
+    started = time.perf_counter()
+    code = tinct_main(["video", str(clip), "-o", str(out), "--force", *extra])
+    seconds = time.perf_counter() - started
+    if code != 0:
+        raise SystemExit(f"tinct video failed on {clip} ({code})")
+    return frames / seconds
+
+
+PEAK_MEMORY = (
+    "import resource, sys; from tinct.cli.main import main; code = main(sys.argv[1:]); "
+    "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss); sys.exit(code)"
+)
+
+
+def peak_memory_mb(clip: Path, extra: list[str]) -> float:
+    command = [sys.executable, "-c", PEAK_MEMORY, "video", str(clip), "-o"]
+    command += [str(clip.with_name(clip.stem + "-out.mp4")), "--force", *extra]
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    return int(done.stdout.strip().splitlines()[-1]) / 1024
+
+
+def machine() -> str:
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    return f"{model}, {os.cpu_count()} cores, torch {torch.__version__}, no GPU"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--keyframe-every", type=int, default=24)
+    parser.add_argument("--memory-minutes", type=float, nargs="*", default=[1.0, 10.0])
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/video_speed"))
+    args = parser.parse_args()
+    spacing = ["--keyframe-every", str(args.keyframe_every)]
+    with tempfile.TemporaryDirectory(prefix="tinct-video-speed-") as folder:
+        clip = Path(folder) / "davis-train.mp4"
+        frames = join_clips(davis_split(DAVIS)[0], clip)
+        frames_per_second(clip, frames, spacing)  # warm-up: imports, caches
+        load = os.getloadavg()[0]
+        speed = {
+            "propagation": frames_per_second(clip, frames, spacing),
+            "per_frame": frames_per_second(clip, frames, ["--per-frame"]),
+        }
+        memory = {}
+        for minutes in args.memory_minutes:
+            long_clip = Path(folder) / f"pan-{minutes:g}min.mp4"
+            pan_clip(long_clip, minutes)
+            memory[f"{minutes:g} min"] = peak_memory_mb(long_clip, spacing)
+            long_clip.unlink()
+    report = {
+        "machine": machine(),
+        "load_average_before": load,
+        "command": " ".join(sys.argv),
+        "clip": f"{frames} frames, 854x480, {FPS} fps (13 DAVIS training sequences)",
+        "keyframe_every": args.keyframe_every,
+        "frames_per_second": speed,
+        "peak_memory_mb_1280x720": memory,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n")
+    lines = [
+        f"Machine: {report['machine']}; load average {load:.1f} at the start.",
+        "",
+        "| measure | value |",
+        "|---|---:|",
+        f"| propagation, keyframe every {args.keyframe_every} (854x480) | "
+        f"{speed['propagation']:.1f} frames/s |",
+        f"| `--per-frame` (854x480) | {speed['per_frame']:.1f} frames/s |",
+        *(f"| peak memory, {k} of 1280x720 | {v:.0f} MB |" for k, v in memory.items()),
+    ]
+    args.out.with_suffix(".md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
