@@ -1,0 +1,157 @@
+"""The ONNX Runtime backend of the still colorizer: ``load_onnx(name)``.
+
+The model (and, for ``ab_bins`` models, the annealed-mean decoding) runs in ONNX Runtime from a
+graph exported once into the cache (:mod:`tinct.export.onnx_cache`); resizing to the working
+resolution, hint handling and recombination with the full-resolution lightness are the same
+code as the PyTorch backend's, so the two give the same pictures up to float rounding.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from tinct.api import PhotoColorizer, load
+from tinct.data.transforms import resize
+from tinct.export.onnx_cache import cached_onnx_graph
+from tinct.export.onnx_export import DEFAULT_OPSET, graph_signature
+from tinct.export.onnx_runtime import OnnxSession
+from tinct.export.optional import MissingPackageError, require_onnx_packages
+from tinct.guidance.hints import Hints
+from tinct.guidance.spread import spread_hint_colours
+from tinct.models import get_model_spec
+from tinct.pipeline.colorizer import working_size
+from tinct.pipeline.decode_output import output_to_ab
+from tinct.weights.store import find_weights
+from tinct.weights.table import default_weights_for
+from tinct.weights.verify import sha256_of_file
+
+BACKENDS = ("torch", "onnx")
+
+
+@dataclass
+class OnnxColorizer(PhotoColorizer):
+    """A :class:`~tinct.api.PhotoColorizer` whose model runs in ONNX Runtime on the CPU.
+
+    Attributes:
+        session: the ONNX Runtime session over the exported graph (see :func:`load_onnx`).
+        (the others as in :class:`~tinct.pipeline.colorizer.Colorizer`; ``model`` is the PyTorch
+        model the graph was exported from.)
+    """
+
+    session: OnnxSession | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.session is None:
+            raise ValueError("an OnnxColorizer needs an OnnxSession; build it with load_onnx")
+
+    def _working_inputs(
+        self, lightness: Tensor, hints: Tensor | Hints | None
+    ) -> tuple[Tensor, Tensor | None]:
+        height, width = lightness.shape[-2], lightness.shape[-1]
+        size = working_size(height, width, self.working_side)
+        small = resize(lightness.to("cpu", torch.float32), size).contiguous()
+        return small, self.working_hints(hints, (height, width), size)
+
+    @torch.inference_mode()
+    def predict_logits(
+        self, lightness: Tensor, hints: Tensor | Hints | None = None
+    ) -> tuple[Tensor, Tensor]:
+        """As :meth:`Colorizer.predict_logits`, computed by ONNX Runtime."""
+        small, small_hints = self._working_inputs(lightness, hints)
+        assert self.session is not None  # set in __post_init__
+        return self.session.predict(small, small_hints, 1.0, decode=False), small
+
+    @torch.inference_mode()
+    def predict_ab(self, lightness: Tensor, hints: Tensor | Hints | None = None) -> Tensor:
+        """As :meth:`Colorizer.predict_ab`; the annealed mean (T > 0) is decoded in the graph."""
+        small, small_hints = self._working_inputs(lightness, hints)
+        assert self.session is not None  # set in __post_init__
+        if self.session.signature.decodes_ab and self.temperature > 0:
+            ab = self.session.predict(small, small_hints, self.temperature, decode=True)
+        else:
+            raw = self.session.predict(small, small_hints, 1.0, decode=False)
+            ab = output_to_ab(self.output_kind, raw, small, self.bins, self.temperature)
+        if small_hints is None or not self.spread_hints:
+            return ab
+        if ab.shape[-2:] != small.shape[-2:]:  # models that predict at a lower resolution
+            ab = F.interpolate(ab, size=small.shape[-2:], mode="bilinear", align_corners=False)
+        return spread_hint_colours(small, ab, small_hints)
+
+
+def state_dict_sha256(model: nn.Module) -> str:
+    """sha256 over a model's state dict (names, dtypes, shapes and values, in key order)."""
+    digest = hashlib.sha256()
+    for key, tensor in sorted(model.state_dict().items()):
+        value = tensor.detach().cpu().contiguous()
+        digest.update(f"{key}:{value.dtype}:{tuple(value.shape)};".encode())
+        digest.update(value.view(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
+
+
+def weights_sha256(name: str, weights: str | Path | None, model: nn.Module) -> str:
+    """sha256 identifying the weights of ``model``: of the file given, of the default weight
+    file of ``name``, or (untrained models, no file) of the state dict."""
+    if weights is not None:
+        return sha256_of_file(weights)
+    entry = default_weights_for(name)
+    if entry is None:
+        return state_dict_sha256(model)
+    if entry.sha256_is_prefix:
+        return sha256_of_file(find_weights(entry.name))
+    return entry.sha256
+
+
+def _open_session(colorizer: PhotoColorizer, digest: str, opset: int) -> OnnxSession:
+    """Session over the cached graph; a cached file ONNX Runtime cannot load is exported again."""
+    spec = get_model_spec(colorizer.name)
+    signature = graph_signature(spec)
+    bins = colorizer.bins.cpu()
+    path = cached_onnx_graph(colorizer.model, spec, bins, digest, opset)
+    try:
+        return OnnxSession(path, signature)
+    except MissingPackageError:
+        raise
+    except Exception as error:  # onnxruntime raises its own types for a damaged file
+        print(f"tinct: {path}: unreadable ({error}); exporting again", file=sys.stderr)
+        path = cached_onnx_graph(colorizer.model, spec, bins, digest, opset, refresh=True)
+        return OnnxSession(path, signature)
+
+
+def load_onnx(
+    name: str = "tinct-lite",
+    *,
+    weights: str | Path | None = None,
+    device: str | torch.device = "cpu",
+    temperature: float | None = None,
+    working_side: int | None = None,
+    opset: int = DEFAULT_OPSET,
+) -> OnnxColorizer:
+    """Like :func:`tinct.load`, with the model run by ONNX Runtime (CPU only).
+
+    The graph is exported, checked against PyTorch and cached on first use; later loads read
+    it from the cache (key: weights sha256, model name, tinct version, opset).
+
+    Raises:
+        MissingPackageError: onnxruntime or onnx is not installed (the message says how to
+            get it).
+        ValueError: a device other than the CPU, or an unknown model name.
+        tinct.export.onnx_export.ExportError: the export failed or disagrees with PyTorch.
+    """
+    if torch.device(device).type != "cpu":
+        raise ValueError(f"the onnx backend runs on the CPU, got device {device!r}; use torch")
+    require_onnx_packages("the ONNX backend")  # fail before loading anything
+    options: dict[str, object] = {"weights": weights, "temperature": temperature}
+    if working_side is not None:
+        options["working_side"] = working_side
+    colorizer = load(name, **options)  # type: ignore[arg-type]
+    session = _open_session(colorizer, weights_sha256(name, weights, colorizer.model), opset)
+    values = {f.name: getattr(colorizer, f.name) for f in fields(colorizer)}
+    return OnnxColorizer(**values, session=session)

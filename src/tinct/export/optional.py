@@ -1,0 +1,32 @@
+"""Optional packages: imported on first use, with a message naming what to install."""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+from tinct.errors import TinctError
+
+ONNX_EXTRA = "tinct[onnx]"
+ONNX_PACKAGES = ("onnx", "onnxruntime")  # the exporter needs onnx; the backend both
+
+
+class MissingPackageError(TinctError, ImportError):
+    """An optional package that a feature needs is not installed."""
+
+
+def import_optional(package: str, feature: str) -> ModuleType:
+    """Import ``package``; MissingPackageError naming it and how to install it otherwise."""
+    try:
+        return importlib.import_module(package)
+    except ImportError as error:
+        raise MissingPackageError(
+            f"{feature} needs the Python package {package!r}, which is not installed "
+            f"({error}); install it with: pip install '{ONNX_EXTRA}' (or pip install {package})"
+        ) from None
+
+
+def require_onnx_packages(feature: str) -> None:
+    """MissingPackageError unless every package of the ``[onnx]`` extra imports."""
+    for package in ONNX_PACKAGES:
+        import_optional(package, feature)
