@@ -1,13 +1,20 @@
 """Colorization speed on this machine: batches of 256x256 photos, and one 1-megapixel file.
 
-    python benchmarks/colorize_speed.py [--model tinct-lite] [--compare eccv16] [--batch 16]
+    python benchmarks/colorize_speed.py [--model tinct-lite] [--backend torch --backend onnx]
+        [--compare eccv16] [--batch 16] [--repeats 5]
+
+For each backend (PyTorch, and ONNX Runtime via ``tinct.export.onnx_backend.load_onnx``;
+both by default):
 
 - batch throughput: lightness (B, 1, 256, 256) -> RGB through the whole still-image pipeline
   (model at working side 256, annealed-mean decoding, recombination with full-resolution L);
 - file to file: `tinct colorize` on a 1000x1000 JPEG as a user runs it in Python (read, colorize,
   atomic write), excluding interpreter start-up and model loading, which happen once per run;
-- the same batches through a second architecture (`eccv16` by default; weights do not change
-  its compute), and the ratio per image.
+
+and the same batches through a second architecture (`eccv16` by default, PyTorch; weights do
+not change its compute), with the ratio per image. The backends are timed in turns (one
+repeat of each, then the next round) and reported as medians, so that a change in the load of
+a shared machine hits all of them alike; the load average is recorded before and after.
 
 Writes JSON to benchmarks/results/ and prints a Markdown table with the machine.
 """
@@ -16,11 +23,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import tempfile
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -31,12 +40,18 @@ from tinct.api import UntrainedModelWarning
 from tinct.models import create_model, get_model_spec
 from tinct.pipeline.colorizer import Colorizer
 
+BACKENDS = ("torch", "onnx")
 
-def colorizer_for(name: str) -> Colorizer:
+
+def colorizer_for(name: str, backend: str = "torch") -> Colorizer:
     import tinct
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UntrainedModelWarning)
+        if backend == "onnx":
+            from tinct.export.onnx_backend import load_onnx
+
+            return load_onnx(name)
         try:
             return tinct.load(name)
         except Exception:  # no weights available: compute does not depend on them
@@ -44,71 +59,144 @@ def colorizer_for(name: str) -> Colorizer:
             return Colorizer(create_model(name), spec.bins(), name, False, spec.output)
 
 
-def median_seconds(run, repeats: int) -> float:
-    run()  # warm-up
-    timings = []
-    for _ in range(repeats):
-        started = time.perf_counter()
+def interleaved_medians(runs: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
+    """Median seconds of each run, timed in turns after one warm-up of each."""
+    for run in runs.values():
         run()
-        timings.append(time.perf_counter() - started)
-    return statistics.median(timings)
+    timings: dict[str, list[float]] = {key: [] for key in runs}
+    for _ in range(repeats):
+        for key, run in runs.items():
+            started = time.perf_counter()
+            run()
+            timings[key].append(time.perf_counter() - started)
+    return {key: statistics.median(values) for key, values in timings.items()}
 
 
-def batch_images_per_second(colorizer: Colorizer, batch: int, repeats: int) -> float:
-    lightness = torch.rand(batch, 1, 256, 256) * 100
-    return batch / median_seconds(lambda: colorizer.colorize_lightness(lightness), repeats)
+def batch_run(colorizer: Colorizer, batch: int) -> Callable[[], object]:
+    lightness = torch.rand(batch, 1, 256, 256, generator=torch.Generator().manual_seed(0)) * 100
+    return lambda: colorizer.colorize_lightness(lightness)
 
 
-def file_to_file_seconds(colorizer: Colorizer, repeats: int) -> float:
+def file_run(colorizer: Colorizer, folder: Path) -> Callable[[], object]:
     from tinct.cli.colorize_command import colorize_file
 
-    folder = Path(tempfile.mkdtemp())
     source = folder / "photo.jpg"
-    gray = (np.random.default_rng(0).random((125, 125)) * 255).astype(np.uint8)
-    Image.fromarray(gray).resize((1000, 1000), Image.BICUBIC).save(source, quality=92)
-    target = folder / "photo.colorized.jpg"
-    return median_seconds(lambda: colorize_file(colorizer, source, target, force=True), repeats)
+    if not source.exists():
+        gray = (np.random.default_rng(0).random((125, 125)) * 255).astype(np.uint8)
+        Image.fromarray(gray).resize((1000, 1000), Image.BICUBIC).save(source, quality=92)
+    target = folder / f"photo.{id(colorizer)}.jpg"
+    return lambda: colorize_file(colorizer, source, target, force=True)
 
 
-def machine() -> str:
-    return (
-        f"{platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}, "
-        f"{platform.system()}, no GPU used"
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.partition(":")[2].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine(backends: dict[str, Colorizer]) -> str:
+    from tinct.export.onnx_runtime import physical_cores
+
+    parts = [
+        f"{cpu_name()} ({platform.machine()}), {physical_cores()} physical cores",
+        f"torch {torch.__version__} with {torch.get_num_threads()} threads",
+    ]
+    session = getattr(backends.get("onnx"), "session", None)
+    if session is not None:
+        import onnxruntime
+
+        parts.append(f"onnxruntime {onnxruntime.__version__} with {session.threads} threads")
+    return ", ".join(parts) + f", {platform.system()}, no GPU used"
+
+
+def load_average() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def measure(args: argparse.Namespace) -> dict[str, object]:
+    ours = {backend: colorizer_for(args.model, backend) for backend in args.backend}
+    load_before = load_average()
+    batches = interleaved_medians(
+        {backend: batch_run(c, args.batch) for backend, c in ours.items()}, args.repeats
     )
+    with tempfile.TemporaryDirectory() as folder:
+        files = interleaved_medians(
+            {backend: file_run(c, Path(folder)) for backend, c in ours.items()}, args.repeats
+        )
+    other = colorizer_for(args.compare)
+    compare = interleaved_medians({"compare": batch_run(other, args.batch)}, 2)["compare"]
+    result: dict[str, object] = {
+        "machine": machine(ours),
+        "load_average_before": load_before,
+        "load_average_after": load_average(),
+        "model": args.model,
+        "trained": next(iter(ours.values())).trained,
+        "batch": args.batch,
+        "repeats": args.repeats,
+        "compare": args.compare,
+        "compare_images_per_second_256": args.batch / compare,
+        "backends": {},
+    }
+    for backend in ours:
+        speed = args.batch / batches[backend]
+        result["backends"][backend] = {  # type: ignore[index]
+            "images_per_second_256": speed,
+            "file_1mp_seconds": files[backend],
+            "speedup_over_compare": speed / (args.batch / compare),
+        }
+    return result
+
+
+def print_table(result: dict[str, object]) -> None:
+    print(f"Machine: {result['machine']}")
+    print(
+        f"Load average (1, 5, 15 min): {result['load_average_before']} before, "
+        f"{result['load_average_after']} after\n"
+    )
+    print("| measure | value |\n|---|---|")
+    model, batch, compare = result["model"], result["batch"], result["compare"]
+    backends: dict[str, dict[str, float]] = result["backends"]  # type: ignore[assignment]
+    for backend, numbers in backends.items():
+        speed = numbers["images_per_second_256"]
+        print(f"| {model} ({backend}), 256x256 batches of {batch} | {speed:.1f} img/s |")
+        print(
+            f"| {model} ({backend}), 1 MP JPEG file to file | {numbers['file_1mp_seconds']:.3f} s |"
+        )
+    other = result["compare_images_per_second_256"]
+    print(f"| {compare} (torch), 256x256 batches | {other:.2f} img/s |")
+    for backend, numbers in backends.items():
+        ratio = numbers["speedup_over_compare"]
+        print(f"| speed-up of {model} ({backend}) over {compare} | {ratio:.1f}x |")
+    if {"torch", "onnx"} <= backends.keys():
+        ratio = (
+            backends["onnx"]["images_per_second_256"] / backends["torch"]["images_per_second_256"]
+        )
+        print(f"| onnx / torch throughput, same run | {ratio:.2f}x |")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="tinct-lite")
+    parser.add_argument(
+        "--backend",
+        action="append",
+        choices=BACKENDS,
+        help="backend to time; repeat for several (default: torch and onnx)",
+    )
     parser.add_argument("--compare", default="eccv16")
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/colorize_speed.json"))
     args = parser.parse_args()
-    ours = colorizer_for(args.model)
-    other = colorizer_for(args.compare)
-    result = {
-        "machine": machine(),
-        "model": args.model,
-        "trained": ours.trained,
-        "batch": args.batch,
-        "images_per_second_256": batch_images_per_second(ours, args.batch, args.repeats),
-        "file_1mp_seconds": file_to_file_seconds(ours, args.repeats),
-        "compare": args.compare,
-        "compare_images_per_second_256": batch_images_per_second(other, args.batch, 2),
-    }
-    result["speedup"] = result["images_per_second_256"] / result["compare_images_per_second_256"]
+    args.backend = list(dict.fromkeys(args.backend or BACKENDS))
+    result = measure(args)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2))
-    print(f"Machine: {result['machine']}\n")
-    print("| measure | value |\n|---|---|")
-    speed = result["images_per_second_256"]
-    print(f"| {args.model}, 256x256 batches of {args.batch} | {speed:.1f} img/s |")
-    print(f"| {args.model}, 1 MP JPEG file to file | {result['file_1mp_seconds']:.3f} s |")
-    print(
-        f"| {args.compare}, 256x256 batches | {result['compare_images_per_second_256']:.2f} img/s |"
-    )
-    print(f"| speed-up of {args.model} over {args.compare} | {result['speedup']:.1f}x |")
+    print_table(result)
 
 
 if __name__ == "__main__":
