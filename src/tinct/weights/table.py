@@ -66,6 +66,19 @@ WEIGHT_FILES: tuple[WeightFile, ...] = (
         },
     ),
     WeightFile(
+        name="propagation-refiner-v1",
+        filename="propagation-refiner-v1.safetensors",
+        sha256="0509f429c51e518d213e8e9167c826346cd25bdfb3d47d96dee8924d56cf6b4c",
+        size=235244,
+        license="Apache-2.0 (tinct)",
+        source="python -m tinct.training.clip_refiner recipes/video/propagation-refiner.toml "
+        "(800 steps, 5 min, after 13 min computing the inputs) on 160 clips of 8 frames: DAVIS "
+        "training sequences and photos of ../shared/data/train in camera motion, on a shared "
+        "2-core CPU; shipped in the package",
+        format="safetensors",
+        config={"recipe": "recipes/video/propagation-refiner.toml", "width": 32},
+    ),
+    WeightFile(
         name="vgg16-imagenet",
         filename="vgg16-397923af.pth",
         sha256="397923af8e79cdbb6a7127f12361acd7a2f83e06b05044ddf496e83de57a5bf0",
