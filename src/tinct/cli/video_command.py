@@ -34,6 +34,17 @@ VIDEO_SUFFIXES = frozenset(
     | {".wmv", ".flv", ".3gp", ".ogv", ".dv", ".mxf"}
 )
 MODE_MODELS = {"film": "tinct-lite", "surveillance": "surveillance"}
+FALLBACK_MODEL = "tinct-lite"
+
+
+def mode_model(mode: str) -> str:
+    """The still model of ``mode``; the trained default when the mode's own has no weights yet
+    (the surveillance architecture's recipe needs a GPU to train; an untrained model would
+    paint noise)."""
+    from tinct.weights.table import default_weights_for
+
+    name = MODE_MODELS[mode]
+    return name if default_weights_for(name) is not None else FALLBACK_MODEL
 COLORIZED_TAG = ".colorized"
 DEFAULT_OUTPUT_SUFFIX = ".mp4"
 
@@ -54,7 +65,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--model",
         help="still-image model for keyframes (default: tinct-lite; surveillance mode: "
-        "surveillance)",
+        "surveillance once it has trained weights, tinct-lite until then)",
     )
     parser.add_argument("--weights", type=Path, help="weights file for the model")
     parser.add_argument("--hints", type=Path, help="hints file, keyed by frame index or time")
@@ -223,7 +234,7 @@ class _VideoColour:
         if args.keyframe_every is not None:
             core_options["keyframe_every"] = args.keyframe_every
         self.options = VideoOptions(**core_options)
-        self.model = _model_name(args.model or MODE_MODELS[args.mode])
+        self.model = _model_name(args.model or mode_model(args.mode))
         self.weights: Path | None = args.weights
         self.working_side: int = args.working_side
         self.hints = _load_hints(args.hints) if args.hints is not None else None
