@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -47,7 +48,7 @@ def join_clips(sources: list[Path], target: Path) -> int:
             with av.open(str(source)) as clip:
                 for frame in clip.decode(video=0):
                     frame = frame.reformat(width=854, height=480, format="yuv420p")
-                    frame.pts = None
+                    frame.pts, frame.time_base = count, Fraction(1, FPS)
                     output.mux(stream.encode(frame))
                     count += 1
         output.mux(stream.encode())
@@ -73,6 +74,7 @@ def pan_clip(target: Path, minutes: float, width: int = 1280, height: int = 720)
             frame = av.VideoFrame.from_ndarray(
                 np.ascontiguousarray(canvas[:, offset : offset + width]), format="rgb24"
             )
+            frame.pts, frame.time_base = index, Fraction(1, FPS)
             output.mux(stream.encode(frame))
         output.mux(stream.encode())
     return frames
