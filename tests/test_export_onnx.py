@@ -240,6 +240,28 @@ def test_backend_exports_once_into_the_cache_and_colours_like_pytorch(
 
 
 @needs_onnx
+def test_backend_runs_a_model_with_another_output_kind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tinct.export.onnx_backend import load_onnx
+
+    name = "vgg16_regression_tiny"  # regressed U, V: no bins, no temperature input
+    monkeypatch.setenv("TINCT_CACHE_DIR", str(tmp_path))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UntrainedModelWarning)
+        reference, colorizer = load(name), load_onnx(name)
+    assert colorizer.session is not None
+    assert colorizer.session.signature.inputs == ("lightness",)
+    lightness = torch.rand(2, 1, 64, 96) * 100
+    torch.testing.assert_close(
+        colorizer.colorize_lightness(lightness),
+        reference.colorize_lightness(lightness),
+        rtol=0,
+        atol=1e-4,
+    )
+
+
+@needs_onnx
 def test_a_damaged_cache_file_is_exported_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tiny: PhotoColorizer, tiny_graph: bytes
 ) -> None:

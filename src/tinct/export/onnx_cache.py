@@ -28,7 +28,7 @@ from tinct.io.atomic import atomic_write
 from tinct.models.registry import ModelSpec
 from tinct.weights.store import cache_dir
 
-GRAPH_LAYOUT = 2  # bump when ExportedColorizer's inputs or outputs change
+GRAPH_LAYOUT = 3  # bump when ExportedColorizer's inputs or outputs change
 _HEX_DIGEST = re.compile(r"[0-9a-f]{64}")
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]")
 

@@ -1,8 +1,8 @@
 """Export a colorization model to ONNX (in memory) and check the graph against PyTorch.
 
 The exported graph takes lightness ``(B, 1, H, W)`` in [0, 100], a hint map ``(B, 4, H, W)``
-(models that take hints) and a scalar ``temperature``, with dynamic batch and spatial size (H
-and W multiples of 32, the model contract). Its outputs:
+(models that take hints) and a scalar ``temperature`` (``ab_bins`` models), with dynamic batch
+and spatial size (H and W multiples of 32, the model contract). Its outputs:
 
 - ``logits``: the model's raw output (bin logits for ``ab_bins`` models);
 - ``ab`` (``ab_bins`` models only): the annealed mean ``softmax(logits / T) @ bins``, written
@@ -81,7 +81,9 @@ def graph_signature(spec: ModelSpec) -> GraphSignature:
     inputs = (INPUT_LIGHTNESS, INPUT_HINTS) if spec.takes_hints else (INPUT_LIGHTNESS,)
     decodes = spec.output == OUTPUT_AB_BINS
     outputs = (OUTPUT_LOGITS, OUTPUT_AB) if decodes else (OUTPUT_LOGITS,)
-    return GraphSignature((*inputs, INPUT_TEMPERATURE), outputs)
+    if decodes:
+        inputs = (*inputs, INPUT_TEMPERATURE)
+    return GraphSignature(inputs, outputs)
 
 
 class EvenSizeConv2dSame(nn.Conv2d):
@@ -154,11 +156,12 @@ class ExportedColorizer(nn.Module):
             self.register_buffer("bin_moments", moments[:, :, None, None].contiguous())
 
     def forward(self, *inputs: Tensor) -> tuple[Tensor, ...]:
-        """``(lightness, [hints,] temperature)`` -> ``(logits[, ab])`` (see the module doc)."""
-        lightness, *rest, temperature = inputs
-        logits = self.model(lightness, rest[0] if rest else None)
+        """``(lightness[, hints][, temperature])`` -> ``(logits[, ab])`` (see the module doc)."""
+        hints = inputs[1] if self.signature.takes_hints else None
+        logits = self.model(inputs[0], hints)
         if not self.signature.decodes_ab:
             return (logits,)
+        temperature = inputs[-1]
         scaled = logits / temperature
         weights = torch.exp(scaled - scaled.amax(dim=1, keepdim=True))  # the largest is 1
         bin_moments: Tensor = self.bin_moments  # type: ignore[assignment]
@@ -216,7 +219,8 @@ def check_opset(opset: int) -> int:
 
 
 def example_inputs(signature: GraphSignature, batch: int, height: int, width: int) -> tuple:
-    """Random inputs for the graph: lightness in [0, 100], a few hints, temperature 0.5."""
+    """Random inputs for the graph: lightness in [0, 100], a few hints, temperature 0.5 (the
+    inputs ``signature`` has, in its order)."""
     generator = torch.Generator().manual_seed(batch * 1000 + height + width)
     lightness = torch.rand(batch, 1, height, width, generator=generator) * 100.0
     inputs: list[Tensor] = [lightness]
@@ -227,7 +231,9 @@ def example_inputs(signature: GraphSignature, batch: int, height: int, width: in
         hints[:, 1, 8:12, 8:16] = 20.0
         hints[:, 3, height // 2, :] = 1.0  # a boundary line
         inputs.append(hints)
-    return (*inputs, torch.tensor(0.5))
+    if INPUT_TEMPERATURE in signature.inputs:
+        inputs.append(torch.tensor(0.5))
+    return tuple(inputs)
 
 
 def export_onnx_bytes(
@@ -297,13 +303,13 @@ def compare_with_torch(
     signature = graph_signature(spec)
     logit_gap, ab_gap = 0.0, 0.0
     for shape in shapes:
-        lightness, *hints, temperature = example_inputs(signature, *shape)
+        inputs = example_inputs(signature, *shape)
         with torch.inference_mode():
-            logits = model(lightness, hints[0] if hints else None)
-        got = run_graph((lightness, *hints, temperature))
+            logits = model(inputs[0], inputs[1] if signature.takes_hints else None)
+        got = run_graph(inputs)
         logit_gap = max(logit_gap, (got[0] - logits).abs().max().item())
         if signature.decodes_ab and bins is not None:
-            ab = decode_annealed_mean(logits, bins, temperature.item())
+            ab = decode_annealed_mean(logits, bins, inputs[-1].item())
             ab_gap = max(ab_gap, (got[1] - ab).abs().max().item())
     return ParityReport(logit_gap, ab_gap if signature.decodes_ab else None, tuple(shapes))
 

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from tinct.export.onnx_export import OUTPUT_AB, OUTPUT_LOGITS, GraphSignature
+from tinct.export.onnx_export import INPUT_TEMPERATURE, OUTPUT_AB, OUTPUT_LOGITS, GraphSignature
 from tinct.export.optional import import_optional
 from tinct.guidance.hint_maps import HINT_CHANNELS
 
@@ -81,7 +81,7 @@ class OnnxSession:
     def run(
         self, inputs: tuple[Tensor, ...], outputs: tuple[str, ...] | None = None
     ) -> list[Tensor]:
-        """Run the graph on ``(lightness, [hints,] temperature)`` tensors; output tensors in the
+        """Run the graph on ``(lightness[, hints][, temperature])`` tensors; output tensors in the
         order of ``outputs`` (default: all of the signature's)."""
         names = list(outputs or self.signature.outputs)
         feed = {
@@ -103,6 +103,7 @@ class OnnxSession:
             inputs.append(hints)
         elif hints is not None:
             raise ValueError("this model takes no hints; pass hints=None")
-        inputs.append(torch.tensor(float(temperature) if decode else 1.0))
+        if INPUT_TEMPERATURE in self.signature.inputs:
+            inputs.append(torch.tensor(float(temperature) if decode else 1.0))
         (result,) = self.run(tuple(inputs), (OUTPUT_AB if decode else OUTPUT_LOGITS,))
         return result
