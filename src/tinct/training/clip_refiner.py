@@ -65,6 +65,9 @@ class RefinerOptim:
     steps: int = 1500
     crop: int = 96
     huber_delta: float = 2.0  # ab units
+    # Weight of an L1 term on chroma |ab|: where carried and still colour disagree and both are
+    # wrong, the Huber loss alone is lowest for a greyer colour; this term keeps saturation.
+    chroma_weight: float = 0.0
     checkpoint_every: int = 100
 
 
@@ -242,9 +245,16 @@ def sample_batch(
     return {key: torch.stack([item[key] for item in items]) for key in items[0]}
 
 
-def refiner_loss(model: torch.nn.Module, batch: dict[str, Tensor], delta: float) -> Tensor:
-    prediction = model(*(batch[key] for key in INPUT_KEYS))
-    return F.huber_loss(prediction, batch["target_ab"], delta=delta)
+def refiner_loss(
+    model: torch.nn.Module, batch: dict[str, Tensor], delta: float, chroma_weight: float = 0.0
+) -> Tensor:
+    """Huber loss on ab, plus ``chroma_weight`` x the L1 error of the chroma ``|ab|``."""
+    prediction, target = model(*(batch[key] for key in INPUT_KEYS)), batch["target_ab"]
+    loss = F.huber_loss(prediction, target, delta=delta)
+    if chroma_weight:
+        chroma_error = (prediction.norm(dim=1) - target.norm(dim=1)).abs().mean()
+        loss = loss + chroma_weight * chroma_error
+    return loss
 
 
 def train_refiner(recipe: RefinerRecipe, out_dir: Path, cache: Path) -> dict[str, float]:
@@ -274,7 +284,7 @@ def train_refiner(recipe: RefinerRecipe, out_dir: Path, cache: Path) -> dict[str
     while step < optim.steps:
         generator = torch.Generator().manual_seed(recipe.seed * 1_000_003 + step)
         batch = sample_batch(examples, optim.batch_size, optim.crop, generator)
-        loss = refiner_loss(model, batch, optim.huber_delta)
+        loss = refiner_loss(model, batch, optim.huber_delta, optim.chroma_weight)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()

@@ -66,13 +66,13 @@ WEIGHT_FILES: tuple[WeightFile, ...] = (
         },
     ),
     WeightFile(
-        name="propagation-refiner-v1",
-        filename="propagation-refiner-v1.safetensors",
-        sha256="0509f429c51e518d213e8e9167c826346cd25bdfb3d47d96dee8924d56cf6b4c",
-        size=235244,
+        name="propagation-refiner-v2",
+        filename="propagation-refiner-v2.safetensors",
+        sha256="d74614662992bc4a30ea9ff3de0cf4d3539a647cc9b4a96fdccdc69726be2ac8",
+        size=235276,
         license="Apache-2.0 (tinct)",
         source="python -m tinct.training.clip_refiner recipes/video/propagation-refiner.toml "
-        "(800 steps, 5 min, after 13 min computing the inputs) on 160 clips of 8 frames: DAVIS "
+        "(800 steps, 11 min, after 13 min computing the inputs) on 160 clips of 8 frames: DAVIS "
         "training sequences and photos of ../shared/data/train in camera motion, on a shared "
         "2-core CPU; shipped in the package",
         format="safetensors",

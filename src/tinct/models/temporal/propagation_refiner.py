@@ -25,7 +25,7 @@ AB_SCALE = 110.0  # ab units -> about [-1, 1] for the network
 CORRECTION_SCALE = 20.0  # ab units of a unit correction output
 CONFIDENCE_EPS = 1e-3  # keeps logit(confidence) finite
 
-REFINER_WEIGHTS = "propagation-refiner-v1"
+REFINER_WEIGHTS = "propagation-refiner-v2"
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,7 @@ def build_propagation_refiner(width: int = 32) -> PropagationRefiner:
 def load_propagation_refiner() -> nn.Module | None:
     """The trained refiner in eval mode, or None when its weight file is nowhere to be found.
 
-    The weights are the ``propagation-refiner-v1`` entry of the weight table (shipped in the
+    The weights are the ``propagation-refiner-v2`` entry of the weight table (shipped in the
     package). None lets the video core fall back to the closed-form blend.
 
     Raises:
