@@ -90,6 +90,7 @@ def load(
     device: str | torch.device = "cpu",
     temperature: float | None = None,
     working_side: int = DEFAULT_WORKING_SIDE,
+    backend: str = "torch",
 ) -> PhotoColorizer:
     """Build the colorizer ``name`` on ``device``; call it on a PIL image, array or tensor.
 
@@ -101,11 +102,23 @@ def load(
             release); None uses the model's default weight set when it has one. Models with
             none are built untrained: ``trained`` is False and an
             :class:`UntrainedModelWarning` is issued.
+        backend: ``"torch"`` (default) or ``"onnx"``: the model and the annealed-mean decoding
+            run in ONNX Runtime on the CPU, from a graph exported once into the cache
+            (:func:`tinct.export.onnx_backend.load_onnx`; needs ``pip install 'tinct[onnx]'``).
 
     Raises:
         ValueError: unknown model name (the message lists close matches).
         tinct.weights.WeightsError: weights missing, damaged or not fitting the model.
+        tinct.export.optional.MissingPackageError: ``backend="onnx"`` without onnxruntime/onnx.
     """
+    if backend == "onnx":
+        from tinct.export.onnx_backend import load_onnx
+
+        return load_onnx(
+            name, weights=weights, device=device, temperature=temperature, working_side=working_side
+        )
+    if backend != "torch":
+        raise ValueError(f"backend must be 'torch' or 'onnx', got {backend!r}")
     spec = get_model_spec(name)  # fails early, with suggestions, on a bad name
     model, trained = _build_with_weights(name, weights)
     return PhotoColorizer(

@@ -57,6 +57,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="colour hints: a JSON hints file (one input photo), or a folder holding NAME.json "
         "for each photo NAME that has hints (see docs/hints.md)",
     )
+    parser.add_argument(
+        "--backend",
+        choices=("torch", "onnx"),
+        default="torch",
+        help="run the model with PyTorch (default) or ONNX Runtime (pip install 'tinct[onnx]'; "
+        "the model is exported once into the cache)",
+    )
     parser.add_argument("--force", action="store_true", help="overwrite existing outputs")
     parser.set_defaults(run=run)
 
@@ -90,6 +97,7 @@ def _load_colorizer(args: argparse.Namespace) -> Colorizer:
             weights=args.weights,
             temperature=args.temperature,
             working_side=args.working_side,
+            backend=args.backend,
         )
     for warning in caught:
         print(f"tinct colorize: warning: {warning.message}", file=sys.stderr)

@@ -45,6 +45,8 @@ def mode_model(mode: str) -> str:
 
     name = MODE_MODELS[mode]
     return name if default_weights_for(name) is not None else FALLBACK_MODEL
+
+
 COLORIZED_TAG = ".colorized"
 DEFAULT_OUTPUT_SUFFIX = ".mp4"
 
