@@ -10,7 +10,9 @@
   24 fps clips of each length in ``--memory-minutes`` (a slow pan over a DAVIS frame, so the
   flow has work to do); bounded memory means the peaks do not grow with length.
 
-Writes benchmarks/results/video_speed.{json,md} with the machine and the load average.
+Writes benchmarks/results/video_speed.{json,md} with the machine and the load average;
+``--measure speed`` or ``--measure memory`` re-measures one part and keeps the other's record
+(the memory run takes about 20 minutes; speed figures are only meaningful on a quiet machine).
 """
 
 from __future__ import annotations
@@ -115,51 +117,77 @@ def machine() -> str:
     return f"{model}, {os.cpu_count()} cores, torch {torch.__version__}, no GPU"
 
 
+def measure_speed(folder: Path, keyframe_every: int) -> dict[str, object]:
+    spacing = ["--keyframe-every", str(keyframe_every)]
+    clip = folder / "davis-train.mp4"
+    frames = join_clips(davis_split(DAVIS)[0], clip)
+    frames_per_second(clip, frames, spacing)  # warm-up: imports, caches
+    load = os.getloadavg()[0]
+    return {
+        "command": " ".join(sys.argv),
+        "load_average_before": round(load, 2),
+        "clip": f"{frames} frames, 854x480, {FPS} fps (13 DAVIS training sequences)",
+        "keyframe_every": keyframe_every,
+        "propagation_fps": frames_per_second(clip, frames, spacing),
+        "per_frame_fps": frames_per_second(clip, frames, ["--per-frame"]),
+    }
+
+
+def measure_memory(folder: Path, keyframe_every: int, minutes: list[float]) -> dict[str, object]:
+    spacing = ["--keyframe-every", str(keyframe_every)]
+    peaks = {}
+    for length in minutes:
+        clip = folder / f"pan-{length:g}min.mp4"
+        pan_clip(clip, length)
+        peaks[f"{length:g} min"] = peak_memory_mb(clip, spacing)
+        clip.unlink()
+    return {"command": " ".join(sys.argv), "peak_mb_1280x720": peaks}
+
+
+def markdown(report: dict[str, dict[str, object]]) -> str:
+    lines = [f"Machine: {report['machine']}.", "", "| measure | value |", "|---|---:|"]
+    speed = report.get("speed")
+    if speed:
+        lines += [
+            f"| propagation, keyframe every {speed['keyframe_every']} (854x480) | "
+            f"{speed['propagation_fps']:.1f} frames/s |",
+            f"| `--per-frame` (854x480) | {speed['per_frame_fps']:.1f} frames/s |",
+        ]
+    memory = report.get("memory")
+    if memory:
+        lines += [
+            f"| peak memory, {k} of 1280x720 | {v:.0f} MB |"
+            for k, v in memory["peak_mb_1280x720"].items()  # type: ignore[union-attr]
+        ]
+    for part in ("speed", "memory"):
+        if part in report:
+            extra = report[part].get("load_average_before")
+            load = f", load average {extra} at the start" if extra is not None else ""
+            lines.append(f"\n{part}: `python {report[part]['command']}`{load}")
+    return "\n".join(lines) + "\n"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--measure", choices=("speed", "memory", "both"), default="both")
     parser.add_argument("--keyframe-every", type=int, default=24)
-    parser.add_argument("--memory-minutes", type=float, nargs="*", default=[1.0, 10.0])
+    parser.add_argument("--memory-minutes", type=float, nargs="+", default=[1.0, 10.0])
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/video_speed"))
     args = parser.parse_args()
-    spacing = ["--keyframe-every", str(args.keyframe_every)]
+    path = args.out.with_suffix(".json")
+    report = json.loads(path.read_text()) if path.is_file() else {}
+    report["machine"] = machine()
     with tempfile.TemporaryDirectory(prefix="tinct-video-speed-") as folder:
-        clip = Path(folder) / "davis-train.mp4"
-        frames = join_clips(davis_split(DAVIS)[0], clip)
-        frames_per_second(clip, frames, spacing)  # warm-up: imports, caches
-        load = os.getloadavg()[0]
-        speed = {
-            "propagation": frames_per_second(clip, frames, spacing),
-            "per_frame": frames_per_second(clip, frames, ["--per-frame"]),
-        }
-        memory = {}
-        for minutes in args.memory_minutes:
-            long_clip = Path(folder) / f"pan-{minutes:g}min.mp4"
-            pan_clip(long_clip, minutes)
-            memory[f"{minutes:g} min"] = peak_memory_mb(long_clip, spacing)
-            long_clip.unlink()
-    report = {
-        "machine": machine(),
-        "load_average_before": load,
-        "command": " ".join(sys.argv),
-        "clip": f"{frames} frames, 854x480, {FPS} fps (13 DAVIS training sequences)",
-        "keyframe_every": args.keyframe_every,
-        "frames_per_second": speed,
-        "peak_memory_mb_1280x720": memory,
-    }
+        if args.measure in ("speed", "both"):
+            report["speed"] = measure_speed(Path(folder), args.keyframe_every)
+        if args.measure in ("memory", "both"):
+            report["memory"] = measure_memory(
+                Path(folder), args.keyframe_every, args.memory_minutes
+            )
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n")
-    lines = [
-        f"Machine: {report['machine']}; load average {load:.1f} at the start.",
-        "",
-        "| measure | value |",
-        "|---|---:|",
-        f"| propagation, keyframe every {args.keyframe_every} (854x480) | "
-        f"{speed['propagation']:.1f} frames/s |",
-        f"| `--per-frame` (854x480) | {speed['per_frame']:.1f} frames/s |",
-        *(f"| peak memory, {k} of 1280x720 | {v:.0f} MB |" for k, v in memory.items()),
-    ]
-    args.out.with_suffix(".md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    path.write_text(json.dumps(report, indent=2) + "\n")
+    args.out.with_suffix(".md").write_text(markdown(report))
+    print(markdown(report))
     return 0
 
 
