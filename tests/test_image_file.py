@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import io
 import math
 import os
@@ -83,7 +84,10 @@ def raw_png_16_bit(array: np.ndarray, colour_type: int) -> bytes:
     )
 
 
+@functools.cache
 def srgb_icc_profile() -> bytes:
+    """One sRGB profile per run: a new one carries the current time in its header, so two made
+    a second apart differ (the source of an old flaky failure)."""
     return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 
 
