@@ -96,16 +96,17 @@ def run(args: argparse.Namespace) -> int:
     code = evaluate_into_report(eval_args, colorizers)
     table = (out / "eval" / "report.md").read_text(encoding="utf-8")
     with atomic_write(out / "ablation.md", overwrite=True) as handle:
-        handle.write(_ablation_markdown(study.title, args.study, trained, table).encode())
+        command = " ".join([f"tinct ablate {args.study}", *(f"--set {o}" for o in args.overrides)])
+        handle.write(_ablation_markdown(study.title, command, trained, table).encode())
     with atomic_write(out / "variants.json", overwrite=True) as handle:
         handle.write(json.dumps(trained, indent=2).encode())
     return code
 
 
 def _ablation_markdown(
-    title: str, study: Path, trained: dict[str, dict[str, object]], table: str
+    title: str, command: str, trained: dict[str, dict[str, object]], table: str
 ) -> str:
-    lines = [f"# {title}", "", f"Study: `{study}`; reproduce with `tinct ablate {study}`.", ""]
+    lines = [f"# {title}", "", f"Reproduce with `{command}`.", ""]
     lines += ["| variant | model | recipe overrides | training |", "|---|---|---|---|"]
     for name, facts in trained.items():
         overrides = ", ".join(f"`{o}`" for o in facts["overrides"]) or "none"  # type: ignore[union-attr]
