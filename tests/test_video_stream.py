@@ -45,6 +45,7 @@ def make_clip(
     codec: str = "libx264",
     pix_fmt: str = "yuv420p",
     color_range: int | None = None,
+    colorspace: int | None = None,
     faststart: bool = False,
 ) -> Path:
     """Write a test clip; ``pts`` (in ``time_base``) makes its frame rate variable.
@@ -62,6 +63,8 @@ def make_clip(
             video.time_base = video.codec_context.time_base = time_base
         if color_range is not None:
             video.codec_context.color_range = color_range
+        if colorspace is not None:
+            video.codec_context.colorspace = colorspace
         if codec == "libx264":
             video.options = {"crf": "8", "preset": "ultrafast"}
         if rotation:
@@ -310,6 +313,14 @@ def test_full_range_source_keeps_its_range_and_luma_codes(tmp_path: Path) -> Non
     assert read_video_info(target).color.range == "pc"
     for old, new in zip(decoded(clip), decoded(target), strict=True):
         np.testing.assert_array_equal(luma_of(old), luma_of(new))  # lossless: no range change
+
+
+def test_output_is_tagged_with_the_matrix_of_the_chroma_written(tmp_path: Path) -> None:
+    clip = make_clip(tmp_path / "hd.mp4", frames=2, colorspace=1)  # tagged BT.709
+    target = tmp_path / "hd-out.mp4"
+    recolor_video_file(clip, target, constant_chroma())
+    assert read_video_info(clip).color.matrix == "bt709"
+    assert read_video_info(target).color.matrix == "smpte170m"  # the core writes BT.601
 
 
 def test_audio_the_container_cannot_hold_is_reencoded_to_aac(tmp_path: Path) -> None:

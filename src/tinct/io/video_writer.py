@@ -35,6 +35,7 @@ PRESETS = (
 DEFAULT_PRESET = "superfast"
 DEFAULT_CRF = 20
 MAX_CRF = 51
+BT601_MATRIX_CODE = 6  # FFmpeg's AVCOL_SPC_SMPTE170M: the matrix of the chroma tinct writes
 SEGMENT_FORMAT = "mp4"  # keeps any time base and exact time stamps, unlike Matroska's 1 ms
 
 
@@ -135,7 +136,10 @@ def _add_video_stream(
     context.time_base = info.time_base
     context.max_b_frames = 0
     context.color_range = info.color.range_code or (2 if info.color.range == "pc" else 1)
-    context.colorspace = info.color.matrix_code
+    # The colour core writes BT.601 colour differences, so the output says BT.601 whatever the
+    # source's matrix: for the gray input tinct is for, the kept Y plane means the same under
+    # any matrix (R = G = B), and players then decode the new chroma as it was made.
+    context.colorspace = BT601_MATRIX_CODE
     context.color_primaries = info.color.primaries_code
     context.color_trc = info.color.transfer_code
     stream.options = {"preset": settings.preset, "crf": str(settings.crf)}
