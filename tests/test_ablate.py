@@ -16,7 +16,7 @@ RECIPE = """model = "tinct-lite_tiny"
 [data]
 train_dirs = ["{data}"]
 crop_size = 32
-val_fraction = 0.25
+val_fraction = 0.5
 [optim]
 batch_size = 4
 epochs = 1
@@ -29,7 +29,7 @@ hints = false
 
 
 def write_study(folder: Path, variants: str, evaluation: str) -> Path:
-    data = make_image_folder(folder / "train", per_class=4)
+    data = make_image_folder(folder / "train", per_class=12)  # both splits non-empty
     (folder / "tiny.toml").write_text(RECIPE.format(data=data))
     study = folder / "study.toml"
     study.write_text(
