@@ -14,20 +14,14 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from tinct.api import PhotoColorizer, load
-from tinct.data.transforms import resize
 from tinct.export.onnx_cache import cached_onnx_graph
 from tinct.export.onnx_export import DEFAULT_OPSET, graph_signature
 from tinct.export.onnx_runtime import OnnxSession
 from tinct.export.optional import MissingPackageError, require_onnx_packages
-from tinct.guidance.hints import Hints
-from tinct.guidance.spread import spread_hint_colours
 from tinct.models import get_model_spec
-from tinct.pipeline.colorizer import working_size
-from tinct.pipeline.decode_output import output_to_ab
 from tinct.weights.store import find_weights
 from tinct.weights.table import default_weights_for
 from tinct.weights.verify import sha256_of_file
@@ -52,38 +46,17 @@ class OnnxColorizer(PhotoColorizer):
         if self.session is None:
             raise ValueError("an OnnxColorizer needs an OnnxSession; build it with load_onnx")
 
-    def _working_inputs(
-        self, lightness: Tensor, hints: Tensor | Hints | None
-    ) -> tuple[Tensor, Tensor | None]:
-        height, width = lightness.shape[-2], lightness.shape[-1]
-        size = working_size(height, width, self.working_side)
-        small = resize(lightness.to("cpu", torch.float32), size).contiguous()
-        return small, self.working_hints(hints, (height, width), size)
-
-    @torch.inference_mode()
-    def predict_logits(
-        self, lightness: Tensor, hints: Tensor | Hints | None = None
-    ) -> tuple[Tensor, Tensor]:
-        """As :meth:`Colorizer.predict_logits`, computed by ONNX Runtime."""
-        small, small_hints = self._working_inputs(lightness, hints)
+    def run_model(self, small: Tensor, small_hints: Tensor | None) -> Tensor:
+        """As :meth:`Colorizer.run_model`, computed by ONNX Runtime."""
         assert self.session is not None  # set in __post_init__
-        return self.session.predict(small, small_hints, 1.0, decode=False), small
+        return self.session.predict(small, small_hints, 1.0, decode=False)
 
-    @torch.inference_mode()
-    def predict_ab(self, lightness: Tensor, hints: Tensor | Hints | None = None) -> Tensor:
-        """As :meth:`Colorizer.predict_ab`; the annealed mean (T > 0) is decoded in the graph."""
-        small, small_hints = self._working_inputs(lightness, hints)
+    def decode_ab(self, small: Tensor, small_hints: Tensor | None) -> Tensor:
+        """As :meth:`Colorizer.decode_ab`; the annealed mean (T > 0) is decoded in the graph."""
         assert self.session is not None  # set in __post_init__
         if self.session.signature.decodes_ab and self.temperature > 0:
-            ab = self.session.predict(small, small_hints, self.temperature, decode=True)
-        else:
-            raw = self.session.predict(small, small_hints, 1.0, decode=False)
-            ab = output_to_ab(self.output_kind, raw, small, self.bins, self.temperature)
-        if small_hints is None or not self.spread_hints:
-            return ab
-        if ab.shape[-2:] != small.shape[-2:]:  # models that predict at a lower resolution
-            ab = F.interpolate(ab, size=small.shape[-2:], mode="bilinear", align_corners=False)
-        return spread_hint_colours(small, ab, small_hints)
+            return self.session.predict(small, small_hints, self.temperature, decode=True)
+        return super().decode_ab(small, small_hints)
 
 
 def state_dict_sha256(model: nn.Module) -> str:

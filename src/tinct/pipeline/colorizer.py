@@ -102,6 +102,25 @@ class Colorizer:
             return rasterize_hints(hints, *image_size, size=size).to(self.device)
         return resize_hint_map(hints.to(self.device, torch.float32), size)
 
+    def working_inputs(
+        self, lightness: Tensor, hints: Tensor | Hints | None
+    ) -> tuple[Tensor, Tensor | None]:
+        """Lightness ``(B, 1, H, W)`` and hints at the working resolution, as the model takes
+        them: ``(small lightness (B, 1, h, w), hint map (B, 4, h, w) or None)``."""
+        size = working_size(lightness.shape[-2], lightness.shape[-1], self.working_side)
+        small = resize(lightness.to(self.device, torch.float32), size)
+        small = small.contiguous(memory_format=torch.channels_last)
+        return small, self.working_hints(hints, tuple(lightness.shape[-2:]), size)
+
+    def run_model(self, small: Tensor, small_hints: Tensor | None) -> Tensor:
+        """The model's raw output (logits over bins for ``ab_bins`` models) at working size."""
+        return self.model(small, small_hints)
+
+    def decode_ab(self, small: Tensor, small_hints: Tensor | None) -> Tensor:
+        """Chroma ``(B, 2, h', w')`` from the model's output at the colorizer's temperature."""
+        prediction = self.run_model(small, small_hints)
+        return output_to_ab(self.output_kind, prediction, small, self.bins, self.temperature)
+
     @torch.inference_mode()
     def predict_logits(
         self, lightness: Tensor, hints: Tensor | Hints | None = None
@@ -112,19 +131,14 @@ class Colorizer:
             ``(prediction, small)``: the output (logits over bins for ``ab_bins`` models) and the
             lightness ``(B, 1, h, w)`` at working resolution.
         """
-        size = working_size(lightness.shape[-2], lightness.shape[-1], self.working_side)
-        small = resize(lightness.to(self.device, torch.float32), size)
-        small = small.contiguous(memory_format=torch.channels_last)
-        small_hints = self.working_hints(hints, tuple(lightness.shape[-2:]), size)
-        return self.model(small, small_hints), small
+        small, small_hints = self.working_inputs(lightness, hints)
+        return self.run_model(small, small_hints), small
 
     @torch.inference_mode()
     def predict_ab(self, lightness: Tensor, hints: Tensor | Hints | None = None) -> Tensor:
         """Chroma ``(B, 2, h', w')`` at model resolution for lightness ``(B, 1, H, W)``."""
-        size = working_size(lightness.shape[-2], lightness.shape[-1], self.working_side)
-        small_hints = self.working_hints(hints, tuple(lightness.shape[-2:]), size)
-        prediction, small = self.predict_logits(lightness, small_hints)
-        ab = output_to_ab(self.output_kind, prediction, small, self.bins, self.temperature)
+        small, small_hints = self.working_inputs(lightness, hints)
+        ab = self.decode_ab(small, small_hints)
         if small_hints is None or not self.spread_hints:
             return ab
         if ab.shape[-2:] != small.shape[-2:]:  # models that predict at a lower resolution
