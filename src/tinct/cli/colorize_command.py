@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
-import warnings
 from pathlib import Path
 
+from tinct.cli.model_options import load_colorizer, model_name, temperature
 from tinct.cli.output_paths import output_path
 from tinct.cli.reporting import progress, report_failures
 from tinct.color.lab import rgb_to_lightness
@@ -29,7 +28,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("-o", "--output", type=Path, help="output file (one input) or folder")
     parser.add_argument(
         "--model",
-        type=_model_name,
+        type=model_name,
         default="tinct-lite",
         help="model name (default tinct-lite; `tinct models` lists them)",
     )
@@ -40,7 +39,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--temperature",
-        type=_temperature,
+        type=temperature,
         default=None,
         help="annealed-mean temperature: 1 = mean (muted), 0 = mode (vivid); default: the one "
         "chosen for the model's weights (0.7 for tinct-lite v1), else 0.38",
@@ -68,40 +67,15 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-def _model_name(text: str) -> str:
-    from tinct.models import get_model_spec
-
-    try:
-        return get_model_spec(text).name
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
-
-
-def _temperature(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"temperature must be a number, got {text!r}") from None
-    if not 0.0 <= value <= 10.0:
-        raise argparse.ArgumentTypeError(f"temperature must be in [0, 10], got {text}")
-    return value
-
-
 def _load_colorizer(args: argparse.Namespace) -> Colorizer:
-    from tinct.api import UntrainedModelWarning, load
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", UntrainedModelWarning)
-        colorizer = load(
-            args.model,
-            weights=args.weights,
-            temperature=args.temperature,
-            working_side=args.working_side,
-            backend=args.backend,
-        )
-    for warning in caught:
-        print(f"tinct colorize: warning: {warning.message}", file=sys.stderr)
-    return colorizer
+    return load_colorizer(
+        "colorize",
+        args.model,
+        weights=args.weights,
+        temperature=args.temperature,
+        working_side=args.working_side,
+        backend=args.backend,
+    )
 
 
 def _roots(arguments: list[str]) -> dict[Path, Path | None]:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
-import warnings
 from pathlib import Path
 
+from tinct.cli.model_options import load_colorizer
 from tinct.errors import FileProblem, TinctError
 from tinct.export.onnx_export import DEFAULT_OPSET, DEFAULT_TOLERANCE, MAX_OPSET, MIN_OPSET
 
@@ -57,17 +56,10 @@ def _opset(text: str) -> int:
 
 
 def _load_model(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from tinct.api import UntrainedModelWarning, load
-
     try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", UntrainedModelWarning)
-            colorizer = load(args.model, weights=args.weights)
+        return load_colorizer("export", args.model, weights=args.weights)
     except ValueError as error:  # unknown model name
         raise TinctError(str(error)) from None
-    for warning in caught:
-        print(f"tinct export: warning: {warning.message}", file=sys.stderr)
-    return colorizer
 
 
 def run_onnx(args: argparse.Namespace) -> int:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-import warnings
 from pathlib import Path
 
-from tinct.cli.colorize_command import _model_name, _temperature
+from tinct.cli.model_options import load_colorizer, model_name, temperature
 from tinct.pipeline.colorizer import DEFAULT_WORKING_SIDE
 from tinct.server.limits import MEGABYTE, ServerLimits
 
@@ -27,11 +26,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--host", default=DEFAULT_HOST, help="address to listen on")
     parser.add_argument("--port", type=_port, default=DEFAULT_PORT, help="port (default 8000)")
-    parser.add_argument("--model", type=_model_name, default="tinct-lite", help="model name")
+    parser.add_argument("--model", type=model_name, default="tinct-lite", help="model name")
     parser.add_argument("--weights", type=Path, help="weights file (default: the model's own)")
-    parser.add_argument(
-        "--temperature", type=_temperature, default=None, help="default temperature"
-    )
+    parser.add_argument("--temperature", type=temperature, default=None, help="default temperature")
     parser.add_argument(
         "--working-side",
         type=_positive(int),
@@ -110,20 +107,16 @@ def limits_from_args(args: argparse.Namespace) -> ServerLimits:
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from tinct.api import UntrainedModelWarning, load
     from tinct.server.app import create_app
 
     limits = limits_from_args(args)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", UntrainedModelWarning)
-        colorizer = load(
-            args.model,
-            weights=args.weights,
-            temperature=args.temperature,
-            working_side=args.working_side,
-        )
-    for warning in caught:
-        print(f"tinct serve: warning: {warning.message}", file=sys.stderr)
+    colorizer = load_colorizer(
+        "serve",
+        args.model,
+        weights=args.weights,
+        temperature=args.temperature,
+        working_side=args.working_side,
+    )
     print(f"tinct serve: {colorizer.name} on http://{args.host}:{args.port}/", file=sys.stderr)
     uvicorn.run(create_app(colorizer, limits), host=args.host, port=args.port, log_level="info")
     return 0

@@ -8,14 +8,13 @@ original Y plane with new chroma), the audio is kept, and a killed run resumes w
 from __future__ import annotations
 
 import argparse
-import sys
-import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
+from tinct.cli.model_options import load_colorizer
 from tinct.cli.reporting import report_failures
 from tinct.errors import FileProblem, TinctError
 from tinct.io.video_assemble import OUTPUT_FORMATS, check_output_suffix
@@ -274,14 +273,7 @@ def _model_name(text: str) -> str:
 
 
 def _load_colorizer(model: str, weights: Path | None, working_side: int) -> Colorizer:
-    from tinct.api import UntrainedModelWarning, load
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", UntrainedModelWarning)
-        colorizer = load(model, weights=weights, working_side=working_side)
-    for warning in caught:
-        print(f"tinct video: warning: {warning.message}", file=sys.stderr)
-    return colorizer
+    return load_colorizer("video", model, weights=weights, working_side=working_side)
 
 
 def _load_hints(path: Path) -> Any:

@@ -1,0 +1,44 @@
+"""What the commands that colorize share: the ``--model`` and ``--temperature`` argument types,
+and loading a colorizer with its "untrained model" warning printed for the user."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+
+from tinct.pipeline.colorizer import Colorizer
+
+
+def model_name(text: str) -> str:
+    """argparse type: a registered model name (the error lists close matches)."""
+    from tinct.models import get_model_spec
+
+    try:
+        return get_model_spec(text).name
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def temperature(text: str) -> float:
+    """argparse type: an annealed-mean temperature in [0, 10]."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"temperature must be a number, got {text!r}") from None
+    if not 0.0 <= value <= 10.0:
+        raise argparse.ArgumentTypeError(f"temperature must be in [0, 10], got {text}")
+    return value
+
+
+def load_colorizer(command: str, name: str, **options: object) -> Colorizer:
+    """``tinct.load(name, **options)``; an untrained model's warning goes to stderr as
+    ``tinct COMMAND: warning: ...`` rather than as a Python warning."""
+    from tinct.api import UntrainedModelWarning, load
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UntrainedModelWarning)
+        colorizer = load(name, **options)  # type: ignore[arg-type]
+    for warning in caught:
+        print(f"tinct {command}: warning: {warning.message}", file=sys.stderr)
+    return colorizer
