@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from tinct.cli.model_options import load_colorizer, model_name
 from tinct.errors import FileProblem
 from tinct.guidance.hints_file import load_hints
 from tinct.guidance.suggest import DEFAULT_COUNT, suggest_colors
@@ -29,7 +30,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "--count", type=_count, default=DEFAULT_COUNT, help=f"how many (default {DEFAULT_COUNT})"
     )
     parser.add_argument("--hints", type=Path, help="hints already placed (JSON hints file)")
-    parser.add_argument("--model", default="tinct-lite", help="model name (default tinct-lite)")
+    parser.add_argument(
+        "--model", type=model_name, default="tinct-lite", help="model name (default tinct-lite)"
+    )
     parser.add_argument("--weights", type=Path, help="weights file for the model")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.set_defaults(run=run)
@@ -46,13 +49,12 @@ def _count(text: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tinct.api import load
     from tinct.color.lab import rgb_to_lightness
     from tinct.io.image_file import read_image
 
     image = read_image(args.image)
     hints = None if args.hints is None else load_hints(args.hints)
-    colorizer = load(args.model, weights=args.weights)
+    colorizer = load_colorizer("suggest", args.model, weights=args.weights)
     lightness = rgb_to_lightness(image.rgb.unsqueeze(0))
     try:
         suggestions = suggest_colors(colorizer, lightness, args.x, args.y, hints, args.count)
