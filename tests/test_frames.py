@@ -55,3 +55,10 @@ def test_frames_command_writes_photos_and_keeps_going(tmp_path: Path) -> None:
     written = sorted(p.name for p in (tmp_path / "frames" / "cam1").iterdir())
     assert written == ["000000.png", "000004.png", "000008.png"]
     assert read_image(tmp_path / "frames" / "cam1" / "000004.png").rgb.shape == (3, 48, 64)
+
+
+def test_frames_command_shrinks_to_max_side(tmp_path: Path) -> None:
+    make_video(tmp_path / "cam1.mp4")
+    result = tinct("frames", tmp_path / "cam1.mp4", "-o", tmp_path / "frames", "--max-side", "32")
+    assert result.returncode == 0, result.stderr
+    assert read_image(tmp_path / "frames" / "cam1" / "000000.png").rgb.shape == (3, 24, 32)

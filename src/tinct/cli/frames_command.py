@@ -1,4 +1,5 @@
-"""``tinct frames VIDEO... -o DIR [--every N]``: frames of colour videos as training photos."""
+"""``tinct frames VIDEO... -o DIR [--every N] [--max-side S]``: frames of colour videos as
+training photos."""
 
 from __future__ import annotations
 
@@ -22,6 +23,14 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("videos", nargs="+", type=Path, help="video files or folders of videos")
     parser.add_argument("-o", "--output", type=Path, required=True, help="folder to write into")
     parser.add_argument("--every", type=int, default=10, help="keep every N-th frame (default 10)")
+    parser.add_argument(
+        "--max-side",
+        type=int,
+        default=None,
+        help="shrink frames so that their longer side is at most this many pixels, e.g. the "
+        "video working side (256), so that training crops see objects at the scale the video "
+        "core colours them (default: keep the size)",
+    )
     parser.add_argument("--force", action="store_true", help="overwrite existing frame files")
     parser.set_defaults(run=run)
 
@@ -36,12 +45,17 @@ def _videos(arguments: list[Path]) -> list[Path]:
     return found
 
 
-def _write_frames(video: Path, folder: Path, every: int, force: bool) -> int:
+def _write_frames(
+    video: Path, folder: Path, every: int, max_side: int | None, force: bool
+) -> int:
+    from tinct.data.transforms import resize_to_fit
     from tinct.io.image_file import write_image
     from tinct.io.video_frames import iter_video_frames
 
     count = 0
     for index, rgb in iter_video_frames(video, every):
+        if max_side is not None:
+            rgb = resize_to_fit(rgb, max_side).clamp(0.0, 1.0)
         write_image(folder / f"{index:06d}.png", rgb, force=force)
         count += 1
     return count
@@ -50,10 +64,16 @@ def _write_frames(video: Path, folder: Path, every: int, force: bool) -> int:
 def run(args: argparse.Namespace) -> int:
     if args.every < 1:
         raise FileProblem(args.videos[0], f"--every must be at least 1, got {args.every}")
+    if args.max_side is not None and args.max_side < 1:
+        raise FileProblem(
+            args.videos[0], f"--max-side must be at least 1, got {args.max_side}"
+        )
     failures: list[FileProblem] = []
     for video in _videos(args.videos):
         try:
-            count = _write_frames(video, args.output / video.stem, args.every, args.force)
+            count = _write_frames(
+                video, args.output / video.stem, args.every, args.max_side, args.force
+            )
         except FileProblem as error:
             failures.append(error)
             continue
