@@ -9,14 +9,17 @@ carried on. Compared, by the ab error of the frames between keyframes:
 - (a) ``warped only``: the carried colour, never repaired;
 - (b) ``still only``: the still model on every frame;
 - (c) ``closed-form blend``: repair = confidence-weighted mix of carried and still colour
-  (:func:`tinct.video.propagate.blend_with_fallback`, the video core without a refiner);
-- (d) ``refiner``: repair = the trained propagation refiner.
+  (:func:`tinct.video.propagate.blend_with_fallback`; what the refiner starts from);
+- (d) ``video core closed form``: the repair of ``tinct video --propagation closed-form``
+  (:func:`tinct.video.propagate.repair_closed_form`: carried colour kept whole above the
+  unreliable-confidence threshold);
+- (e) ``refiner``: repair = the trained propagation refiner.
 
 Error: mean absolute difference to the ground-truth ab over pixels and both channels (ab
 units), PSNR of the recombined sRGB frames (dB), and the mean chroma ``|ab|`` beside the
 ground truth's (a method can lower its error by desaturating where it is unsure).
 
-    python benchmarks/propagation_refiner_eval.py [--weights runs/propagation-refiner/...]
+    python benchmarks/propagation_refiner_eval.py [--weights FILE] [--out PREFIX]
 
 Writes ``benchmarks/results/propagation_refiner.{json,md}``.
 """
@@ -42,14 +45,12 @@ from tinct.data.davis_split import davis_split
 from tinct.data.video_clips import DAVIS_SIZE, cached_sequence
 from tinct.evaluation.metrics import psnr
 from tinct.models.temporal.propagation_refiner import (
-    PropagationRefiner,
-    RefinerConfig,
     load_propagation_refiner,
 )
 from tinct.training.clip_refiner import luma_for_flow, still_ab_of
 
 RESULTS = Path(__file__).parent / "results"
-METHODS = ("warped only", "still only", "closed-form blend", "refiner")
+METHODS = ("warped only", "still only", "closed-form blend", "video core closed form", "refiner")
 
 
 def _hwc(tensor: Tensor) -> np.ndarray:
@@ -65,11 +66,17 @@ def repairs(
 ) -> dict[str, Callable | None]:
     """The repair step of each carrying method, for a segment whose frame ``p`` is at
     ``lightness[p]`` and ``still[p]``."""
-    from tinct.video.propagate import blend_with_fallback
+    from tinct.video.options import VideoOptions
+    from tinct.video.propagate import blend_with_fallback, repair_closed_form
     from tinct.video.propagator import REPAIRED_CONFIDENCE
 
     def blend(position: int, ab: np.ndarray, confidence: np.ndarray):
         mixed = blend_with_fallback(ab, confidence, _hwc(still[position]))
+        return mixed, np.maximum(confidence, REPAIRED_CONFIDENCE)
+
+    def core(position: int, ab: np.ndarray, confidence: np.ndarray):
+        below = VideoOptions().unreliable_below
+        mixed = repair_closed_form(ab, confidence, _hwc(still[position]), below)
         return mixed, np.maximum(confidence, REPAIRED_CONFIDENCE)
 
     @torch.inference_mode()
@@ -85,6 +92,7 @@ def repairs(
     return {
         "warped only": lambda position, ab, confidence: (ab, confidence),
         "closed-form blend": blend,
+        "video core closed form": core,
         "refiner": refine,
     }
 
@@ -201,16 +209,10 @@ def main() -> int:
     parser.add_argument("--cache", type=Path, default=Path("runs/cache/davis_val"))
     parser.add_argument("--out", type=Path, default=RESULTS / "propagation_refiner")
     args = parser.parse_args()
-    if args.weights is not None:
-        from safetensors.torch import load_file
-
-        refiner = PropagationRefiner(RefinerConfig()).eval()
-        refiner.load_state_dict(load_file(str(args.weights)))
-    else:
-        refiner = load_propagation_refiner()
-        if refiner is None:
-            print("no refiner weights: pass --weights", file=sys.stderr)
-            return 2
+    refiner = load_propagation_refiner(args.weights)
+    if refiner is None:
+        print("no refiner weights: pass --weights", file=sys.stderr)
+        return 2
     still_model = tinct.load("tinct-lite")
     _, validation = davis_split(args.davis)
     per_sequence = {}

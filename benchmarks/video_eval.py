@@ -1,7 +1,9 @@
 """Video colorization: propagation from keyframes against the still model on every frame.
 
     nice -n 10 python benchmarks/video_eval.py [--split validation] [--spacings 8 24 48]
-        [--max-frames N] [--set NAME=VALUE ...] [--surveillance CLIP] [--tag TAG]
+        [--propagation closed-form learned] [--refiner FILE] [--max-frames N]
+        [--set NAME=VALUE ...] [--vary NAME=V1,V2,...]
+        [--surveillance CLIP [--surveillance-weights SET|FILE]] [--tag TAG]
 
 Each DAVIS sequence (held-out ones by default; ``--split training`` to tune on others) is
 decoded once into memory as yuv420p planes. Its Y plane is the gray input; the core
@@ -13,8 +15,10 @@ sRGB with the original Y (no encoding) and compared with the colour frames:
 - the core's own frames/s (decode, encode and metrics excluded).
 
 Runs: ``--per-frame`` (the still model on every frame) and propagation at each keyframe
-spacing. With ``--surveillance CLIP`` the same comparison is made on a fixed-camera clip for
-film and surveillance modes. Writes ``benchmarks/results/video_eval[_TAG].json`` and ``.md``.
+spacing, with the closed-form blend and with the learned propagation refiner (the shipped one,
+or ``--refiner``). With ``--surveillance CLIP`` the comparison is made on a fixed-camera clip for
+film mode and for surveillance mode, whose keyframes come from its own weight set.
+Writes ``benchmarks/results/video_eval[_TAG].json`` and ``.md``.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from tinct.evaluation.video_metrics import (
     per_frame_psnr,
     warp_error,
 )
+from tinct.models.temporal.propagation_refiner import load_propagation_refiner
 from tinct.video import LumaFrame, VideoOptions, colorize_luma_stream
 from tinct.video.chroma_planes import planes_to_rgb
 
@@ -55,13 +60,16 @@ def plane_array(plane) -> np.ndarray:
     return rows[:, : plane.width].copy()
 
 
-def decode_planes(path: Path, max_frames: int) -> tuple[list[tuple], str]:
-    """``([(Y, U, V) uint8 planes per frame], colour range)`` of the first ``max_frames``."""
+def decode_planes(path: Path, max_frames: int, start: int = 0) -> tuple[list[tuple], str]:
+    """``([(Y, U, V) uint8 planes per frame], colour range)`` of at most ``max_frames`` frames
+    from frame ``start`` on."""
     planes = []
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         color_range = "pc" if stream.codec_context.color_range == 2 else "tv"
-        for frame in container.decode(stream):
+        for index, frame in enumerate(container.decode(stream)):
+            if index < start:
+                continue
             if frame.format.name != "yuv420p":
                 frame = frame.reformat(format="yuv420p")
             planes.append(tuple(plane_array(plane) for plane in frame.planes))
@@ -99,11 +107,11 @@ def metrics(planes, chroma, color_range: str) -> dict[str, float]:
     }
 
 
-def evaluate_clip(name, planes, color_range, still, runs) -> list[dict]:
-    """One row per run: ``runs`` is a list of (label, VideoOptions)."""
+def evaluate_clip(name, planes, color_range, stills, runs) -> list[dict]:
+    """One row per run: ``runs`` is a list of (label, VideoOptions, key of ``stills``)."""
     rows = []
-    for label, options in runs:
-        chroma, fps = run_core(planes, still, options, color_range)
+    for label, options, still in runs:
+        chroma, fps = run_core(planes, stills[still], options, color_range)
         row = {"clip": name, "run": label, "frames": len(planes), "core_fps": fps}
         row.update(metrics(planes, chroma, color_range))
         rows.append(row)
@@ -134,14 +142,21 @@ def against_baseline(summary: list[dict], baseline: str) -> list[dict]:
     return summary
 
 
-def markdown(summary: list[dict], rows: list[dict], title: str, machine: str, command: str) -> str:
+def markdown(
+    summary: list[dict],
+    rows: list[dict],
+    title: str,
+    machine: str,
+    command: str,
+    baseline: str = "the per-frame baseline (same still model)",
+) -> str:
     lines = [
         f"# {title}",
         "",
         f"Machine: {machine}  ",
         f"Command: `{command}`",
         "",
-        "Means over clips; changes are against the per-frame baseline (same still model).",
+        f"Means over clips; changes are against {baseline}.",
         "",
         "| run | CDC | CDC change | warp error (8-bit) | warp change | PSNR (dB) | PSNR change "
         "| core frames/s |",
@@ -191,24 +206,54 @@ def parse_overrides(items: list[str]) -> dict[str, object]:
     return overrides
 
 
-def davis_runs(spacings: list[int], overrides: dict) -> list[tuple[str, VideoOptions]]:
-    runs = [("per-frame", VideoOptions(per_frame=True))]
+Run = tuple[str, VideoOptions, str]  # label, options, which still model
+
+
+def davis_runs(spacings: list[int], propagations: dict[str, dict]) -> list[Run]:
+    """``propagations``: label -> VideoOptions overrides (e.g. with a refiner)."""
+    runs = [("per-frame", VideoOptions(per_frame=True), "film")]
     for spacing in spacings:
-        runs.append(
-            (f"keyframe every {spacing}", VideoOptions(keyframe_every=spacing, **overrides))
-        )
+        for name, overrides in propagations.items():
+            options = VideoOptions(keyframe_every=spacing, **overrides)
+            runs.append((f"keyframe every {spacing}, {name}", options, "film"))
     return runs
 
 
-def surveillance_runs(spacing: int, overrides: dict) -> list[tuple[str, VideoOptions]]:
-    return [
-        ("per-frame", VideoOptions(per_frame=True)),
-        (f"film, every {spacing}", VideoOptions(keyframe_every=spacing, **overrides)),
-        (
-            f"surveillance, every {spacing}",
-            VideoOptions(keyframe_every=spacing, mode="surveillance", **overrides),
-        ),
+def surveillance_runs(spacing: int, propagations: dict[str, dict]) -> list[Run]:
+    """Per-frame with both still models, then film and surveillance mode per propagation."""
+    runs = [
+        ("per-frame", VideoOptions(per_frame=True), "film"),
+        ("per-frame, surveillance weights", VideoOptions(per_frame=True), "surveillance"),
     ]
+    for name, overrides in propagations.items():
+        film = VideoOptions(keyframe_every=spacing, **overrides)
+        watch = VideoOptions(keyframe_every=spacing, mode="surveillance", **overrides)
+        runs.append((f"film, every {spacing}, {name}", film, "film"))
+        runs.append((f"surveillance, every {spacing}, {name}", watch, "surveillance"))
+    return runs
+
+
+def propagation_overrides(
+    names: list[str], refiner_file: Path | None, overrides: dict, vary: str | None
+) -> dict:
+    """Label -> VideoOptions overrides for each propagation asked for, and for each value of
+    the option ``vary`` (``NAME=V1,V2,...``) when given."""
+    variants: dict[str, dict] = {"": {}}
+    if vary:
+        name, _, values = vary.partition("=")
+        variants = {
+            f", {name}={value}": parse_overrides([f"{name}={value}"]) for value in values.split(",")
+        }
+    chosen = {}
+    for name in names:
+        refiner = None
+        if name == "learned":
+            refiner = load_propagation_refiner(refiner_file)
+            if refiner is None:
+                raise SystemExit("no propagation refiner weights: pass --refiner FILE")
+        for suffix, varied in variants.items():
+            chosen[name + suffix] = {**overrides, **varied, "refiner": refiner}
+    return chosen
 
 
 def main() -> None:
@@ -218,27 +263,46 @@ def main() -> None:
     parser.add_argument("--names", nargs="*", help="only these sequences of the split")
     parser.add_argument("--spacings", type=int, nargs="+", default=[8, 24, 48])
     parser.add_argument("--max-frames", type=int, default=1000)
+    parser.add_argument(
+        "--propagation",
+        nargs="+",
+        choices=("closed-form", "learned"),
+        default=["closed-form", "learned"],
+    )
+    parser.add_argument("--refiner", type=Path, help="propagation refiner file (default: shipped)")
     parser.add_argument("--set", dest="overrides", nargs="*", default=[], metavar="NAME=VALUE")
+    parser.add_argument("--vary", metavar="NAME=V1,V2", help="one run per value of an option")
     parser.add_argument("--surveillance", help="a clip in ../shared/data/video/surveillance")
+    parser.add_argument(
+        "--surveillance-weights",
+        help="weight set or file of the still model in surveillance mode (default: the "
+        "model's default weights, as tinct video --mode surveillance uses)",
+    )
     parser.add_argument("--tag", default="", help="suffix of the result files")
     args = parser.parse_args()
     torch.set_grad_enabled(False)
-    still = tinct.load(args.model)
-    overrides = parse_overrides(args.overrides)
+    stills = {"film": tinct.load(args.model)}
+    propagations = propagation_overrides(
+        args.propagation, args.refiner, parse_overrides(args.overrides), args.vary
+    )
     if args.surveillance:
+        stills["surveillance"] = tinct.load(args.model, weights=args.surveillance_weights)
         clips = [SHARED_VIDEO / "surveillance" / args.surveillance]
-        runs = surveillance_runs(args.spacings[0], overrides)
-        title = f"Video evaluation, surveillance clip {args.surveillance} ({args.model})"
+        runs = surveillance_runs(args.spacings[0], propagations)
+        title = (
+            f"Video evaluation, surveillance clip {args.surveillance} ({args.model}; "
+            f"surveillance mode: {args.surveillance_weights or 'default weights'})"
+        )
     else:
         training, validation = davis_split(SHARED_VIDEO / "davis")
         clips = validation if args.split == "validation" else training
         clips = [c for c in clips if not args.names or c.stem in args.names]
-        runs = davis_runs(args.spacings, overrides)
+        runs = davis_runs(args.spacings, propagations)
         title = f"Video evaluation, DAVIS {args.split} sequences ({args.model})"
     rows = []
     for clip in clips:
         planes, color_range = decode_planes(clip, args.max_frames)
-        rows += evaluate_clip(clip.stem, planes, color_range, still, runs)
+        rows += evaluate_clip(clip.stem, planes, color_range, stills, runs)
     summary = against_baseline(mean_by_run(rows), "per-frame")
     command = "nice -n 10 python " + shlex.join(["benchmarks/video_eval.py", *sys.argv[1:]])
     suffix = f"_{args.tag}" if args.tag else ""
@@ -247,7 +311,7 @@ def main() -> None:
         "title": title,
         "machine": machine(),
         "command": command,
-        "options": {label: repr(options) for label, options in runs},
+        "options": {label: f"{options!r}, still: {still}" for label, options, still in runs},
         "summary": summary,
         "clips": rows,
     }

@@ -193,12 +193,22 @@ def test_options_reach_the_colour_core(tmp_path: Path, core_spy: CoreSpy) -> Non
     args = ("--mode", "surveillance", "--keyframe-every", "7", "--per-frame", *FAST)
     assert run_in_process(clip, "-o", tmp_path / "out.mkv", *args) == 0
     (call,) = core_spy.calls
-    # The surveillance architecture has no trained weights yet, so its mode keyframes with the
-    # trained default model rather than paint noise.
     assert call["model"] == "tinct-lite" and call["range"] == "pc"
     assert call["options"].mode == "surveillance" and call["options"].keyframe_every == 7
-    assert call["options"].per_frame
+    assert call["options"].per_frame and call["options"].refiner is None
     assert core_spy.frames == list(range(5))
+
+
+def test_propagation_is_learned_unless_asked_otherwise(tmp_path: Path, core_spy: CoreSpy) -> None:
+    from tinct.models.temporal.propagation_refiner import PropagationRefiner
+
+    clip = make_clip(tmp_path / "clip.mp4", frames=2)
+    assert run_in_process(clip, "-o", tmp_path / "a.mp4", *FAST) == 0
+    closed = ("--propagation", "closed-form", *FAST)
+    assert run_in_process(clip, "-o", tmp_path / "b.mp4", *closed) == 0
+    learned, closed_form = (call["options"].refiner for call in core_spy.calls)
+    assert isinstance(learned, PropagationRefiner) and not learned.training
+    assert closed_form is None
 
 
 def test_hints_reach_the_core_on_their_frame(tmp_path: Path, core_spy: CoreSpy) -> None:

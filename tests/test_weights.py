@@ -89,6 +89,16 @@ def test_weights_of_another_model_are_refused(tmp_path: Path) -> None:
         tinct.load("eccv16_tiny", weights=tmp_path / "w.safetensors")
 
 
+def test_a_weight_set_can_be_named_instead_of_a_file() -> None:
+    named = tinct.load("tinct-lite", weights="tinct-lite-v1")
+    default = tinct.load("tinct-lite")
+    assert named.trained and named.temperature == default.temperature
+    for mine, theirs in zip(named.model.parameters(), default.model.parameters(), strict=True):
+        assert torch.equal(mine, theirs)
+    with pytest.raises(ValueError, match="'tinct-lite-v1' is for model 'tinct-lite', not 'eccv16'"):
+        tinct.load("eccv16", weights="tinct-lite-v1")
+
+
 def test_cli_colorizes_with_an_official_layout_eccv16_file(tmp_path: Path) -> None:
     from PIL import Image
 

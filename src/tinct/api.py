@@ -15,7 +15,7 @@ from tinct.pipeline.colorizer import DEFAULT_WORKING_SIDE, Colorizer
 from tinct.quantize.decoding import DEFAULT_TEMPERATURE
 from tinct.weights.colorizer_weights import load_colorizer_weights
 from tinct.weights.store import find_weights
-from tinct.weights.table import default_weights_for
+from tinct.weights.table import WEIGHT_FILES, WeightFile, default_weights_for
 
 DEFAULT_MODEL = "tinct-lite"
 UNTRAINED_SEED = 0
@@ -58,26 +58,42 @@ def _build_untrained(name: str, pretrained_parts: bool = True) -> nn.Module:
         return create_model(name, **overrides)
 
 
+def weight_set(name: str, weights: str | Path | None) -> WeightFile | None:
+    """The weight-table entry ``weights`` names for model ``name`` (its default set when
+    ``weights`` is None), or None for a file path or a model with no trained weights.
+
+    Raises:
+        ValueError: ``weights`` names a weight set of another model.
+    """
+    if weights is None:
+        return default_weights_for(name)
+    entry = next((e for e in WEIGHT_FILES if isinstance(weights, str) and e.name == weights), None)
+    if entry is not None and entry.model != name:
+        raise ValueError(f"weight set {weights!r} is for model {entry.model!r}, not {name!r}")
+    return entry
+
+
 def recommended_temperature(name: str, weights: str | Path | None) -> float:
-    """The temperature chosen for ``name``'s default weights by a sweep, else the paper's 0.38."""
-    entry = default_weights_for(name) if weights is None else None
+    """The temperature chosen for the weight set by a sweep, else the paper's 0.38."""
+    entry = weight_set(name, weights)
     value = entry.config.get("temperature") if entry is not None else None
     return float(value) if isinstance(value, (int, float)) else DEFAULT_TEMPERATURE
 
 
 def _build_with_weights(name: str, weights: str | Path | None) -> tuple[nn.Module, bool]:
-    """The model and whether it holds trained weights (explicit file, else its default set)."""
-    if weights is None:
-        entry = default_weights_for(name)
-        if entry is None:
-            warnings.warn(
-                f"{name} has no trained weights yet: its decoder is untrained, so the colours it "
-                "produces are not meaningful",
-                UntrainedModelWarning,
-                stacklevel=3,
-            )
-            return _build_untrained(name), False
+    """The model and whether it holds trained weights (a file, a named weight set, else the
+    model's default set)."""
+    entry = weight_set(name, weights)
+    if entry is not None:
         weights = find_weights(entry.name)
+    elif weights is None:
+        warnings.warn(
+            f"{name} has no trained weights yet: its decoder is untrained, so the colours it "
+            "produces are not meaningful",
+            UntrainedModelWarning,
+            stacklevel=3,
+        )
+        return _build_untrained(name), False
     model = _build_untrained(name, pretrained_parts=False)
     load_colorizer_weights(model, name, Path(weights))
     return model, True
@@ -99,8 +115,9 @@ def load(
         temperature: annealed-mean temperature; None uses the one chosen for the default
             weights (``recommended_temperature``).
         weights: a weights file (a ``tinct train`` export, or for ``eccv16`` the official
-            release); None uses the model's default weight set when it has one. Models with
-            none are built untrained: ``trained`` is False and an
+            release), or the name of one of the model's weight sets in the weight table (e.g.
+            ``"tinct-lite-v1"``); None uses the model's default weight set when it has one.
+            Models with none are built untrained: ``trained`` is False and an
             :class:`UntrainedModelWarning` is issued.
         backend: ``"torch"`` (default) or ``"onnx"``: the model and the annealed-mean decoding
             run in ONNX Runtime on the CPU, from a graph exported once into the cache

@@ -45,9 +45,7 @@ def _videos(arguments: list[Path]) -> list[Path]:
     return found
 
 
-def _write_frames(
-    video: Path, folder: Path, every: int, max_side: int | None, force: bool
-) -> int:
+def _write_frames(video: Path, folder: Path, every: int, max_side: int | None, force: bool) -> int:
     from tinct.data.transforms import resize_to_fit
     from tinct.io.image_file import write_image
     from tinct.io.video_frames import iter_video_frames
@@ -65,9 +63,7 @@ def run(args: argparse.Namespace) -> int:
     if args.every < 1:
         raise FileProblem(args.videos[0], f"--every must be at least 1, got {args.every}")
     if args.max_side is not None and args.max_side < 1:
-        raise FileProblem(
-            args.videos[0], f"--max-side must be at least 1, got {args.max_side}"
-        )
+        raise FileProblem(args.videos[0], f"--max-side must be at least 1, got {args.max_side}")
     failures: list[FileProblem] = []
     for video in _videos(args.videos):
         try:

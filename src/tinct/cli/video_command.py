@@ -32,18 +32,9 @@ VIDEO_SUFFIXES = frozenset(
     {".mp4", ".m4v", ".mov", ".mkv", ".avi", ".webm", ".mpg", ".mpeg", ".ts", ".mts", ".m2ts"}
     | {".wmv", ".flv", ".3gp", ".ogv", ".dv", ".mxf"}
 )
-MODE_MODELS = {"film": "tinct-lite", "surveillance": "surveillance"}
-FALLBACK_MODEL = "tinct-lite"
-
-
-def mode_model(mode: str) -> str:
-    """The still model of ``mode``; the trained default when the mode's own has no weights yet
-    (the surveillance architecture's recipe needs a GPU to train; an untrained model would
-    paint noise)."""
-    from tinct.weights.table import default_weights_for
-
-    name = MODE_MODELS[mode]
-    return name if default_weights_for(name) is not None else FALLBACK_MODEL
+DEFAULT_MODEL = "tinct-lite"
+MODES = ("film", "surveillance")
+PROPAGATIONS = ("learned", "closed-form")
 
 
 COLORIZED_TAG = ".colorized"
@@ -65,10 +56,14 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--model",
-        help="still-image model for keyframes (default: tinct-lite; surveillance mode: "
-        "surveillance once it has trained weights, tinct-lite until then)",
+        help="still-image model for keyframes (default: tinct-lite)",
     )
-    parser.add_argument("--weights", type=Path, help="weights file for the model")
+    parser.add_argument(
+        "--weights",
+        type=Path,
+        help="weights file for the model, e.g. tinct-lite tuned to one camera "
+        "(recipes/tinct-lite-finetune-camera.toml)",
+    )
     parser.add_argument("--hints", type=Path, help="hints file, keyed by frame index or time")
     parser.add_argument(
         "--keyframe-every",
@@ -76,7 +71,14 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         default=None,
         help="most frames between two keyframes (default: the colour core's)",
     )
-    parser.add_argument("--mode", choices=sorted(MODE_MODELS), default="film")
+    parser.add_argument("--mode", choices=MODES, default="film")
+    parser.add_argument(
+        "--propagation",
+        choices=PROPAGATIONS,
+        default="learned",
+        help="how carried colour and the fallback are mixed between keyframes: the trained "
+        "propagation refiner (default) or the closed-form confidence blend",
+    )
     parser.add_argument(
         "--per-frame", action="store_true", help="colorize every frame on its own (baseline)"
     )
@@ -234,14 +236,17 @@ class _VideoColour:
         core_options: dict[str, Any] = {"per_frame": args.per_frame, "mode": args.mode}
         if args.keyframe_every is not None:
             core_options["keyframe_every"] = args.keyframe_every
+        if args.propagation == "learned" and not args.per_frame:
+            core_options["refiner"] = _load_refiner()
         self.options = VideoOptions(**core_options)
-        self.model = _model_name(args.model or mode_model(args.mode))
+        self.model = _model_name(args.model or DEFAULT_MODEL)
         self.weights: Path | None = args.weights
         self.working_side: int = args.working_side
         self.hints = _load_hints(args.hints) if args.hints is not None else None
         self.settings = {
             "model": self.model,
             "weights": _file_identity(args.weights),
+            "propagation": "closed-form" if self.options.refiner is None else "learned",
             "working_side": args.working_side,
             "hints": _file_identity(args.hints),
             "options": repr(self.options),
@@ -274,6 +279,23 @@ def _model_name(text: str) -> str:
 
 def _load_colorizer(model: str, weights: Path | None, working_side: int) -> Colorizer:
     return load_colorizer("video", model, weights=weights, working_side=working_side)
+
+
+def _load_refiner() -> Any:
+    """The shipped propagation refiner; an error if its weights are missing or damaged."""
+    from tinct.models.temporal.propagation_refiner import REFINER_WEIGHTS, load_propagation_refiner
+    from tinct.weights import WeightsError
+
+    try:
+        refiner = load_propagation_refiner()
+    except WeightsError as error:
+        raise TinctError(f"propagation refiner: {error}") from None
+    if refiner is None:
+        raise TinctError(
+            f"the propagation refiner's weights ({REFINER_WEIGHTS}) are missing; reinstall tinct "
+            "or pass --propagation closed-form"
+        )
+    return refiner
 
 
 def _load_hints(path: Path) -> Any:

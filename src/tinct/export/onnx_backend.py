@@ -23,7 +23,6 @@ from tinct.export.onnx_runtime import OnnxSession
 from tinct.export.optional import MissingPackageError, require_onnx_packages
 from tinct.models import get_model_spec
 from tinct.weights.store import find_weights
-from tinct.weights.table import default_weights_for
 from tinct.weights.verify import sha256_of_file
 
 BACKENDS = ("torch", "onnx")
@@ -70,11 +69,13 @@ def state_dict_sha256(model: nn.Module) -> str:
 
 
 def weights_sha256(name: str, weights: str | Path | None, model: nn.Module) -> str:
-    """sha256 identifying the weights of ``model``: of the file given, of the default weight
-    file of ``name``, or (untrained models, no file) of the state dict."""
-    if weights is not None:
+    """sha256 identifying the weights of ``model``: of the weight set named (``weights``, else
+    ``name``'s default), of the file given, or (untrained models, no file) of the state dict."""
+    from tinct.api import weight_set
+
+    entry = weight_set(name, weights)
+    if entry is None and weights is not None:
         return sha256_of_file(weights)
-    entry = default_weights_for(name)
     if entry is None:
         return state_dict_sha256(model)
     if entry.sha256_is_prefix:

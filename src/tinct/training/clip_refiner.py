@@ -74,6 +74,7 @@ class RefinerOptim:
 @dataclass(frozen=True)
 class RefinerRecipe:
     width: int = 32
+    scale: int = 1  # the gate is computed at 1/scale resolution (RefinerConfig)
     seed: int = 0
     data: RefinerData = field(default_factory=RefinerData)
     optim: RefinerOptim = field(default_factory=RefinerOptim)
@@ -264,7 +265,7 @@ def train_refiner(recipe: RefinerRecipe, out_dir: Path, cache: Path) -> dict[str
     examples = build_examples(recipe, cache)
     prepared = time.perf_counter() - started
     torch.manual_seed(recipe.seed)
-    model = build_propagation_refiner(recipe.width)
+    model = build_propagation_refiner(recipe.width, recipe.scale)
     optim = recipe.optim
     optimizer = torch.optim.AdamW(model.parameters(), lr=optim.lr, weight_decay=1e-4)
     scheduler = torch.optim.lr_scheduler.OneCycleLR(
@@ -315,7 +316,7 @@ def train_refiner(recipe: RefinerRecipe, out_dir: Path, cache: Path) -> dict[str
 
 
 def export_refiner(path: Path, model: torch.nn.Module, recipe: RefinerRecipe) -> None:
-    """float32 safetensors with the width and recipe in the metadata."""
+    """float32 safetensors with the width, scale and recipe in the metadata."""
     from safetensors.torch import save
 
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
@@ -323,6 +324,7 @@ def export_refiner(path: Path, model: torch.nn.Module, recipe: RefinerRecipe) ->
         "format": "tinct-weights/1",
         "model": "propagation-refiner",
         "width": str(recipe.width),
+        "scale": str(recipe.scale),
         "recipe": recipe.to_json(),
     }
     with atomic_write(path, overwrite=True) as handle:

@@ -134,6 +134,16 @@ def blend_with_fallback(
     return mix_keeping_chroma(fallback_ab, ab, confidence)
 
 
+def repair_closed_form(
+    ab: np.ndarray, confidence: np.ndarray, fallback_ab: np.ndarray, unreliable_below: float
+) -> np.ndarray:
+    """The video core's repair without a learned refiner: pixels at least ``unreliable_below``
+    sure keep their carried colour whole (mixing in a little of the fallback on every frame
+    would blur and grey them over a segment); below it the fallback takes over linearly."""
+    trust = np.clip(confidence / max(unreliable_below, 1e-6), 0.0, 1.0)
+    return blend_with_fallback(ab, trust, fallback_ab)
+
+
 def limit_change(
     ab: np.ndarray,
     previous_ab: np.ndarray,

@@ -22,12 +22,12 @@ from tinct.video.propagate import (
     Carried,
     Repair,
     blend_directions,
-    blend_with_fallback,
     carry_backward,
     carry_forward,
     fill_from_reliable,
     limit_change,
     mix_keeping_chroma,
+    repair_closed_form,
 )
 from tinct.video.shots import ShotCutDetector
 from tinct.video.surveillance import BackgroundColourMemory
@@ -142,10 +142,9 @@ class Propagator:
             else:
                 fallback = fill_from_reliable(ab, confidence)
             if self.options.refiner is None:
-                # Reliable pixels keep their colour whole: mixing in a little of the fallback
-                # on every frame would blur and grey them over a segment.
-                trust = np.clip(confidence / max(self.options.unreliable_below, 1e-6), 0.0, 1.0)
-                repaired = blend_with_fallback(ab, trust, fallback)
+                repaired = repair_closed_form(
+                    ab, confidence, fallback, self.options.unreliable_below
+                )
             else:
                 repaired = self._refine(frame, ab, confidence, fallback)
             return repaired, np.maximum(confidence, REPAIRED_CONFIDENCE)
