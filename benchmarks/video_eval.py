@@ -3,7 +3,7 @@
     nice -n 10 python benchmarks/video_eval.py [--split validation] [--spacings 8 24 48]
         [--propagation closed-form learned] [--refiner FILE] [--max-frames N]
         [--set NAME=VALUE ...] [--vary NAME=V1,V2,...]
-        [--surveillance CLIP [--surveillance-weights SET|FILE]] [--tag TAG]
+        [--keyframe-hints N] [--surveillance CLIP [--surveillance-weights SET|FILE]] [--tag TAG]
 
 Each DAVIS sequence (held-out ones by default; ``--split training`` to tune on others) is
 decoded once into memory as yuv420p planes. Its Y plane is the gray input; the core
@@ -38,8 +38,9 @@ import numpy as np
 import torch
 
 import tinct
-from tinct.color.lab import rgb_to_lightness
+from tinct.color.lab import rgb_to_lab, rgb_to_lightness
 from tinct.data.davis_split import davis_split
+from tinct.evaluation.runner import evaluation_hints
 from tinct.evaluation.video_metrics import (
     color_distribution_consistency,
     per_frame_psnr,
@@ -78,12 +79,29 @@ def decode_planes(path: Path, max_frames: int, start: int = 0) -> tuple[list[tup
     return planes, color_range
 
 
-def run_core(planes, still, options: VideoOptions, color_range: str):
+def run_core(planes, still, options: VideoOptions, color_range: str, hints_for_frame=None):
     """``(list of (U, V), frames/s)`` of the core on the clip's Y planes."""
     frames = [LumaFrame(i, i / 24, y) for i, (y, _, _) in enumerate(planes)]
     started = time.perf_counter()
-    chroma = [(u, v) for _, u, v in colorize_luma_stream(frames, still, options, color_range)]
+    stream = colorize_luma_stream(frames, still, options, color_range, hints_for_frame)
+    chroma = [(u, v) for _, u, v in stream]
     return chroma, len(frames) / (time.perf_counter() - started)
+
+
+def keyframe_hints(planes, color_range: str, count: int, every: int):
+    """``(index, time) -> hint map``: ``count`` ground-truth colour points on every ``every``-th
+    frame (as a user would place them on keyframes; the photo evaluation's points and seed)."""
+    maps: dict[int, torch.Tensor] = {}
+
+    def for_frame(index: int, time: float):
+        if count == 0 or index % every:
+            return None
+        if index not in maps:
+            rgb = planes_to_rgb(*planes[index], color_range).unsqueeze(0)
+            maps[index] = evaluation_hints(rgb_to_lab(rgb)[:, 1:], count, seed=index)
+        return maps[index]
+
+    return for_frame
 
 
 def metrics(planes, chroma, color_range: str) -> dict[str, float]:
@@ -107,11 +125,13 @@ def metrics(planes, chroma, color_range: str) -> dict[str, float]:
     }
 
 
-def evaluate_clip(name, planes, color_range, stills, runs) -> list[dict]:
-    """One row per run: ``runs`` is a list of (label, VideoOptions, key of ``stills``)."""
+def evaluate_clip(name, planes, color_range, stills, runs, hints: int = 0) -> list[dict]:
+    """One row per run: ``runs`` is a list of (label, VideoOptions, key of ``stills``);
+    ``hints`` ground-truth points are given on each keyframe of the schedule."""
     rows = []
     for label, options, still in runs:
-        chroma, fps = run_core(planes, stills[still], options, color_range)
+        for_frame = keyframe_hints(planes, color_range, hints, options.keyframe_every)
+        chroma, fps = run_core(planes, stills[still], options, color_range, for_frame)
         row = {"clip": name, "run": label, "frames": len(planes), "core_fps": fps}
         row.update(metrics(planes, chroma, color_range))
         rows.append(row)
@@ -278,6 +298,14 @@ def main() -> None:
         help="weight set or file of the still model in surveillance mode (default: the "
         "model's default weights, as tinct video --mode surveillance uses)",
     )
+    parser.add_argument(
+        "--keyframe-hints",
+        type=int,
+        default=0,
+        metavar="N",
+        help="N ground-truth colour points on every keyframe of the schedule (every "
+        "keyframe_every-th frame; the per-frame baseline gets them on the same frames)",
+    )
     parser.add_argument("--tag", default="", help="suffix of the result files")
     args = parser.parse_args()
     torch.set_grad_enabled(False)
@@ -299,10 +327,12 @@ def main() -> None:
         clips = [c for c in clips if not args.names or c.stem in args.names]
         runs = davis_runs(args.spacings, propagations)
         title = f"Video evaluation, DAVIS {args.split} sequences ({args.model})"
+        if args.keyframe_hints:
+            title += f", {args.keyframe_hints} ground-truth hints per keyframe"
     rows = []
     for clip in clips:
         planes, color_range = decode_planes(clip, args.max_frames)
-        rows += evaluate_clip(clip.stem, planes, color_range, stills, runs)
+        rows += evaluate_clip(clip.stem, planes, color_range, stills, runs, args.keyframe_hints)
     summary = against_baseline(mean_by_run(rows), "per-frame")
     command = "nice -n 10 python " + shlex.join(["benchmarks/video_eval.py", *sys.argv[1:]])
     suffix = f"_{args.tag}" if args.tag else ""

@@ -199,16 +199,16 @@ def test_options_reach_the_colour_core(tmp_path: Path, core_spy: CoreSpy) -> Non
     assert core_spy.frames == list(range(5))
 
 
-def test_propagation_is_learned_unless_asked_otherwise(tmp_path: Path, core_spy: CoreSpy) -> None:
+def test_the_learned_propagation_is_used_when_asked_for(tmp_path: Path, core_spy: CoreSpy) -> None:
     from tinct.models.temporal.propagation_refiner import PropagationRefiner
 
     clip = make_clip(tmp_path / "clip.mp4", frames=2)
     assert run_in_process(clip, "-o", tmp_path / "a.mp4", *FAST) == 0
-    closed = ("--propagation", "closed-form", *FAST)
-    assert run_in_process(clip, "-o", tmp_path / "b.mp4", *closed) == 0
-    learned, closed_form = (call["options"].refiner for call in core_spy.calls)
-    assert isinstance(learned, PropagationRefiner) and not learned.training
+    learned = ("--propagation", "learned", *FAST)
+    assert run_in_process(clip, "-o", tmp_path / "b.mp4", *learned) == 0
+    closed_form, refiner = (call["options"].refiner for call in core_spy.calls)
     assert closed_form is None
+    assert isinstance(refiner, PropagationRefiner) and not refiner.training
 
 
 def test_hints_reach_the_core_on_their_frame(tmp_path: Path, core_spy: CoreSpy) -> None:
