@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import tempfile
 import time
@@ -34,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from machine import describe_machine
 from PIL import Image
 
 from tinct.api import UntrainedModelWarning
@@ -88,29 +88,16 @@ def file_run(colorizer: Colorizer, folder: Path) -> Callable[[], object]:
     return lambda: colorize_file(colorizer, source, target, force=True)
 
 
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.partition(":")[2].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def machine(backends: dict[str, Colorizer]) -> str:
     from tinct.export.onnx_runtime import physical_cores
 
-    parts = [
-        f"{cpu_name()} ({platform.machine()}), {physical_cores()} physical cores",
-        f"torch {torch.__version__} with {torch.get_num_threads()} threads",
-    ]
+    parts = [f"{physical_cores()} physical cores"]
     session = getattr(backends.get("onnx"), "session", None)
     if session is not None:
         import onnxruntime
 
         parts.append(f"onnxruntime {onnxruntime.__version__} with {session.threads} threads")
-    return ", ".join(parts) + f", {platform.system()}, no GPU used"
+    return describe_machine(*parts)
 
 
 def load_average() -> str:

@@ -22,7 +22,6 @@ import argparse
 import io
 import json
 import os
-import platform
 import statistics
 import time
 from collections.abc import Callable
@@ -30,7 +29,7 @@ from pathlib import Path
 
 import httpx
 import numpy as np
-import torch
+from machine import describe_machine
 from PIL import Image
 
 import tinct
@@ -92,13 +91,6 @@ def summary(timings: list[float]) -> dict[str, float]:
     }
 
 
-def machine() -> str:
-    return (
-        f"{platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}, "
-        f"{platform.system()}, no GPU used"
-    )
-
-
 def measure(model: str, repeats: int, hint_count: int) -> dict[str, object]:
     colorizer = tinct.load(model)
     png, source = gray_photo_png()
@@ -127,7 +119,7 @@ def measure(model: str, repeats: int, hint_count: int) -> dict[str, object]:
         )
         client.close()
     return {
-        "machine": machine(),
+        "machine": describe_machine(),
         "load_average_1min": os.getloadavg()[0],
         "model": model,
         "trained": colorizer.trained,

@@ -28,8 +28,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import shlex
 import sys
 from collections.abc import Callable
@@ -37,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from machine import describe_machine
 from torch import Tensor
 
 import tinct
@@ -151,14 +150,6 @@ def evaluate_sequence(
     return results
 
 
-def machine() -> str:
-    return (
-        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores (shared, load "
-        f"{os.getloadavg()[0]:.1f}), {torch.get_num_threads()} torch threads, "
-        f"{platform.system()} {platform.release()}, torch {torch.__version__}"
-    )
-
-
 def _mean(per_sequence: dict) -> dict:
     first = next(iter(per_sequence.values()))
     return {
@@ -224,7 +215,7 @@ def main() -> int:
         )
         print(path.stem, json.dumps(per_sequence[path.stem]), file=sys.stderr)
     result = {
-        "machine": machine(),
+        "machine": describe_machine(),
         "command": "python " + shlex.join(sys.argv),
         "size_hw": list(DAVIS_SIZE),
         "keyframe_every": args.keyframe_every,

@@ -25,14 +25,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import shlex
 import sys
 import time
 from pathlib import Path
 
 import torch
+from machine import describe_machine
 from torch import Tensor
 
 from tinct.api import recommended_temperature
@@ -129,14 +128,6 @@ def evaluate(models: dict[str, torch.nn.Module], davis: Path, cache: Path | None
     }
 
 
-def machine() -> str:
-    return (
-        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores (shared, load "
-        f"{os.getloadavg()[0]:.1f}), {torch.get_num_threads()} torch threads, "
-        f"{platform.system()} {platform.release()}, torch {torch.__version__}"
-    )
-
-
 def training_record(run_dir: Path) -> dict:
     metrics = run_dir / "metrics.json"
     return json.loads(metrics.read_text()) if metrics.is_file() else []
@@ -191,7 +182,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=RESULTS / "recurrent_ablation")
     args = parser.parse_args()
     result = evaluate(load_models(args.recurrent, args.ablation), args.davis, args.cache)
-    result["machine"] = machine()
+    result["machine"] = describe_machine()
     result["command"] = "python " + shlex.join(sys.argv)
     result["training"] = {
         "recurrent": training_record(args.recurrent.parent),

@@ -28,13 +28,13 @@ from pathlib import Path
 
 import av
 import torch
+from machine import describe_machine
 from video_eval import (
     RESULTS,
     SHARED_VIDEO,
     against_baseline,
     decode_planes,
     evaluate_clip,
-    machine,
     markdown,
     mean_by_run,
 )
@@ -127,7 +127,7 @@ def main() -> None:
         f"Surveillance mode tuned to each camera (first {args.train_share:.0%} of each clip "
         f"trains, the rest is scored)"
     )
-    report = {"title": title, "machine": machine(), "command": command}
+    report = {"title": title, "machine": describe_machine(), "command": command}
     report |= {"summary": summary, "clips": rows}
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "surveillance_tuning.json").write_text(json.dumps(report, indent=2) + "\n")

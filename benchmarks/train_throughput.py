@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import time
 from pathlib import Path
 
 import torch
+from machine import describe_machine
 
 from tinct.models import create_model, get_model_spec, list_models
 from tinct.training.objectives import Weighting, colour_loss, lab_of
@@ -57,13 +57,6 @@ def step_seconds(name: str, size: int, batch: int, steps: int) -> float:
     return sorted(timings[1:])[len(timings[1:]) // 2]
 
 
-def machine() -> str:
-    return (
-        f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, "
-        f"torch {torch.__version__}, {platform.system()}"
-    )
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[128, 224])
@@ -91,9 +84,9 @@ def main() -> None:
             )
             print(f"{name:18} {size:4d}px  {args.batch / seconds:7.2f} img/s", flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"machine": machine(), "rows": rows}, indent=2))
+    args.out.write_text(json.dumps({"machine": describe_machine(), "rows": rows}, indent=2))
     print(
-        f"\nMachine: {machine()}\n\n| model | "
+        f"\nMachine: {describe_machine()}\n\n| model | "
         + " | ".join(f"{s} px img/s" for s in args.sizes)
         + " |"
     )

@@ -26,8 +26,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
-import platform
 import shlex
 import sys
 import time
@@ -36,6 +34,7 @@ from pathlib import Path
 import av
 import numpy as np
 import torch
+from machine import describe_machine
 
 import tinct
 from tinct.color.lab import rgb_to_lab, rgb_to_lightness
@@ -198,21 +197,6 @@ def markdown(
     return "\n".join(lines) + "\n"
 
 
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (
-        f"{cpu}, {os.cpu_count()} cores, {torch.get_num_threads()} torch threads, "
-        f"torch {torch.__version__}, {platform.system()}, no GPU"
-    )
-
-
 def parse_overrides(items: list[str]) -> dict[str, object]:
     """``NAME=VALUE`` pairs for VideoOptions fields, typed like the field's default."""
     defaults = {f.name: f.default for f in dataclasses.fields(VideoOptions)}
@@ -339,7 +323,7 @@ def main() -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     report = {
         "title": title,
-        "machine": machine(),
+        "machine": describe_machine(),
         "command": command,
         "options": {label: f"{options!r}, still: {still}" for label, options, still in runs},
         "summary": summary,

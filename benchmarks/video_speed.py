@@ -5,7 +5,8 @@
 - speed: ``tinct video`` (decode, keyframes by the still model, propagation, encode, mux) on
   the 13 DAVIS training sequences joined into one 854x480 24 fps clip (about 1,000 frames),
   timed in-process after a warm-up, so interpreter start-up is excluded and model loading is
-  included; reported as frames per second, for propagation and for ``--per-frame``;
+  included; reported as frames per second, for propagation (closed-form and ``--propagation
+  learned``) and for ``--per-frame``;
 - memory: peak resident memory of a ``python -m tinct video`` process on synthetic 1280x720
   24 fps clips of each length in ``--memory-minutes`` (a slow pan over a DAVIS frame, so the
   flow has work to do); bounded memory means the peaks do not grow with length.
@@ -20,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -30,7 +30,7 @@ from pathlib import Path
 
 import av
 import numpy as np
-import torch
+from machine import describe_machine
 
 from tinct.cli.main import main as tinct_main
 from tinct.data.davis_split import davis_split
@@ -105,18 +105,6 @@ def peak_memory_mb(clip: Path, extra: list[str]) -> float:
     return int(done.stdout.strip().splitlines()[-1]) / 1024
 
 
-def machine() -> str:
-    model = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    return f"{model}, {os.cpu_count()} cores, torch {torch.__version__}, no GPU"
-
-
 def measure_speed(folder: Path, keyframe_every: int) -> dict[str, object]:
     spacing = ["--keyframe-every", str(keyframe_every)]
     clip = folder / "davis-train.mp4"
@@ -129,6 +117,9 @@ def measure_speed(folder: Path, keyframe_every: int) -> dict[str, object]:
         "clip": f"{frames} frames, 854x480, {FPS} fps (13 DAVIS training sequences)",
         "keyframe_every": keyframe_every,
         "propagation_fps": frames_per_second(clip, frames, spacing),
+        "learned_propagation_fps": frames_per_second(
+            clip, frames, [*spacing, "--propagation", "learned"]
+        ),
         "per_frame_fps": frames_per_second(clip, frames, ["--per-frame"]),
     }
 
@@ -153,6 +144,12 @@ def markdown(report: dict[str, dict[str, object]]) -> str:
             f"{speed['propagation_fps']:.1f} frames/s |",
             f"| `--per-frame` (854x480) | {speed['per_frame_fps']:.1f} frames/s |",
         ]
+        if "learned_propagation_fps" in speed:
+            lines.insert(
+                -1,
+                f"| `--propagation learned`, keyframe every {speed['keyframe_every']} (854x480) | "
+                f"{speed['learned_propagation_fps']:.1f} frames/s |",
+            )
     memory = report.get("memory")
     if memory:
         lines += [
@@ -176,7 +173,7 @@ def main() -> int:
     args = parser.parse_args()
     path = args.out.with_suffix(".json")
     report = json.loads(path.read_text()) if path.is_file() else {}
-    report["machine"] = machine()
+    report["machine"] = describe_machine()
     with tempfile.TemporaryDirectory(prefix="tinct-video-speed-") as folder:
         if args.measure in ("speed", "both"):
             report["speed"] = measure_speed(Path(folder), args.keyframe_every)

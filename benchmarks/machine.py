@@ -1,0 +1,42 @@
+"""The one-line description of the machine that every benchmark report starts with.
+
+Benchmarks import it as ``from machine import describe_machine`` (a script's own folder is on
+``sys.path`` when it runs as ``python benchmarks/NAME.py``).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+from pathlib import Path
+
+import torch
+
+
+def cpu_name() -> str:
+    """The CPU's model name, e.g. ``AMD EPYC 7B13``, else the architecture."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.partition(":")[2].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def describe_machine(*extra: str) -> str:
+    """CPU, cores, load average now, torch and its threads, OS, GPU; then ``extra`` parts.
+
+    The load average is part of it because on a shared 2-core machine other work changes
+    timings more than anything else.
+    """
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
+    parts = [
+        f"{cpu_name()} ({platform.machine()}), {os.cpu_count()} cores",
+        f"load average {os.getloadavg()[0]:.1f}",
+        f"torch {torch.__version__} with {torch.get_num_threads()} threads",
+        *extra,
+        f"{platform.system()} {platform.release()}",
+        gpu,
+    ]
+    return ", ".join(parts)
