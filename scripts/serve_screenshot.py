@@ -18,19 +18,9 @@ from PIL import Image
 import tinct
 from tinct.server.app import create_app
 from tinct.server.background import BackgroundServer
+from tinct.server.headless_browser import CHROMIUM, CHROMIUM_ARGS
 
 PHOTO = Path(__file__).resolve().parents[1].parent / "shared/data/val/cset14/pepper.jpg"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 # (x, y) in pixels of the 512x512 photo, and the colour a person would pick there.
 HINTS = [((230, 100), "#d21f1b"), ((300, 330), "#3f8f2a"), ((128, 346), "#c9c436")]
 

@@ -20,18 +20,8 @@ from PIL import Image
 
 from tinct.server.app import create_app
 from tinct.server.background import BackgroundServer
+from tinct.server.headless_browser import CHROMIUM, CHROMIUM_ARGS
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 WIDTH, HEIGHT = 320, 240
 UPDATE_TIMEOUT_MS = 15_000
 

@@ -1,9 +1,10 @@
 """Training loop for recurrent colorizers on video clips, resumable after a kill.
 
-Uses the image trainer's recipes, checkpoints, schedule and objectives; what differs is the
-data (clips from :mod:`tinct.data.video_clips`: DAVIS training sequences plus photos in camera
-motion) and the step: the model's ``forward_clip`` runs over each clip from a zero state and
-the bin cross-entropy of every frame is averaged (frame-wise, pixel-wise cross-entropy with
+Uses the image trainer's recipes, schedule and objectives, and its epoch loop and checkpoints
+(:class:`tinct.training.resumable.ResumableTrainer`); what differs is the data (clips from
+:mod:`tinct.data.video_clips`: DAVIS training sequences plus photos in camera motion) and the
+step: the model's ``forward_clip`` runs over each clip from a zero state and the bin
+cross-entropy of every frame is averaged (frame-wise, pixel-wise cross-entropy with
 backpropagation through the whole clip: truncated at clip length).
 
 Recipe fields as for ``tinct train``, read this way:
@@ -29,7 +30,6 @@ import argparse
 import dataclasses
 import json
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,31 +37,15 @@ from typing import Any
 import torch
 from torch import Tensor
 from torch.utils.data import DataLoader
-from tqdm import tqdm
 
 from tinct.data.image_folder import LabelledFile, list_labelled_files, split_train_val
 from tinct.data.video_clips import VideoClipDataset, training_sequences
-from tinct.errors import FileProblem, TinctError
-from tinct.io.atomic import atomic_write
-from tinct.models.registry import create_model, get_model_spec
-from tinct.training.checkpoint import (
-    CHECKPOINT_NAME,
-    WEIGHTS_NAME,
-    export_weights,
-    load_checkpoint,
-    save_checkpoint,
-)
-from tinct.training.loop import (
-    METRICS_JSON,
-    RECIPE_JSON,
-    Progress,
-    _parameter_groups,
-    _schedule,
-    select_device,
-)
+from tinct.errors import TinctError
+from tinct.models.registry import get_model_spec
 from tinct.training.objectives import Weighting, ab_bins_loss, lab_of
 from tinct.training.priors import loss_weights
 from tinct.training.recipe import Recipe, load_recipe
+from tinct.training.resumable import ResumableTrainer, parameter_groups
 
 DEFAULT_CACHE = Path("runs/cache/davis")
 
@@ -128,8 +112,18 @@ def _split_recurrent(
     return [{**first, "params": kept}, {"params": moved, "lr": first["lr"] * scale}, *groups[1:]]
 
 
-class ClipTrainer:
+def _refuse_unsupported(recipe: Recipe) -> None:
+    """ValueError for a recipe clip training cannot follow: bins are its loss, hints are off."""
+    if get_model_spec(recipe.model).output != "ab_bins":
+        raise ValueError(f"{recipe.model}: clip training needs a model over ab bins")
+    if recipe.loss.hints:
+        raise ValueError("clip training colorizes automatically: set loss.hints = false")
+
+
+class ClipTrainer(ResumableTrainer):
     """Trains a model with ``forward_clip`` on clips into ``out_dir`` (see the module docstring)."""
+
+    throughput_name = "frames_per_second"
 
     def __init__(
         self,
@@ -139,16 +133,9 @@ class ClipTrainer:
         cache_dir: Path | None = DEFAULT_CACHE,
         show_progress: bool = True,
     ) -> None:
-        self.recipe, self.out_dir, self.settings = recipe, Path(out_dir), settings
-        self.show_progress = show_progress
-        self.spec = get_model_spec(recipe.model)
-        if self.spec.output != "ab_bins":
-            raise ValueError(f"{recipe.model}: clip training needs a model over ab bins")
-        if recipe.loss.hints:
-            raise ValueError("clip training colorizes automatically: set loss.hints = false")
-        self.device = select_device(recipe.run.device)
-        torch.manual_seed(recipe.run.seed)
-        self.model = create_model(recipe.model, **recipe.model_config)
+        _refuse_unsupported(recipe)
+        self.settings = settings
+        super().__init__(recipe, out_dir, show_progress)
         if not hasattr(self.model, "forward_clip"):
             raise ValueError(f"{recipe.model} has no forward_clip: it is not a video model")
         _initialise(self.model, recipe.model, recipe.run.init_weights)
@@ -159,15 +146,11 @@ class ClipTrainer:
         self._build_weighting()
         optim = recipe.optim
         groups = _split_recurrent(
-            _parameter_groups(self.model, optim.lr, optim.encoder_lr_scale),
+            parameter_groups(self.model, optim.lr, optim.encoder_lr_scale),
             self.model,
             settings.recurrent_lr_scale,
         )
-        self.optimizer = torch.optim.AdamW(groups, weight_decay=optim.weight_decay)
-        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
-            self.optimizer, _schedule(optim.warmup_steps, self.total_steps)
-        )
-        self.progress = Progress()
+        self._build_optimiser(groups)
 
     def _build_data(self, cache_dir: Path | None) -> None:
         data, run, settings = self.recipe.data, self.recipe.run, self.settings
@@ -232,15 +215,12 @@ class ClipTrainer:
         logits = self.model.forward_clip(lightness)
         return ab_bins_loss(logits.flatten(0, 1), lab, self.weighting)
 
-    def _train_step(self, clips: Tensor) -> float:
+    def _training_loss(self, batch: Tensor) -> Tensor:
         self.model.eval()  # frozen batch-norm statistics (see the module docstring)
-        loss = self.clip_loss(clips)
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        self.optimizer.step()
-        self.scheduler.step()
-        self.progress.step += 1
-        return loss.item()
+        return self.clip_loss(batch)
+
+    def _batch_items(self, batch: Tensor) -> int:
+        return batch.shape[0] * batch.shape[1]
 
     @torch.no_grad()
     def validate(self) -> float:
@@ -250,112 +230,10 @@ class ClipTrainer:
         losses = [self.clip_loss(clips).item() for clips in loader]
         return sum(losses) / len(losses)
 
-    def _state(self) -> dict[str, Any]:
-        return {
-            "model_name": self.recipe.model,
-            "recipe": self._recipe_json(),
-            "model": self.model.state_dict(),
-            "optimizer": self.optimizer.state_dict(),
-            "scheduler": self.scheduler.state_dict(),
-            "progress": json.dumps(self.progress.__dict__),
-            "torch_rng": torch.get_rng_state(),
-        }
-
     def _recipe_json(self) -> str:
+        """The recipe with the clip settings, which are as much a part of the run."""
         values = {**self.recipe.to_dict(), "clips": dataclasses.asdict(self.settings)}
         return json.dumps(values, indent=2, sort_keys=True)
-
-    def save(self) -> None:
-        save_checkpoint(self.out_dir / CHECKPOINT_NAME, self._state())
-
-    def resume_if_possible(self) -> bool:
-        """Load ``out_dir``'s checkpoint if there is one; FileProblem if it is another recipe's."""
-        path = self.out_dir / CHECKPOINT_NAME
-        if not path.is_file():
-            return False
-        state = load_checkpoint(path)
-        if state["recipe"] != self._recipe_json():
-            raise FileProblem(
-                path, "belongs to a run with a different recipe: use another output folder"
-            )
-        self.model.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.scheduler.load_state_dict(state["scheduler"])
-        self.progress = Progress(**json.loads(state["progress"]))
-        torch.set_rng_state(state["torch_rng"])
-        return True
-
-    def _epoch_batches(self, epoch: int, skip: int) -> DataLoader:
-        seed = self.recipe.run.seed * 7919 + epoch
-        order = torch.randperm(len(self.train_set), generator=torch.Generator().manual_seed(seed))
-        size = self.recipe.optim.batch_size
-        self.train_set.epoch = epoch
-        return DataLoader(
-            self.train_set,
-            batch_size=size,
-            sampler=order[skip * size : self.steps_per_epoch * size].tolist(),
-            drop_last=True,
-            num_workers=self.recipe.data.workers,
-        )
-
-    def _finish_epoch(self, epoch: int, seconds: float, frames: int) -> None:
-        progress = self.progress
-        progress.history.append(
-            {
-                "epoch": epoch + 1,
-                "step": progress.step,
-                "train_loss": progress.epoch_loss_sum / max(1, progress.epoch_loss_count),
-                "val_loss": self.validate(),
-                "lr": self.scheduler.get_last_lr()[0],
-                "frames_per_second": frames / max(seconds, 1e-9),
-            }
-        )
-        progress.epoch_loss_sum, progress.epoch_loss_count = 0.0, 0
-        with atomic_write(self.out_dir / METRICS_JSON, overwrite=True) as handle:
-            handle.write(json.dumps(progress.history, indent=2).encode())
-
-    def run(self, stop_after_steps: int | None = None) -> list[dict[str, float]]:
-        """Train to the recipe's end (or pause after ``stop_after_steps`` more steps); returns
-        the per-epoch metrics. Resumes from ``out_dir``'s checkpoint when there is one."""
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-        with atomic_write(self.out_dir / RECIPE_JSON, overwrite=True) as handle:
-            handle.write(self._recipe_json().encode())
-        self.resume_if_possible()
-        stop_at = self.total_steps
-        if stop_after_steps is not None:
-            stop_at = min(stop_at, self.progress.step + stop_after_steps)
-        bar = tqdm(
-            total=self.total_steps,
-            initial=self.progress.step,
-            desc=self.recipe.model,
-            unit="step",
-            disable=not self.show_progress,
-            file=sys.stderr,
-        )
-        while self.progress.step < stop_at:
-            epoch, skip = divmod(self.progress.step, self.steps_per_epoch)
-            started, frames = time.perf_counter(), 0
-            for clips in self._epoch_batches(epoch, skip):
-                loss = self._train_step(clips)
-                self.progress.epoch_loss_sum += loss
-                self.progress.epoch_loss_count += 1
-                frames += clips.shape[0] * clips.shape[1]
-                bar.update(1)
-                bar.set_postfix(loss=f"{loss:.4f}")
-                step = self.progress.step
-                end_of_epoch = step % self.steps_per_epoch == 0 or step == self.total_steps
-                if end_of_epoch:
-                    self._finish_epoch(epoch, time.perf_counter() - started, frames)
-                if end_of_epoch or step % self.recipe.run.checkpoint_every == 0 or step >= stop_at:
-                    self.save()
-                if step >= stop_at:
-                    break
-        bar.close()
-        if self.progress.step >= self.total_steps:
-            export_weights(
-                self.out_dir / WEIGHTS_NAME, self.model, self.recipe.model, self._recipe_json()
-            )
-        return self.progress.history
 
 
 def main(argv: list[str] | None = None) -> int:

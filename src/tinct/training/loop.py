@@ -1,4 +1,7 @@
-"""One readable training loop for every registered model, resumable after a kill.
+"""Training of every registered model on photos, resumable after a kill.
+
+The epoch loop, checkpoints and metrics are :class:`tinct.training.resumable.ResumableTrainer`'s;
+this module adds the photo data, the loss weighting, simulated hints and the class head.
 
 Everything random is derived from the recipe seed and the position in training: the data order
 from (seed, epoch), crops from (seed, epoch, index), hints from (seed, step); the global torch
@@ -9,18 +12,11 @@ therefore ends with the same weights as one that never stopped.
 from __future__ import annotations
 
 import hashlib
-import json
-import math
-import sys
-import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import torch
 from torch import Tensor, nn
 from torch.utils.data import DataLoader
-from tqdm import tqdm
 
 from tinct.data.image_folder import (
     ImageFolderDataset,
@@ -28,34 +24,24 @@ from tinct.data.image_folder import (
     list_labelled_files,
     split_train_val,
 )
-from tinct.errors import FileProblem
 from tinct.io.atomic import atomic_write
-from tinct.models.registry import create_model, get_model_spec
-from tinct.training.checkpoint import (
-    CHECKPOINT_NAME,
-    WEIGHTS_NAME,
-    export_weights,
-    load_checkpoint,
-    save_checkpoint,
-)
 from tinct.training.objectives import Weighting, colour_loss, lab_of
 from tinct.training.priors import loss_weights
 from tinct.training.recipe import Recipe
+from tinct.training.resumable import (
+    METRICS_JSON,
+    RECIPE_JSON,
+    Progress,
+    ResumableTrainer,
+    loader_generator,
+    parameter_groups,
+    select_device,
+)
 from tinct.weights.colorizer_weights import load_colorizer_weights
 
+__all__ = ["METRICS_CSV", "METRICS_JSON", "RECIPE_JSON", "Progress", "Trainer", "select_device"]
+
 METRICS_CSV = "metrics.csv"
-METRICS_JSON = "metrics.json"
-RECIPE_JSON = "recipe.json"
-
-
-@dataclass
-class Progress:
-    """Position in training; saved in checkpoints."""
-
-    step: int = 0
-    epoch_loss_sum: float = 0.0
-    epoch_loss_count: int = 0
-    history: list[dict[str, float]] = field(default_factory=list)
 
 
 def _seeded_key(seed: int, path: Path) -> bytes:
@@ -63,59 +49,20 @@ def _seeded_key(seed: int, path: Path) -> bytes:
     return hashlib.sha256(f"{seed}:{path}".encode()).digest()
 
 
-def _loader_generator(seed: int) -> torch.Generator:
-    """A DataLoader without its own generator draws from the global RNG on every new iterator;
-    a resumed run makes one more iterator than an uninterrupted one, so that would drift."""
-    return torch.Generator().manual_seed(seed)
-
-
-def select_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
-
-
-def _schedule(warmup: int, total: int):
-    def factor(step: int) -> float:
-        if step < warmup:
-            return (step + 1) / warmup
-        return 0.5 * (1 + math.cos(math.pi * min(1.0, (step - warmup) / max(1, total - warmup))))
-
-    return factor
-
-
-def _parameter_groups(model: nn.Module, lr: float, encoder_scale: float) -> list[dict[str, Any]]:
-    encoder = [
-        p for n, p in model.named_parameters() if n.startswith("encoder.") and p.requires_grad
-    ]
-    others = [
-        p for n, p in model.named_parameters() if not n.startswith("encoder.") and p.requires_grad
-    ]
-    groups = [{"params": others, "lr": lr}]
-    return groups + ([{"params": encoder, "lr": lr * encoder_scale}] if encoder else [])
-
-
-class Trainer:
+class Trainer(ResumableTrainer):
     """Builds the model, data, weights and optimiser of a recipe and trains into ``out_dir``."""
 
+    collate_fn = staticmethod(collate)
+
     def __init__(self, recipe: Recipe, out_dir: Path, show_progress: bool = True) -> None:
-        self.recipe, self.out_dir, self.show_progress = recipe, Path(out_dir), show_progress
-        self.spec = get_model_spec(recipe.model)
-        self.device = select_device(recipe.run.device)
-        torch.manual_seed(recipe.run.seed)
-        self.model = create_model(recipe.model, **recipe.model_config)
+        super().__init__(recipe, out_dir, show_progress)
         if recipe.run.init_weights is not None:
             load_colorizer_weights(self.model, recipe.model, Path(recipe.run.init_weights))
         self.model.to(self.device)
         self._build_data()
         self._build_weighting()
         optim = recipe.optim
-        groups = _parameter_groups(self.model, optim.lr, optim.encoder_lr_scale)
-        self.optimizer = torch.optim.AdamW(groups, weight_decay=optim.weight_decay)
-        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
-            self.optimizer, _schedule(optim.warmup_steps, self.total_steps)
-        )
-        self.progress = Progress()
+        self._build_optimiser(parameter_groups(self.model, optim.lr, optim.encoder_lr_scale))
 
     def _build_data(self) -> None:
         data, run = self.recipe.data, self.recipe.run
@@ -180,16 +127,13 @@ class Trainer:
             prediction, class_term = self.model(lab[:, :1], hints), 0.0
         return colour_loss(self.spec.output, prediction, rgb, lab, self.weighting) + class_term
 
-    def _train_step(self, rgb: Tensor, labels: Tensor) -> float:
+    def _training_loss(self, batch: tuple[Tensor, Tensor]) -> Tensor:
         self.model.train()
         seed = self.recipe.run.seed * 1_000_003 + self.progress.step
-        loss = self.batch_loss(rgb, labels, seed)
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        self.optimizer.step()
-        self.scheduler.step()
-        self.progress.step += 1
-        return loss.item()
+        return self.batch_loss(*batch, seed)
+
+    def _batch_items(self, batch: tuple[Tensor, Tensor]) -> int:
+        return batch[0].shape[0]
 
     @torch.no_grad()
     def validate(self) -> float:
@@ -199,134 +143,21 @@ class Trainer:
             self.val_set,
             batch_size=self.recipe.optim.batch_size,
             collate_fn=collate,
-            generator=_loader_generator(0),
+            generator=loader_generator(0),
         )
         losses = [
             self.batch_loss(rgb, labels, 7919 + i).item() for i, (rgb, labels) in enumerate(loader)
         ]
         return sum(losses) / len(losses)
 
-    # -- checkpoints ---------------------------------------------------------------------------
-
-    def _state(self) -> dict[str, Any]:
-        return {
-            "model_name": self.recipe.model,
-            "recipe": self.recipe.to_json(),
-            "model": self.model.state_dict(),
-            "optimizer": self.optimizer.state_dict(),
-            "scheduler": self.scheduler.state_dict(),
-            "progress": json.dumps(self.progress.__dict__),
-            "torch_rng": torch.get_rng_state(),
-        }
-
-    def save(self) -> None:
-        save_checkpoint(self.out_dir / CHECKPOINT_NAME, self._state())
-
-    def resume_if_possible(self) -> bool:
-        """Load ``out_dir``'s checkpoint if there is one; FileProblem if it is another recipe's."""
-        path = self.out_dir / CHECKPOINT_NAME
-        if not path.is_file():
-            return False
-        state = load_checkpoint(path)
-        if state["recipe"] != self.recipe.to_json():
-            raise FileProblem(
-                path, "belongs to a run with a different recipe: use another output folder"
-            )
-        self.model.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.scheduler.load_state_dict(state["scheduler"])
-        self.progress = Progress(**json.loads(state["progress"]))
-        torch.set_rng_state(state["torch_rng"])
-        return True
-
-    # -- epochs --------------------------------------------------------------------------------
-
-    def _epoch_batches(self, epoch: int, skip: int) -> DataLoader:
-        seed = self.recipe.run.seed * 7919 + epoch
-        order = torch.randperm(len(self.train_set), generator=torch.Generator().manual_seed(seed))
-        size = self.recipe.optim.batch_size
-        indices = order[skip * size : self.steps_per_epoch * size].tolist()
-        self.train_set.epoch = epoch
-        return DataLoader(
-            self.train_set,
-            batch_size=size,
-            sampler=indices,
-            drop_last=True,
-            collate_fn=collate,
-            num_workers=self.recipe.data.workers,
-            generator=_loader_generator(seed),
-        )
-
-    def _finish_epoch(self, epoch: int, seconds: float, images: int) -> None:
-        progress = self.progress
-        record = {
-            "epoch": epoch + 1,
-            "step": progress.step,
-            "train_loss": progress.epoch_loss_sum / max(1, progress.epoch_loss_count),
-            "val_loss": self.validate(),
-            "lr": self.scheduler.get_last_lr()[0],
-            "images_per_second": images / max(seconds, 1e-9),
-        }
-        progress.history.append(record)
-        progress.epoch_loss_sum, progress.epoch_loss_count = 0.0, 0
-        self._write_metrics()
-
     def _write_metrics(self) -> None:
+        """The history as JSON, and as CSV for spreadsheets."""
+        super()._write_metrics()
         history = self.progress.history
-        with atomic_write(self.out_dir / METRICS_JSON, overwrite=True) as handle:
-            handle.write(json.dumps(history, indent=2).encode())
         keys = list(history[0]) if history else []
         lines = [",".join(keys)] + [",".join(f"{row[k]:.6g}" for k in keys) for row in history]
         with atomic_write(self.out_dir / METRICS_CSV, overwrite=True) as handle:
             handle.write(("\n".join(lines) + "\n").encode())
-
-    def run(self, stop_after_steps: int | None = None) -> list[dict[str, float]]:
-        """Train to the recipe's end (or pause after ``stop_after_steps`` more steps); returns
-        the per-epoch metrics. Resumes from ``out_dir``'s checkpoint when there is one."""
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-        with atomic_write(self.out_dir / RECIPE_JSON, overwrite=True) as handle:
-            handle.write(self.recipe.to_json().encode())
-        self.resume_if_possible()
-        stop_at = (
-            self.total_steps
-            if stop_after_steps is None
-            else min(self.total_steps, self.progress.step + stop_after_steps)
-        )
-        bar = tqdm(
-            total=self.total_steps,
-            initial=self.progress.step,
-            desc=self.recipe.model,
-            unit="step",
-            disable=not self.show_progress,
-            file=sys.stderr,
-        )
-        while self.progress.step < stop_at:
-            epoch, skip = divmod(self.progress.step, self.steps_per_epoch)
-            started, images = time.perf_counter(), 0
-            for rgb, labels in self._epoch_batches(epoch, skip):
-                loss = self._train_step(rgb, labels)
-                self.progress.epoch_loss_sum += loss
-                self.progress.epoch_loss_count += 1
-                images += rgb.shape[0]
-                bar.update(1)
-                bar.set_postfix(loss=f"{loss:.4f}")
-                end_of_epoch = self.progress.step % self.steps_per_epoch == 0
-                if end_of_epoch or self.progress.step == self.total_steps:
-                    self._finish_epoch(epoch, time.perf_counter() - started, images)
-                if (
-                    end_of_epoch
-                    or self.progress.step % self.recipe.run.checkpoint_every == 0
-                    or self.progress.step >= stop_at
-                ):
-                    self.save()
-                if self.progress.step >= stop_at:
-                    break
-        bar.close()
-        if self.progress.step >= self.total_steps:
-            export_weights(
-                self.out_dir / WEIGHTS_NAME, self.model, self.recipe.model, self.recipe.to_json()
-            )
-        return self.progress.history
 
     @property
     def unreadable_files(self) -> dict[Path, str]:

@@ -1,0 +1,269 @@
+"""What every trainer shares: the epoch loop, checkpoints, batch order and per-epoch metrics.
+
+A subclass builds the model, its data and its optimiser groups, and says what the loss of a
+training batch is; :class:`ResumableTrainer` runs the epochs to the recipe's end. The batch order
+of an epoch comes from ``(seed, epoch)``, and a checkpoint holds the model, optimiser, schedule,
+position in training and the global torch RNG, so a run killed at any point and resumed ends
+with the same weights as one that never stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+from torch.utils.data import DataLoader
+from tqdm import tqdm
+
+from tinct.errors import FileProblem
+from tinct.io.atomic import atomic_write
+from tinct.models.registry import create_model, get_model_spec
+from tinct.training.checkpoint import (
+    CHECKPOINT_NAME,
+    WEIGHTS_NAME,
+    export_weights,
+    load_checkpoint,
+    save_checkpoint,
+)
+from tinct.training.recipe import Recipe
+
+METRICS_JSON = "metrics.json"
+RECIPE_JSON = "recipe.json"
+
+
+@dataclass
+class Progress:
+    """Position in training; saved in checkpoints."""
+
+    step: int = 0
+    epoch_loss_sum: float = 0.0
+    epoch_loss_count: int = 0
+    history: list[dict[str, float]] = field(default_factory=list)
+
+
+def loader_generator(seed: int) -> torch.Generator:
+    """A DataLoader without its own generator draws from the global RNG on every new iterator;
+    a resumed run makes one more iterator than an uninterrupted one, so that would drift."""
+    return torch.Generator().manual_seed(seed)
+
+
+def select_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def cosine_schedule(warmup: int, total: int) -> Callable[[int], float]:
+    """Learning-rate factor of a step: linear warmup, then cosine decay to zero at ``total``."""
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        return 0.5 * (1 + math.cos(math.pi * min(1.0, (step - warmup) / max(1, total - warmup))))
+
+    return factor
+
+
+def parameter_groups(model: nn.Module, lr: float, encoder_scale: float) -> list[dict[str, Any]]:
+    """Optimiser groups of the trainable parameters: the encoder's at ``encoder_scale`` x ``lr``."""
+    encoder = [
+        p for n, p in model.named_parameters() if n.startswith("encoder.") and p.requires_grad
+    ]
+    others = [
+        p for n, p in model.named_parameters() if not n.startswith("encoder.") and p.requires_grad
+    ]
+    groups = [{"params": others, "lr": lr}]
+    return groups + ([{"params": encoder, "lr": lr * encoder_scale}] if encoder else [])
+
+
+class ResumableTrainer:
+    """Trains ``model`` on ``train_set`` into ``out_dir``, resuming from its checkpoint.
+
+    A subclass sets ``train_set``, ``steps_per_epoch`` and ``total_steps``, calls
+    :meth:`_build_optimiser`, and provides :meth:`_training_loss`, :meth:`_batch_items` and
+    :meth:`validate`.
+    """
+
+    #: Name of the per-epoch speed in the metrics, counted in :meth:`_batch_items` units.
+    throughput_name = "images_per_second"
+    #: How the DataLoader stacks items into a batch (None: PyTorch's default).
+    collate_fn: Callable[[list[Any]], Any] | None = None
+
+    # set by the subclass before :meth:`_build_optimiser`
+    train_set: Any  # a Dataset whose items depend on its ``epoch`` attribute
+    steps_per_epoch: int
+    total_steps: int
+
+    def __init__(self, recipe: Recipe, out_dir: Path, show_progress: bool) -> None:
+        self.recipe, self.out_dir, self.show_progress = recipe, Path(out_dir), show_progress
+        self.spec = get_model_spec(recipe.model)
+        self.device = select_device(recipe.run.device)
+        torch.manual_seed(recipe.run.seed)
+        self.model = create_model(recipe.model, **recipe.model_config)
+
+    def _build_optimiser(self, groups: list[dict[str, Any]]) -> None:
+        """AdamW over ``groups`` on the recipe's warmup and cosine schedule, at step 0."""
+        optim = self.recipe.optim
+        self.optimizer = torch.optim.AdamW(groups, weight_decay=optim.weight_decay)
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
+            self.optimizer, cosine_schedule(optim.warmup_steps, self.total_steps)
+        )
+        self.progress = Progress()
+
+    # -- what a subclass provides --------------------------------------------------------------
+
+    def _training_loss(self, batch: Any) -> Tensor:
+        """Loss of one training batch, the model set to the mode it trains in."""
+        raise NotImplementedError
+
+    def _batch_items(self, batch: Any) -> int:
+        """How many items (images, frames) a batch holds, for the throughput metric."""
+        raise NotImplementedError
+
+    def validate(self) -> float:
+        """Mean loss over the validation set."""
+        raise NotImplementedError
+
+    def _recipe_json(self) -> str:
+        """Everything that defines the run; a checkpoint resumes only under the same text."""
+        return self.recipe.to_json()
+
+    # -- one step ------------------------------------------------------------------------------
+
+    def _train_step(self, batch: Any) -> float:
+        """One optimiser step; its loss counts towards the epoch's mean training loss."""
+        loss = self._training_loss(batch)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        self.scheduler.step()
+        value = loss.item()
+        self.progress.step += 1
+        self.progress.epoch_loss_sum += value
+        self.progress.epoch_loss_count += 1
+        return value
+
+    # -- checkpoints ---------------------------------------------------------------------------
+
+    def _state(self) -> dict[str, Any]:
+        return {
+            "model_name": self.recipe.model,
+            "recipe": self._recipe_json(),
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "progress": json.dumps(self.progress.__dict__),
+            "torch_rng": torch.get_rng_state(),
+        }
+
+    def save(self) -> None:
+        save_checkpoint(self.out_dir / CHECKPOINT_NAME, self._state())
+
+    def resume_if_possible(self) -> bool:
+        """Load ``out_dir``'s checkpoint if there is one; FileProblem if it is another recipe's."""
+        path = self.out_dir / CHECKPOINT_NAME
+        if not path.is_file():
+            return False
+        state = load_checkpoint(path)
+        if state["recipe"] != self._recipe_json():
+            raise FileProblem(
+                path, "belongs to a run with a different recipe: use another output folder"
+            )
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        self.progress = Progress(**json.loads(state["progress"]))
+        torch.set_rng_state(state["torch_rng"])
+        return True
+
+    # -- epochs --------------------------------------------------------------------------------
+
+    def _epoch_batches(self, epoch: int, skip: int) -> DataLoader:
+        """The batches of ``epoch`` after its first ``skip``, in an order fixed by (seed, epoch)."""
+        seed = self.recipe.run.seed * 7919 + epoch
+        order = torch.randperm(len(self.train_set), generator=torch.Generator().manual_seed(seed))
+        size = self.recipe.optim.batch_size
+        indices = order[skip * size : self.steps_per_epoch * size].tolist()
+        self.train_set.epoch = epoch
+        return DataLoader(
+            self.train_set,
+            batch_size=size,
+            sampler=indices,
+            drop_last=True,
+            collate_fn=self.collate_fn,
+            num_workers=self.recipe.data.workers,
+            generator=loader_generator(seed),
+        )
+
+    def _finish_epoch(self, epoch: int, seconds: float, items: int) -> None:
+        """Append the epoch's metrics to the history, start the next mean, write the metrics."""
+        progress = self.progress
+        record = {
+            "epoch": epoch + 1,
+            "step": progress.step,
+            "train_loss": progress.epoch_loss_sum / max(1, progress.epoch_loss_count),
+            "val_loss": self.validate(),
+            "lr": self.scheduler.get_last_lr()[0],
+            self.throughput_name: items / max(seconds, 1e-9),
+        }
+        progress.history.append(record)
+        progress.epoch_loss_sum, progress.epoch_loss_count = 0.0, 0
+        self._write_metrics()
+
+    def _write_metrics(self) -> None:
+        with atomic_write(self.out_dir / METRICS_JSON, overwrite=True) as handle:
+            handle.write(json.dumps(self.progress.history, indent=2).encode())
+
+    def _run_epoch(self, stop_at: int, bar: tqdm) -> None:
+        """Train from the current step to the end of its epoch or to ``stop_at``; checkpoints
+        every ``run.checkpoint_every`` steps, at the end of each epoch and where it stops."""
+        epoch, skip = divmod(self.progress.step, self.steps_per_epoch)
+        started, items = time.perf_counter(), 0
+        for batch in self._epoch_batches(epoch, skip):
+            loss = self._train_step(batch)
+            items += self._batch_items(batch)
+            bar.update(1)
+            bar.set_postfix(loss=f"{loss:.4f}")
+            step = self.progress.step
+            end_of_epoch = step % self.steps_per_epoch == 0 or step == self.total_steps
+            if end_of_epoch:
+                self._finish_epoch(epoch, time.perf_counter() - started, items)
+            if end_of_epoch or step % self.recipe.run.checkpoint_every == 0 or step >= stop_at:
+                self.save()
+            if step >= stop_at:
+                break
+
+    def run(self, stop_after_steps: int | None = None) -> list[dict[str, float]]:
+        """Train to the recipe's end (or pause after ``stop_after_steps`` more steps); returns
+        the per-epoch metrics. Resumes from ``out_dir``'s checkpoint when there is one."""
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        with atomic_write(self.out_dir / RECIPE_JSON, overwrite=True) as handle:
+            handle.write(self._recipe_json().encode())
+        self.resume_if_possible()
+        stop_at = self.total_steps
+        if stop_after_steps is not None:
+            stop_at = min(stop_at, self.progress.step + stop_after_steps)
+        bar = tqdm(
+            total=self.total_steps,
+            initial=self.progress.step,
+            desc=self.recipe.model,
+            unit="step",
+            disable=not self.show_progress,
+            file=sys.stderr,
+        )
+        while self.progress.step < stop_at:
+            self._run_epoch(stop_at, bar)
+        bar.close()
+        if self.progress.step >= self.total_steps:
+            export_weights(
+                self.out_dir / WEIGHTS_NAME, self.model, self.recipe.model, self._recipe_json()
+            )
+        return self.progress.history
