@@ -2,12 +2,13 @@
 same fixed camera (the setting of Yao & Xia, ``000_*.txt``), then used on its later footage.
 
     nice -n 10 python benchmarks/surveillance_tuning.py [--clips opencv-vtest.mp4 ...]
-        [--train-share 0.6] [--every 2] [--keyframe-every 24]
+        [--train-share 0.6] [--every 2] [--keyframe-every 24] [--max-frames 200]
 
 For each clip of ``../shared/data/video/surveillance``: every ``--every``-th frame of the first
 ``--train-share`` of the clip, shrunk to the video working side (256 px), trains
 ``recipes/tinct-lite-finetune-camera.toml`` (the gradient prior, from the shipped tinct-lite) with
-``tinct train``; the rest of the clip, never trained on, is made gray and colorized:
+``tinct train``; the next ``--max-frames`` frames of the rest, never trained on, are made gray
+and colorized (the metrics hold every frame in memory at full size):
 
 - per frame, with the shipped weights and with the camera's tuned weights;
 - ``--mode surveillance`` (keyframes, propagation, background colour memory), with both.
@@ -106,6 +107,7 @@ def main() -> None:
     parser.add_argument("--train-share", type=float, default=0.6)
     parser.add_argument("--every", type=int, default=2)
     parser.add_argument("--keyframe-every", type=int, default=24)
+    parser.add_argument("--max-frames", type=int, default=200)
     parser.add_argument("--runs", type=Path, default=ROOT / "runs" / "surveillance-tuning")
     args = parser.parse_args()
     torch.set_grad_enabled(False)
@@ -116,7 +118,7 @@ def main() -> None:
         split = int(frame_count(clip) * args.train_share)
         weights = tune(clip, args.runs / clip.stem, split, args.every)
         stills = {"shipped": shipped, "tuned": tinct.load("tinct-lite", weights=weights)}
-        planes, color_range = decode_planes(clip, 10**6, start=split)
+        planes, color_range = decode_planes(clip, args.max_frames, start=split)
         runs = camera_runs(args.keyframe_every)
         rows += evaluate_clip(clip.stem, planes, color_range, stills, runs)
     baseline = "per-frame, shipped weights"
