@@ -10,6 +10,7 @@ an automatic colorizer.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -68,15 +69,28 @@ class TinctLite(nn.Module):
 
     def forward(self, lightness: Tensor, hints: Tensor | None = None) -> Tensor:
         """Bin logits ``(B, num_bins, H/4, W/4)`` for lightness ``(B, 1, H, W)`` in [0, 100]."""
+        return self.logits(lightness, hints)
+
+    def logits(
+        self,
+        lightness: Tensor,
+        hints: Tensor | None = None,
+        after_block: Callable[[int, Tensor], Tensor] | None = None,
+    ) -> Tensor:
+        """The forward pass; ``after_block(index, x)``, when given, replaces the features
+        after decoder block ``index`` (0 = coarsest), e.g. to fuse them with earlier frames."""
         check_model_inputs(lightness, hints, INPUT_MULTIPLE, takes_hints=True)
         if hints is None:
             hints = empty_hint_map(lightness.shape[0], *lightness.shape[-2:], like=lightness)
         gray_rgb = (lightness / 100.0).expand(-1, 3, -1, -1)
         features = self.encoder.forward_features(normalize_rgb_for_efficientnet(gray_rgb))
         x = self.bottleneck(features[4])
-        for block, skip in zip(self.up_blocks, features[1:4][::-1], strict=True):
+        skips = features[1:4][::-1]
+        for index, (block, skip) in enumerate(zip(self.up_blocks, skips, strict=True)):
             x = F.interpolate(x, size=skip.shape[-2:], mode="bilinear", align_corners=False)
             x = block(torch.cat((x, skip, hint_features(hints, skip.shape[-2:])), dim=1))
+            if after_block is not None:
+                x = after_block(index, x)
         return self.head(self.refine(x))
 
 

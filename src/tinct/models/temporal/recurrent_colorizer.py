@@ -24,18 +24,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
-from tinct.guidance.hint_maps import empty_hint_map, hint_features
 from tinct.models.backbones.efficientnet_lite import (
     EFFICIENTNET_LITE0,
     EfficientNetLite,
-    normalize_rgb_for_efficientnet,
 )
-from tinct.models.inputs import check_model_inputs
 from tinct.models.temporal.convgru import RecurrentFusion
-from tinct.models.tinct_lite import INPUT_MULTIPLE, TinctLite, TinctLiteConfig
+from tinct.models.tinct_lite import TinctLite, TinctLiteConfig
 from tinct.weights.verify import WeightsError, load_state_dict_exact
 
 RECURRENT_PREFIX = "recurrent."
@@ -85,19 +81,16 @@ class RecurrentTinctLite(TinctLite):
             hints: optional hint map ``(B, 4, H, W)``.
             state: the previous frame's state, or None at the start of a shot.
         """
-        check_model_inputs(lightness, hints, INPUT_MULTIPLE, takes_hints=True)
-        if hints is None:
-            hints = empty_hint_map(lightness.shape[0], *lightness.shape[-2:], like=lightness)
-        gray_rgb = (lightness / 100.0).expand(-1, 3, -1, -1)
-        features = self.encoder.forward_features(normalize_rgb_for_efficientnet(gray_rgb))
-        x = self.bottleneck(features[4])
-        skips = features[1:4][::-1]
-        for index, (block, skip) in enumerate(zip(self.up_blocks, skips, strict=True)):
-            x = F.interpolate(x, size=skip.shape[-2:], mode="bilinear", align_corners=False)
-            x = block(torch.cat((x, skip, hint_features(hints, skip.shape[-2:])), dim=1))
-            if index == self.recurrent_config.stage:
-                x, state = self.recurrent(x, state)
-        return self.head(self.refine(x)), state
+        new_state = state
+
+        def fuse(index: int, x: Tensor) -> Tensor:
+            nonlocal new_state
+            if index != self.recurrent_config.stage:
+                return x
+            x, new_state = self.recurrent(x, state)
+            return x
+
+        return self.logits(lightness, hints, after_block=fuse), new_state
 
     def forward(self, lightness: Tensor, hints: Tensor | None = None) -> Tensor:
         """Logits ``(B, Q, H/4, W/4)`` of a single image (a zero state)."""
