@@ -3,7 +3,8 @@
 The page is loaded from the real server (uvicorn, trained ``tinct-lite``), a gray photo made here
 is uploaded through the file picker, a point is clicked and its colour set to a strong red in the
 colour picker; once the page shows the updated result, the result's pixels around that point,
-read back from the displayed image in the page, must be red.
+read back from the displayed image in the page, must be red. Then the page is driven on through
+dragging, boundaries, downloads, a painted stroke and opening hints files (good and broken).
 """
 
 from __future__ import annotations
@@ -91,9 +92,14 @@ def gray_photo_png() -> bytes:
     return buffer.getvalue()
 
 
-def wait_for_current_result(page) -> None:
+def wait_for_current_result(page, newer_than: str | None = None) -> None:
+    """Until the page shows the result of its hints (of a generation other than ``newer_than``)."""
     page.wait_for_function(
-        "document.getElementById('result').dataset.state === 'current'",
+        """old => {
+          const result = document.getElementById("result");
+          return result.dataset.state === "current" && result.dataset.generation !== old;
+        }""",
+        arg=newer_than,
         timeout=UPDATE_TIMEOUT_MS,
     )
 
@@ -102,9 +108,35 @@ def read_pixel(page, x: float, y: float) -> list[int]:
     return page.evaluate(READ_PIXEL_JS, [x, y, WIDTH, HEIGHT])
 
 
-def click_image_point(page, x: float, y: float) -> None:
+def screen_point(page, x: float, y: float) -> tuple[float, float]:
+    """Where point (x, y) of the original image is on the screen."""
     box = page.locator("#overlay").bounding_box()
-    page.mouse.click(box["x"] + x * box["width"] / WIDTH, box["y"] + y * box["height"] / HEIGHT)
+    return box["x"] + x * box["width"] / WIDTH, box["y"] + y * box["height"] / HEIGHT
+
+
+def click_image_point(page, x: float, y: float) -> None:
+    page.mouse.click(*screen_point(page, x, y))
+
+
+def drag_through(page, points: list[tuple[float, float]]) -> None:
+    """Press at the first image point, move through the others, release at the last."""
+    page.mouse.move(*screen_point(page, *points[0]))
+    page.mouse.down()
+    for point in points[1:]:
+        page.mouse.move(*screen_point(page, *point), steps=6)
+    page.mouse.up()
+
+
+def download_hints(page) -> dict:
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download hints (JSON)").click()
+    assert download.value.suggested_filename == "gray.hints.json"
+    return json.loads(Path(download.value.path()).read_text())
+
+
+def is_red(rgb: list[int]) -> bool:
+    r, g, b = rgb
+    return r > g + 60 and r > b + 60
 
 
 def test_page_places_a_red_hint_and_the_result_turns_red_there(browser_page) -> None:
@@ -133,8 +165,8 @@ def test_page_places_a_red_hint_and_the_result_turns_red_there(browser_page) -> 
     wait_for_current_result(page)
 
     for dx, dy in ((0, 0), (4, 3), (-3, 4)):
-        r, g, b = read_pixel(page, point[0] + dx, point[1] + dy)
-        assert r > g + 60 and r > b + 60, f"pixel near the hint is not red: {(r, g, b)}"
+        rgb = read_pixel(page, point[0] + dx, point[1] + dy)
+        assert is_red(rgb), f"pixel near the hint is not red: {rgb}"
     assert page.locator("#hint-list li").count() == 1
     assert errors == []
 
@@ -144,8 +176,8 @@ def test_hint_is_deleted_from_the_list_and_the_result_follows(browser_page) -> N
     page.get_by_role("button", name="Delete hint 1", exact=False).click()
     wait_for_current_result(page)
     assert page.locator("#hint-list li").count() == 0
-    r, g, b = read_pixel(page, 100.0, 100.0)
-    assert not (r > g + 60 and r > b + 60), f"still red after deleting the hint: {(r, g, b)}"
+    rgb = read_pixel(page, 100.0, 100.0)
+    assert not is_red(rgb), f"still red after deleting the hint: {rgb}"
     page.get_by_label("Show original").check()
     assert page.locator("#original").is_visible()
     page.get_by_label("Show original").uncheck()
@@ -160,26 +192,15 @@ def test_drag_boundary_and_downloads(browser_page, tmp_path) -> None:
     click_image_point(page, 60.0, 200.0)
     page.get_by_label("Colour", exact=True).fill("#2050d0")
     wait_for_current_result(page)
-    box = page.locator("#overlay").bounding_box()
-    scale = box["width"] / WIDTH
-    page.mouse.move(box["x"] + 60 * scale, box["y"] + 200 * scale)
-    page.mouse.down()
-    page.mouse.move(box["x"] + 200 * scale, box["y"] + 180 * scale, steps=5)
-    page.mouse.up()
+    drag_through(page, [(60.0, 200.0), (200.0, 180.0)])  # moves the hint
     wait_for_current_result(page)
 
     page.get_by_role("button", name="Draw boundaries").click()
-    page.mouse.move(box["x"] + 10 * scale, box["y"] + 30 * scale)
-    page.mouse.down()
-    page.mouse.move(box["x"] + 300 * scale, box["y"] + 40 * scale, steps=8)
-    page.mouse.up()
+    drag_through(page, [(10.0, 30.0), (300.0, 40.0)])
     wait_for_current_result(page)
     assert page.locator("#boundary-list li").count() == 1
 
-    with page.expect_download() as hints_download:
-        page.get_by_role("button", name="Download hints (JSON)").click()
-    assert hints_download.value.suggested_filename == "gray.hints.json"
-    document = json.loads(Path(hints_download.value.path()).read_text())
+    document = download_hints(page)
     hints = parse_hints(document)  # the page writes the documented format
     assert len(hints.points) == 1 and len(hints.boundaries) == 1
     assert abs(hints.points[0].x - 200) < 3 and abs(hints.points[0].y - 180) < 3  # dragged
@@ -192,4 +213,84 @@ def test_drag_boundary_and_downloads(browser_page, tmp_path) -> None:
         assert result.size == (WIDTH, HEIGHT)
         r, g, b = result.convert("RGB").getpixel((200, 180))
     assert b > r + 30, f"the downloaded result is not blue at the hint: {(r, g, b)}"
+    assert errors == []
+
+
+def test_painted_stroke_colours_the_result_and_is_downloaded(browser_page) -> None:
+    from tinct.guidance.hints_file import parse_hints
+
+    page, errors = browser_page
+    page.get_by_role("button", name="Clear all hints").click()
+    wait_for_current_result(page)
+    mode = page.get_by_role("button", name="Paint strokes")
+    mode.click()
+    assert mode.get_attribute("aria-pressed") == "true"
+    assert page.get_by_label("Stroke width (px)").input_value() == "8"  # the default
+    page.get_by_label("Stroke colour").fill("#20a040")
+    page.get_by_label("Stroke width (px)").fill("10")
+    drag_through(page, [(40.0, 205.0), (160.0, 215.0), (280.0, 205.0)])
+    wait_for_current_result(page)
+
+    assert page.locator("#stroke-list li").count() == 1
+    for x, y in ((50.0, 206.0), (160.0, 215.0), (270.0, 206.0)):
+        r, g, b = read_pixel(page, x, y)
+        assert g > r + 30 and g > b + 30, (
+            f"pixel on the stroke at {(x, y)} is not green: {(r, g, b)}"
+        )
+    document = download_hints(page)
+    parse_hints(document)  # the documented format
+    (stroke,) = document["strokes"]
+    assert stroke["color"] == "#20a040" and stroke["width"] == 10
+    assert len(stroke["points"]) >= 3
+    assert abs(stroke["points"][0][0] - 40) < 3 and abs(stroke["points"][-1][0] - 280) < 3
+    assert document["points"] == [] and document["boundaries"] == []
+    assert errors == []
+
+
+def test_opened_hints_file_replaces_the_hints(browser_page, tmp_path) -> None:
+    page, errors = browser_page
+    red_lab = {"L": 50, "a": 70, "b": 55}  # one red point, its colour in Lab
+    path = tmp_path / "red.hints.json"
+    path.write_text(json.dumps({"version": 1, "points": [{"x": 100, "y": 100, "color": red_lab}]}))
+    generation = page.locator("#result").get_attribute("data-generation")
+    page.set_input_files("#hints-input", str(path))  # read asynchronously
+    wait_for_current_result(page, newer_than=generation)
+
+    assert page.locator("#stroke-list li").count() == 0  # the painted stroke is replaced
+    assert page.locator("#hint-list .list-pick").all_inner_texts() == ["hint 1 at (100, 100)"]
+    chip = page.locator("#hint-list .chip").evaluate("e => getComputedStyle(e).backgroundColor")
+    assert is_red([int(v) for v in chip[4:-1].split(",")]), f"the list shows {chip}, not red"
+    for dx, dy in ((0, 0), (1, 1)):  # default radius 2
+        rgb = read_pixel(page, 100 + dx, 100 + dy)
+        assert is_red(rgb), f"pixel at the opened hint is not red: {rgb}"
+    document = download_hints(page)
+    assert document["points"] == [{"x": 100, "y": 100, "color": red_lab, "radius": 2}]
+    assert errors == []
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "problem"),
+    [
+        ("broken.json", '{"points": [', "not JSON"),
+        ("video.hints.json", '{"frames": []}', "video's hints file"),
+        ("bad.hints.json", '{"points": [{"x": 5, "color": "#f00"}]}', 'points[0]: missing "y"'),
+        ("colour.hints.json", '{"strokes": [{"points": [[1, 2]], "color": "#12345"}]}', "colour"),
+    ],
+)
+def test_broken_hints_file_is_named_and_the_hints_stay(
+    browser_page, tmp_path, name: str, text: str, problem: str
+) -> None:
+    page, errors = browser_page
+    generation = page.locator("#result").get_attribute("data-generation")
+    (tmp_path / name).write_text(text)
+    page.set_input_files("#hints-input", str(tmp_path / name))
+    page.wait_for_function(
+        "name => document.getElementById('status').textContent.includes(name)", arg=name
+    )
+    status = page.locator("#status")
+    assert problem in status.inner_text() and "error" in status.get_attribute("class")
+    assert page.locator("#hint-list li").count() == 1
+    assert page.locator("#result").get_attribute("data-generation") == generation
+    assert page.locator("#result").get_attribute("data-state") == "current"
+    assert is_red(read_pixel(page, 100, 100))
     assert errors == []

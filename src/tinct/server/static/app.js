@@ -4,12 +4,15 @@
 //   POST /api/images/{id}/preview     -> PNG at preview size         (each hint update)
 //   POST /api/images/{id}/suggest     -> {colors: [{hex, probability}]}
 //   POST /api/images/{id}/colorize    -> full-resolution PNG         (download)
-// Hints are kept here in pixels of the original image, in the hints-file format.
+// Hints are kept here in pixels of the original image, in the hints-file format
+// (docs/hints.md): the page writes it ("Download hints") and reads it back ("Open hints…").
 "use strict";
 
 const UPDATE_DELAY_MS = 150; // debounce: a drag or a colour sweep sends one request per pause
 const MARKER_SCREEN_RADIUS = 9; // hint markers keep this size on screen, whatever the zoom
-const MIN_BOUNDARY_STEP = 3; // screen pixels between recorded boundary points
+const MIN_LINE_STEP = 3; // screen pixels between recorded stroke and boundary points
+const BOUNDARY_WIDTH = 2; // image pixels
+const MODES = ["hint", "stroke", "boundary"]; // what a click or drag on the photo does
 const SUGGESTION_COUNT = 6;
 const SVG_NS = "http://www.w3.org/2000/svg";
 
@@ -17,10 +20,15 @@ const $ = (id) => document.getElementById(id);
 
 const page = {
   image: null, // {id, filename, width, height, preview_width, preview_height}
-  hints: [], // [{id, x, y, color: "#rrggbb", radius}]
+  hints: [], // [{id, x, y, color: "#rrggbb", radius, lab?}]
+  strokes: [], // [{id, points: [[x, y], ...], color: "#rrggbb", width, lab?}]
   boundaries: [], // [{id, points: [[x, y], ...], width}]
+  // lab: the Lab colour an opened hints file gave (see readColour); color is then its display.
   selected: null, // id of the selected hint
-  mode: "hint", // "hint" | "boundary"
+  mode: "hint", // one of MODES
+  // A new stroke's colour and width (image pixels). The colour is the one chosen last, in the
+  // stroke colour input or for a hint, so a colour picked from a hint's swatches can be painted.
+  brush: { color: "#c0392b", width: 8 },
   nextId: 1,
   pending: null, // debounce timer
   inFlight: null, // AbortController of the running preview request
@@ -62,6 +70,28 @@ function round1(value) {
   return Math.round(value * 10) / 10;
 }
 
+function hexColour(bytes) {
+  // "#rrggbb" of three 0..255 integers
+  return "#" + bytes.map((v) => v.toString(16).padStart(2, "0")).join("");
+}
+
+function roundLine(points) {
+  return points.map(([x, y]) => [round1(x), round1(y)]);
+}
+
+function plural(count, word, words = `${word}s`) {
+  return `${count} ${count === 1 ? word : words}`;
+}
+
+function hintsSummary() {
+  const parts = [
+    [page.hints.length, "hint"],
+    [page.strokes.length, "stroke"],
+    [page.boundaries.length, "boundary", "boundaries"],
+  ].filter(([count]) => count > 0);
+  return parts.map((part) => plural(...part)).join(", ");
+}
+
 function defaultRadius() {
   // Trained with hint patches of a few pixels at the model's 256 px working size.
   return Math.max(1, Math.round((2.5 * Math.max(page.image.width, page.image.height)) / 256));
@@ -90,13 +120,204 @@ function hintsDocument(excludeId = null) {
     version: 1,
     points: page.hints
       .filter((h) => h.id !== excludeId)
-      .map((h) => ({ x: round1(h.x), y: round1(h.y), color: h.color, radius: h.radius })),
-    strokes: [],
-    boundaries: page.boundaries.map((b) => ({
-      points: b.points.map(([x, y]) => [round1(x), round1(y)]),
-      width: b.width,
+      .map((h) => ({ x: round1(h.x), y: round1(h.y), color: h.lab || h.color, radius: h.radius })),
+    strokes: page.strokes.map((s) => ({
+      points: roundLine(s.points),
+      color: s.lab || s.color,
+      width: s.width,
     })),
+    boundaries: page.boundaries.map((b) => ({ points: roundLine(b.points), width: b.width })),
   };
+}
+
+// ---- reading a hints file (docs/hints.md; the server's reader is tinct.guidance.hints_parsing)
+
+// The page checks the format, naming the bad entry, so that a broken file leaves the current
+// hints as they are; whether the hints fit the photo is the server's to say (its 4xx message).
+const DEFAULT_POINT_RADIUS = 2; // image pixels, as the format defines them
+const DEFAULT_STROKE_WIDTH = 4;
+const MAX_COORDINATE = 1e6;
+const MAX_SIZE = 4096;
+const AB_LIMIT = 128;
+const HEX_COLOUR = /^#?([0-9a-f]{3}|[0-9a-f]{6})$/i;
+
+class HintsFileError extends Error {}
+
+function fail(where, problem) {
+  throw new HintsFileError(where ? `${where}: ${problem}` : problem);
+}
+
+function kindOf(value) {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "a list";
+  const kinds = { object: "an object", string: "a string", boolean: "a boolean" };
+  return kinds[typeof value] || "a number";
+}
+
+function checkObject(value, where, keys) {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    fail(where, `expected a JSON object, got ${kindOf(value)}`);
+  }
+  const unknown = Object.keys(value).find((key) => !keys.includes(key));
+  if (unknown !== undefined) fail(where, `unknown key "${unknown}" (expected ${keys.join(", ")})`);
+  return value;
+}
+
+function checkList(value, where, minimum = 0) {
+  if (value === undefined && minimum === 0) return []; // every list is optional
+  if (!Array.isArray(value)) fail(where, `expected a list, got ${kindOf(value)}`);
+  if (value.length < minimum) fail(where, `needs at least ${plural(minimum, "point")} [x, y]`);
+  return value;
+}
+
+function checkNumber(value, where, low = -MAX_COORDINATE, high = MAX_COORDINATE) {
+  if (typeof value !== "number") fail(where, `expected a number, got ${kindOf(value)}`);
+  if (!(value >= low && value <= high)) fail(where, `${value} is out of range [${low}, ${high}]`);
+  return value;
+}
+
+function checkSize(item, key, fallback, where, zeroAllowed = false) {
+  if (!(key in item)) return fallback;
+  const size = checkNumber(item[key], `${where}.${key}`, 0, MAX_SIZE);
+  if (size === 0 && !zeroAllowed) fail(`${where}.${key}`, "must be > 0 pixels");
+  return size;
+}
+
+function required(item, key, where) {
+  if (!(key in item)) fail(where, `missing "${key}"`);
+  return item[key];
+}
+
+function checkLine(item, where, minimum) {
+  const points = checkList(required(item, "points", where), `${where}.points`, minimum);
+  return points.map((pair, i) => {
+    const at = `${where}.points[${i}]`;
+    if (!Array.isArray(pair) || pair.length !== 2) {
+      fail(at, `expected a point [x, y], got ${kindOf(pair)}`);
+    }
+    return [checkNumber(pair[0], at), checkNumber(pair[1], at)];
+  });
+}
+
+function readColour(value, where) {
+  // {color: "#rrggbb"} for hex; Lab gives {color: nearest sRGB hex, lab: the Lab object}. The page
+  // shows the hex and sends the Lab back as given (to the server and in a downloaded file) until
+  // a new colour is chosen: Lab chroma outside sRGB would be lost in a round trip through hex.
+  if (typeof value === "string") {
+    const match = HEX_COLOUR.exec(value.trim());
+    if (!match) fail(where, `"${value}" is not a colour (use "#rrggbb" or Lab {a, b})`);
+    const digits = match[1].length === 3 ? match[1].replace(/./g, "$&$&") : match[1];
+    return { color: `#${digits.toLowerCase()}` };
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    fail(where, `expected a colour ("#rrggbb" or a Lab object), got ${kindOf(value)}`);
+  }
+  const lab = checkObject(value, where, ["L", "a", "b"]);
+  const lightness = "L" in lab ? checkNumber(lab.L, `${where}.L`, 0, 100) : undefined;
+  const a = checkNumber(required(lab, "a", where), `${where}.a`, -AB_LIMIT, AB_LIMIT);
+  const b = checkNumber(required(lab, "b", where), `${where}.b`, -AB_LIMIT, AB_LIMIT);
+  return { color: labToHex(lightness, a, b), lab: { ...lab } };
+}
+
+function readPoint(data, where) {
+  const item = checkObject(data, where, ["x", "y", "color", "radius"]);
+  return {
+    id: page.nextId++,
+    x: checkNumber(required(item, "x", where), `${where}.x`),
+    y: checkNumber(required(item, "y", where), `${where}.y`),
+    ...readColour(required(item, "color", where), `${where}.color`),
+    radius: checkSize(item, "radius", DEFAULT_POINT_RADIUS, where, true),
+  };
+}
+
+function readStroke(data, where) {
+  const item = checkObject(data, where, ["points", "color", "width"]);
+  return {
+    id: page.nextId++,
+    points: checkLine(item, where, 1),
+    ...readColour(required(item, "color", where), `${where}.color`),
+    width: checkSize(item, "width", DEFAULT_STROKE_WIDTH, where),
+  };
+}
+
+function readBoundary(data, where) {
+  const item = checkObject(data, where, ["points", "width"]);
+  return {
+    id: page.nextId++,
+    points: checkLine(item, where, 2),
+    width: checkSize(item, "width", BOUNDARY_WIDTH, where),
+  };
+}
+
+function readHintsDocument(data) {
+  // {hints, strokes, boundaries} in the page's form; HintsFileError names a bad entry.
+  if (data && typeof data === "object" && "frames" in data) {
+    fail("", "this is a video's hints file (frames); the page takes the hints of one photo");
+  }
+  const document = checkObject(data, "", ["version", "points", "strokes", "boundaries"]);
+  if ("version" in document && document.version !== 1) {
+    const version = JSON.stringify(document.version);
+    fail("version", `version ${version} is not supported (the page reads version 1)`);
+  }
+  const read = (key, reader) =>
+    checkList(document[key], key).map((item, i) => reader(item, `${key}[${i}]`));
+  return {
+    hints: read("points", readPoint),
+    strokes: read("strokes", readStroke),
+    boundaries: read("boundaries", readBoundary),
+  };
+}
+
+async function openHints(file) {
+  if (!file || !page.image) return;
+  let loaded;
+  try {
+    loaded = readHintsDocument(JSON.parse(await file.text()));
+  } catch (error) {
+    const problem = error instanceof SyntaxError ? `not JSON (${error.message})` : error.message;
+    setStatus(`Cannot open hints from ${file.name}: ${problem}. The hints are unchanged.`, true);
+    return;
+  }
+  Object.assign(page, loaded, { selected: null });
+  renderAll();
+  changed(0);
+  setStatus(`Opened ${file.name}: ${hintsSummary() || "no hints"}. Updating…`);
+}
+
+// ---- Lab -> sRGB (D65), the inverse of tinct.color.lab.rgb_to_lab --------------------------
+
+const LINEAR_RGB_FROM_XYZ = [
+  [3.24048134, -1.53715152, -0.49853633],
+  [-0.96925495, 1.87599, 0.04155593],
+  [0.05564664, -0.20404134, 1.05731107],
+];
+const D65_WHITE_XYZ = [0.95047, 1.0, 1.08883];
+const LAB_SHOWN_LIGHTNESS = 50; // a Lab colour without L (only a, b are used) is shown at L 50
+const GAMUT_TOLERANCE = 1e-4;
+
+function labToLinearRgb(lightness, a, b) {
+  const fy = (lightness + 16) / 116;
+  const f = [fy + a / 500, fy, fy - b / 200];
+  const xyz = f.map((t, i) => D65_WHITE_XYZ[i] * (t > 6 / 29 ? t ** 3 : (t - 16 / 116) / 7.787));
+  return LINEAR_RGB_FROM_XYZ.map((row) => row.reduce((sum, m, i) => sum + m * xyz[i], 0));
+}
+
+function inGamut(rgb) {
+  return rgb.every((v) => v >= -GAMUT_TOLERANCE && v <= 1 + GAMUT_TOLERANCE);
+}
+
+function labToHex(lightness = LAB_SHOWN_LIGHTNESS, a, b) {
+  // The nearest sRGB colour of the same lightness and hue: chroma is reduced (bisection) until
+  // the colour fits in sRGB.
+  let fits = inGamut(labToLinearRgb(lightness, a, b)) ? 1 : 0;
+  for (let step = 0, high = 1; fits < 1 && step < 30; step += 1) {
+    const middle = (fits + high) / 2;
+    if (inGamut(labToLinearRgb(lightness, a * middle, b * middle))) fits = middle;
+    else high = middle;
+  }
+  const linear = labToLinearRgb(lightness, a * fits, b * fits).map((v) => Math.max(v, 0));
+  const srgb = linear.map((v) => (v > 0.0031308 ? 1.055 * v ** (1 / 2.4) - 0.055 : 12.92 * v));
+  return hexColour(srgb.map((v) => Math.round(Math.min(v, 1) * 255)));
 }
 
 // ---- opening a photo -----------------------------------------------------------------------
@@ -118,9 +339,7 @@ async function openFile(file) {
     return;
   }
   page.image = await response.json();
-  page.hints = [];
-  page.boundaries = [];
-  page.selected = null;
+  clearHints();
   showOriginal(file);
   $("workspace").hidden = false;
   $("open-panel").classList.add("compact");
@@ -180,8 +399,8 @@ function showResult(blob, generation) {
     result.dataset.generation = String(generation);
     result.dataset.state = generation === page.generation ? "current" : "stale";
     renderOverlay();
-    const n = page.hints.length;
-    setStatus(n ? `Updated with ${n} hint${n === 1 ? "" : "s"}.` : "Automatic result.");
+    const summary = hintsSummary();
+    setStatus(summary ? `Updated with ${summary}.` : "Automatic result.");
   };
   result.src = page.resultUrl;
 }
@@ -216,10 +435,10 @@ function resultColourAt(x, y) {
   const sy = (y / page.image.height) * img.naturalHeight;
   context.drawImage(img, Math.floor(sx), Math.floor(sy), 1, 1, 0, 0, 1, 1);
   const [r, g, b] = context.getImageData(0, 0, 1, 1).data;
-  return "#" + [r, g, b].map((v) => v.toString(16).padStart(2, "0")).join("");
+  return hexColour([r, g, b]);
 }
 
-let drag = null; // {kind: "move", id} | {kind: "boundary", boundary, last: [sx, sy]}
+let drag = null; // {kind: "move", id, moved} | {kind: "stroke" | "boundary", line, last: [sx, sy]}
 
 function onPointerDown(event) {
   if (!page.image || event.button !== 0) return;
@@ -231,14 +450,25 @@ function onPointerDown(event) {
   if (markerId) {
     select(Number(markerId));
     drag = { kind: "move", id: Number(markerId), moved: false };
-  } else if (page.mode === "boundary") {
-    const boundary = { id: page.nextId++, points: [[x, y]], width: 2 };
-    page.boundaries.push(boundary);
-    drag = { kind: "boundary", boundary, last: [event.clientX, event.clientY] };
-  } else {
+  } else if (page.mode === "hint") {
     addHint(x, y);
+  } else {
+    drag = { kind: page.mode, line: startLine(x, y), last: [event.clientX, event.clientY] };
   }
   renderAll();
+}
+
+function startLine(x, y) {
+  // A stroke or boundary begins at (x, y); the drag adds its further points.
+  const id = page.nextId++;
+  if (page.mode === "boundary") {
+    const boundary = { id, points: [[x, y]], width: BOUNDARY_WIDTH };
+    page.boundaries.push(boundary);
+    return boundary;
+  }
+  const stroke = { id, points: [[x, y]], color: page.brush.color, width: page.brush.width };
+  page.strokes.push(stroke);
+  return stroke;
 }
 
 function onPointerMove(event) {
@@ -253,8 +483,8 @@ function onPointerMove(event) {
     renderOverlay();
   } else {
     const [lx, ly] = drag.last;
-    if (Math.hypot(event.clientX - lx, event.clientY - ly) < MIN_BOUNDARY_STEP) return;
-    drag.boundary.points.push([x, y]);
+    if (Math.hypot(event.clientX - lx, event.clientY - ly) < MIN_LINE_STEP) return;
+    drag.line.points.push([x, y]);
     drag.last = [event.clientX, event.clientY];
     renderOverlay();
   }
@@ -268,12 +498,11 @@ function onPointerUp() {
     changed();
     fetchSuggestions();
     renderAll();
-  } else if (finished.kind === "boundary") {
-    if (finished.boundary.points.length < 2) {
-      page.boundaries = page.boundaries.filter((b) => b !== finished.boundary);
-    } else {
-      changed();
-    }
+  } else if (finished.kind === "boundary" && finished.line.points.length < 2) {
+    page.boundaries = page.boundaries.filter((b) => b !== finished.line); // a click draws none
+    renderAll();
+  } else if (finished.kind !== "move") {
+    changed(); // a stroke of one point is a dot
     renderAll();
   }
 }
@@ -304,11 +533,31 @@ function deleteHint(id) {
   changed();
 }
 
+function deleteLine(list, line) {
+  page[list] = page[list].filter((other) => other !== line);
+  renderAll();
+  changed();
+}
+
+function clearHints() {
+  page.hints = [];
+  page.strokes = [];
+  page.boundaries = [];
+  page.selected = null;
+}
+
+function setBrushColour(colour) {
+  page.brush.color = colour.toLowerCase();
+  $("stroke-colour").value = page.brush.color;
+}
+
 function setHintColour(colour) {
   const hint = selectedHint();
   if (!hint) return;
   hint.color = colour.toLowerCase();
+  delete hint.lab; // the chosen colour replaces the file's Lab colour
   $("colour-picker").value = hint.color;
+  setBrushColour(hint.color);
   renderOverlay();
   renderLists();
   changed();
@@ -360,6 +609,7 @@ function renderOverlay() {
   if (!page.image) return;
   const unit = imageUnitsPerScreenPixel();
   overlay.replaceChildren();
+  for (const stroke of page.strokes) overlay.append(strokeElement(stroke));
   for (const boundary of page.boundaries) {
     const points = boundary.points.map(([x, y]) => `${x},${y}`).join(" ");
     overlay.append(
@@ -378,6 +628,18 @@ function renderOverlay() {
     });
     overlay.append(marker);
   }
+}
+
+function strokeElement(stroke) {
+  // Drawn at its width in image pixels (the overlay's units); one point is a dot.
+  if (stroke.points.length === 1) {
+    const [[cx, cy]] = stroke.points;
+    const r = stroke.width / 2;
+    return svgElement("circle", { cx, cy, r, fill: stroke.color, class: "stroke" });
+  }
+  const points = stroke.points.map(([x, y]) => `${x},${y}`).join(" ");
+  const attributes = { points, stroke: stroke.color, "stroke-width": stroke.width };
+  return svgElement("polyline", { ...attributes, fill: "none", class: "stroke" });
 }
 
 function renderInspector() {
@@ -439,12 +701,15 @@ function renderLists() {
     return item;
   });
   $("hint-list").replaceChildren(...hints);
+  const strokes = page.strokes.map((s, i) => {
+    const label = `stroke ${i + 1} (${plural(s.points.length, "point")}, ${s.width} px)`;
+    return listItem(label, s.color, null, () => deleteLine("strokes", s));
+  });
+  $("stroke-list").replaceChildren(...strokes);
   const boundaries = page.boundaries.map((b, i) =>
-    listItem(`boundary ${i + 1} (${b.points.length} points)`, null, null, () => {
-      page.boundaries = page.boundaries.filter((other) => other !== b);
-      renderAll();
-      changed();
-    }),
+    listItem(`boundary ${i + 1} (${plural(b.points.length, "point")})`, null, null, () =>
+      deleteLine("boundaries", b),
+    ),
   );
   $("boundary-list").replaceChildren(...boundaries);
 }
@@ -453,9 +718,14 @@ function renderLists() {
 
 function setMode(mode) {
   page.mode = mode;
-  $("mode-hint").setAttribute("aria-pressed", String(mode === "hint"));
-  $("mode-boundary").setAttribute("aria-pressed", String(mode === "boundary"));
-  $("stage").classList.toggle("drawing", mode === "boundary");
+  for (const name of MODES) $(`mode-${name}`).setAttribute("aria-pressed", String(mode === name));
+  $("stage").classList.toggle("drawing", mode !== "hint");
+  $("stroke-options").hidden = mode !== "stroke";
+}
+
+function setBrushWidth(input) {
+  const width = Number(input.value);
+  if (input.value !== "" && Number.isFinite(width) && width > 0) page.brush.width = width;
 }
 
 async function downloadResult() {
@@ -501,7 +771,13 @@ function wire() {
   target.addEventListener("drop", (event) => {
     event.preventDefault();
     target.classList.remove("dragging");
-    openFile(event.dataTransfer.files[0]);
+    const file = event.dataTransfer.files[0];
+    if (file && page.image && /\.json$/i.test(file.name)) openHints(file);
+    else openFile(file);
+  });
+  $("hints-input").addEventListener("change", (event) => {
+    openHints(event.target.files[0]);
+    event.target.value = ""; // the same file can be opened again
   });
   const overlay = $("overlay");
   overlay.addEventListener("pointerdown", onPointerDown);
@@ -518,14 +794,15 @@ function wire() {
   });
   $("delete-hint").addEventListener("click", () => deleteHint(page.selected));
   $("clear-hints").addEventListener("click", () => {
-    page.hints = [];
-    page.boundaries = [];
-    page.selected = null;
+    clearHints();
     renderAll();
     changed();
   });
-  $("mode-hint").addEventListener("click", () => setMode("hint"));
-  $("mode-boundary").addEventListener("click", () => setMode("boundary"));
+  for (const mode of MODES) $(`mode-${mode}`).addEventListener("click", () => setMode(mode));
+  $("stroke-colour").value = page.brush.color;
+  $("stroke-width").value = String(page.brush.width);
+  $("stroke-colour").addEventListener("input", (event) => setBrushColour(event.target.value));
+  $("stroke-width").addEventListener("input", (event) => setBrushWidth(event.target));
   $("show-original").addEventListener("change", (event) => {
     $("original").hidden = !event.target.checked;
     $("result").classList.toggle("under", event.target.checked);
