@@ -159,6 +159,55 @@ def test_missing_onnx_stops_the_export_with_a_clear_error(
         export_onnx_bytes(tiny.model, get_model_spec(TINY), tiny.bins)
 
 
+@pytest.mark.parametrize(
+    ("installed", "device", "expected"),
+    [(True, "cpu", "onnx"), (False, "cpu", "torch"), (True, "meta", "torch")],
+)
+def test_auto_backend_is_onnx_runtime_when_installed_on_the_cpu(
+    monkeypatch: pytest.MonkeyPatch, installed: bool, device: str, expected: str
+) -> None:
+    from tinct.api import resolve_backend
+    from tinct.export import optional
+
+    monkeypatch.setattr(optional, "onnx_available", lambda: installed)
+    assert resolve_backend("auto", device) == expected
+    assert resolve_backend("torch", device) == "torch"
+
+
+def test_onnx_available_follows_the_installed_packages(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tinct.export.optional import onnx_available
+
+    installed = all(importlib.util.find_spec(p) for p in ("onnx", "onnxruntime"))
+    assert onnx_available() == installed
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "onnx" else real(name, *a)
+    )
+    assert not onnx_available()
+
+
+@needs_onnx
+def test_colorize_command_runs_onnx_runtime_by_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tinct.cli import colorize_command
+
+    seen = []
+    real = colorize_command.load_colorizer
+    monkeypatch.setattr(
+        colorize_command,
+        "load_colorizer",
+        lambda *a, **k: seen.append(k["backend"]) or real(*a, **k),
+    )
+    monkeypatch.setenv("TINCT_CACHE_DIR", str(tmp_path / "cache"))
+    Image.new("L", (40, 30), 120).save(tmp_path / "gray.png")
+    from tinct.cli.main import main
+
+    assert main(["colorize", str(tmp_path / "gray.png"), "-o", str(tmp_path / "out.png")]) == 0
+    assert seen == ["auto"] and (tmp_path / "out.png").is_file()
+    assert list((tmp_path / "cache" / "onnx").glob("tinct-lite-*.onnx"))
+
+
 def test_onnx_backend_refuses_other_devices() -> None:
     from tinct.export.onnx_backend import load_onnx
 

@@ -58,10 +58,10 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--backend",
-        choices=("torch", "onnx"),
-        default="torch",
-        help="run the model with PyTorch (default) or ONNX Runtime (pip install 'tinct[onnx]'; "
-        "the model is exported once into the cache)",
+        choices=("auto", "torch", "onnx"),
+        default="auto",
+        help="run the model with ONNX Runtime (pip install 'tinct[onnx]'; the model is exported "
+        "once into the cache) or PyTorch; auto (default): ONNX Runtime when installed",
     )
     parser.add_argument("--force", action="store_true", help="overwrite existing outputs")
     parser.set_defaults(run=run)

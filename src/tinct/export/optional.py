@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from types import ModuleType
 
 from tinct.errors import TinctError
@@ -30,3 +31,8 @@ def require_onnx_packages(feature: str) -> None:
     """MissingPackageError unless every package of the ``[onnx]`` extra imports."""
     for package in ONNX_PACKAGES:
         import_optional(package, feature)
+
+
+def onnx_available() -> bool:
+    """Whether every package of the ``[onnx]`` extra is installed (nothing is imported)."""
+    return all(importlib.util.find_spec(package) is not None for package in ONNX_PACKAGES)
