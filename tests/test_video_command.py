@@ -63,7 +63,13 @@ class CoreSpy:
 
     def __call__(self, frames, still, options, color_range, hints_for_frame=None):
         self.calls.append(
-            {"model": still.name, "options": options, "range": color_range, "hints": []}
+            {
+                "model": still.name,
+                "still": still,
+                "options": options,
+                "range": color_range,
+                "hints": [],
+            }
         )
         for frame in frames:
             self.frames.append(frame.index)
@@ -197,6 +203,20 @@ def test_options_reach_the_colour_core(tmp_path: Path, core_spy: CoreSpy) -> Non
     assert call["options"].mode == "surveillance" and call["options"].keyframe_every == 7
     assert call["options"].per_frame and call["options"].refiner is None
     assert core_spy.frames == list(range(5))
+
+
+def test_the_still_model_runs_in_onnx_runtime_unless_torch_is_asked_for(
+    tmp_path: Path, core_spy: CoreSpy
+) -> None:
+    pytest.importorskip("onnxruntime")
+    from tinct.export.onnx_backend import OnnxColorizer
+
+    clip = make_clip(tmp_path / "clip.mp4", frames=2)
+    assert run_in_process(clip, "-o", tmp_path / "a.mp4", *FAST) == 0
+    assert run_in_process(clip, "-o", tmp_path / "b.mp4", "--backend", "torch", *FAST) == 0
+    default, torch_still = (call["still"] for call in core_spy.calls)
+    assert isinstance(default, OnnxColorizer)
+    assert not isinstance(torch_still, OnnxColorizer)
 
 
 def test_the_learned_propagation_is_used_when_asked_for(tmp_path: Path, core_spy: CoreSpy) -> None:

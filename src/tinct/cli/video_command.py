@@ -35,6 +35,7 @@ VIDEO_SUFFIXES = frozenset(
 DEFAULT_MODEL = "tinct-lite"
 MODES = ("film", "surveillance")
 PROPAGATIONS = ("closed-form", "learned")
+BACKENDS = ("auto", "torch", "onnx")
 
 
 COLORIZED_TAG = ".colorized"
@@ -89,6 +90,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         default=DEFAULT_WORKING_SIDE,
         help=f"longer side, in pixels, at which colour is predicted (default "
         f"{DEFAULT_WORKING_SIDE})",
+    )
+    parser.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default="auto",
+        help="run the still model with ONNX Runtime or PyTorch; auto (default): ONNX Runtime "
+        "when installed",
     )
     parser.add_argument("--force", action="store_true", help="overwrite existing outputs")
     parser.add_argument(
@@ -243,6 +251,7 @@ class _VideoColour:
         self.model = _model_name(args.model or DEFAULT_MODEL)
         self.weights: Path | None = args.weights
         self.working_side: int = args.working_side
+        self.backend: str = args.backend
         self.hints = _load_hints(args.hints) if args.hints is not None else None
         self.settings = {
             "model": self.model,
@@ -257,7 +266,9 @@ class _VideoColour:
     @property
     def colorizer(self) -> Colorizer:
         if self._colorizer is None:
-            self._colorizer = _load_colorizer(self.model, self.weights, self.working_side)
+            self._colorizer = _load_colorizer(
+                self.model, self.weights, self.working_side, self.backend
+            )
         return self._colorizer
 
     def chroma(self, info: VideoInfo, frames: Iterator[DecodedFrame]) -> Iterator[ChromaPlanes]:
@@ -278,8 +289,10 @@ def _model_name(text: str) -> str:
         raise TinctError(str(error)) from None
 
 
-def _load_colorizer(model: str, weights: Path | None, working_side: int) -> Colorizer:
-    return load_colorizer("video", model, weights=weights, working_side=working_side)
+def _load_colorizer(model: str, weights: Path | None, working_side: int, backend: str) -> Colorizer:
+    return load_colorizer(
+        "video", model, weights=weights, working_side=working_side, backend=backend
+    )
 
 
 def _load_refiner() -> Any:
