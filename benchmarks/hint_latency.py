@@ -1,6 +1,7 @@
 """Latency of one hint update at 512 px, as the web page of ``tinct serve`` does it, on this CPU.
 
-    python benchmarks/hint_latency.py [--model tinct-lite] [--repeats 20] [--hints 10]
+    python benchmarks/hint_latency.py [--model tinct-lite] [--backend auto] [--repeats 20]
+        [--hints 10] [--out FILE]
 
 A 512x512 gray photo (``../shared/data/val/cset14/pepper.jpg``, else a synthetic one) is uploaded
 once to a real server (uvicorn on a free local port, in this process); then, ``--repeats`` times,
@@ -33,6 +34,7 @@ from machine import describe_machine
 from PIL import Image
 
 import tinct
+from tinct.api import resolve_backend
 from tinct.guidance.hints_file import parse_hints
 from tinct.server import work
 from tinct.server.app import create_app
@@ -91,8 +93,8 @@ def summary(timings: list[float]) -> dict[str, float]:
     }
 
 
-def measure(model: str, repeats: int, hint_count: int) -> dict[str, object]:
-    colorizer = tinct.load(model)
+def measure(model: str, backend: str, repeats: int, hint_count: int) -> dict[str, object]:
+    colorizer = tinct.load(model, backend=backend)
     png, source = gray_photo_png()
     document = hints_document(hint_count)
     hints = parse_hints(document)
@@ -122,6 +124,7 @@ def measure(model: str, repeats: int, hint_count: int) -> dict[str, object]:
         "machine": describe_machine(),
         "load_average_1min": os.getloadavg()[0],
         "model": model,
+        "backend": resolve_backend(backend),
         "trained": colorizer.trained,
         "photo": source,
         "image_size": list(image_size),
@@ -142,7 +145,8 @@ def table(result: dict) -> str:
     ]
     lines = [
         f"Machine: {result['machine']}",
-        f"Model {result['model']} (working side {result['working_side']}), photo "
+        f"Model {result['model']} ({result.get('backend', 'torch')}, working side "
+        f"{result['working_side']}), photo "
         f"{result['photo']} at {result['image_size'][1]}x{result['image_size'][0]}, "
         f"{result['hints']}, {result['repeats']} repeats; load average during the run "
         f"{result['load_average_1min']:.1f} on {os.cpu_count()} cores",
@@ -163,11 +167,12 @@ def table(result: dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="tinct-lite")
+    parser.add_argument("--backend", choices=("auto", "torch", "onnx"), default="auto")
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--hints", type=int, default=10)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/hint_latency.json"))
     args = parser.parse_args()
-    result = measure(args.model, args.repeats, args.hints)
+    result = measure(args.model, args.backend, args.repeats, args.hints)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     text = table(result)

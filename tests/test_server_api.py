@@ -546,8 +546,31 @@ def test_serve_command_parses_limits() -> None:
     limits = serve_command.limits_from_args(args)
     assert limits.max_upload_bytes == 2 * 1024 * 1024 and limits.max_concurrent == 3
     assert (args.host, args.port) == ("127.0.0.1", 8000)
+    assert args.backend == "auto"
     with pytest.raises(SystemExit):
         parser.parse_args(["serve", "--max-pixels", "0"])
+
+
+def test_the_page_api_works_with_the_onnx_runtime_colorizer(
+    tmp_path, monkeypatch: pytest.MonkeyPatch, photo: bytes
+) -> None:
+    # tinct serve runs ONNX Runtime by default when it is installed (--backend auto).
+    pytest.importorskip("onnxruntime")
+    import tinct
+    from tinct.api import UntrainedModelWarning
+
+    monkeypatch.setenv("TINCT_CACHE_DIR", str(tmp_path))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UntrainedModelWarning)
+        colorizer = tinct.load("tinct-lite_tiny", backend="onnx")
+    app = create_app(colorizer, ServerLimits())
+    with BackgroundServer(app) as running, httpx.Client(base_url=running.url, timeout=60) as api:
+        image_id = api.post("/api/images", files={"image": ("p.png", photo)}).json()["id"]
+        hints = {"points": [{"x": 20, "y": 30, "color": "#c0392b", "radius": 3}]}
+        preview = api.post(f"/api/images/{image_id}/preview", json={"hints": hints})
+        assert decoded(preview).size == (160, 120)  # the default preview side is larger
+        body = {"x": 40, "y": 30, "hints": hints}
+        assert_suggestions(api.post(f"/api/images/{image_id}/suggest", json=body), 40, 30, 6)
 
 
 @pytest.mark.slow

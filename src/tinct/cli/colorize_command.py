@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from tinct.cli.model_options import load_colorizer, model_name, temperature
+from tinct.cli.model_options import add_backend_argument, load_colorizer, model_name, temperature
 from tinct.cli.output_paths import output_path
 from tinct.cli.reporting import progress, report_failures
 from tinct.color.lab import rgb_to_lightness
@@ -56,13 +56,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="colour hints: a JSON hints file (one input photo), or a folder holding NAME.json "
         "for each photo NAME that has hints (see docs/hints.md)",
     )
-    parser.add_argument(
-        "--backend",
-        choices=("auto", "torch", "onnx"),
-        default="auto",
-        help="run the model with ONNX Runtime (pip install 'tinct[onnx]'; the model is exported "
-        "once into the cache) or PyTorch; auto (default): ONNX Runtime when installed",
-    )
+    add_backend_argument(parser)
     parser.add_argument("--force", action="store_true", help="overwrite existing outputs")
     parser.set_defaults(run=run)
 

@@ -1,5 +1,6 @@
 """What the commands that colorize share: the ``--model`` and ``--temperature`` argument types,
-and loading a colorizer with its "untrained model" warning printed for the user."""
+the ``--backend`` option, and loading a colorizer with its "untrained model" warning printed for
+the user."""
 
 from __future__ import annotations
 
@@ -29,6 +30,21 @@ def temperature(text: str) -> float:
     if not 0.0 <= value <= 10.0:
         raise argparse.ArgumentTypeError(f"temperature must be in [0, 10], got {text}")
     return value
+
+
+BACKENDS = ("auto", "torch", "onnx")
+
+
+def add_backend_argument(parser: argparse.ArgumentParser) -> None:
+    """``--backend auto|torch|onnx`` (default auto: ONNX Runtime when installed, see
+    :func:`tinct.api.resolve_backend`)."""
+    parser.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default="auto",
+        help="run the model with ONNX Runtime (pip install 'tinct[onnx]'; the model is exported "
+        "once into the cache) or PyTorch; auto (default): ONNX Runtime when installed",
+    )
 
 
 def load_colorizer(command: str, name: str, **options: object) -> Colorizer:

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from tinct.cli.model_options import load_colorizer, model_name, temperature
+from tinct.cli.model_options import add_backend_argument, load_colorizer, model_name, temperature
 from tinct.pipeline.colorizer import DEFAULT_WORKING_SIDE
 from tinct.server.limits import MEGABYTE, ServerLimits
 
@@ -35,6 +35,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         default=DEFAULT_WORKING_SIDE,
         help="longer side, in pixels, at which colour is predicted (default 256)",
     )
+    add_backend_argument(parser)
     parser.add_argument(
         "--max-upload-mb",
         type=_positive(float),
@@ -116,6 +117,7 @@ def run(args: argparse.Namespace) -> int:
         weights=args.weights,
         temperature=args.temperature,
         working_side=args.working_side,
+        backend=args.backend,
     )
     print(f"tinct serve: {colorizer.name} on http://{args.host}:{args.port}/", file=sys.stderr)
     uvicorn.run(create_app(colorizer, limits), host=args.host, port=args.port, log_level="info")

@@ -14,7 +14,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from tinct.cli.model_options import load_colorizer
+from tinct.cli.model_options import add_backend_argument, load_colorizer
 from tinct.cli.reporting import report_failures
 from tinct.errors import FileProblem, TinctError
 from tinct.io.video_assemble import OUTPUT_FORMATS, check_output_suffix
@@ -35,7 +35,6 @@ VIDEO_SUFFIXES = frozenset(
 DEFAULT_MODEL = "tinct-lite"
 MODES = ("film", "surveillance")
 PROPAGATIONS = ("closed-form", "learned")
-BACKENDS = ("auto", "torch", "onnx")
 
 
 COLORIZED_TAG = ".colorized"
@@ -91,13 +90,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help=f"longer side, in pixels, at which colour is predicted (default "
         f"{DEFAULT_WORKING_SIDE})",
     )
-    parser.add_argument(
-        "--backend",
-        choices=BACKENDS,
-        default="auto",
-        help="run the still model with ONNX Runtime or PyTorch; auto (default): ONNX Runtime "
-        "when installed",
-    )
+    add_backend_argument(parser)
     parser.add_argument("--force", action="store_true", help="overwrite existing outputs")
     parser.add_argument(
         "--crf", type=_crf, default=DEFAULT_CRF, help=f"x264 quality (default {DEFAULT_CRF})"
