@@ -190,12 +190,12 @@ def test_onnx_available_follows_the_installed_packages(monkeypatch: pytest.Monke
 def test_colorize_command_runs_onnx_runtime_by_default(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tinct.cli import colorize_command
+    from tinct.cli import model_options
 
     seen = []
-    real = colorize_command.load_colorizer
+    real = model_options.load_colorizer
     monkeypatch.setattr(
-        colorize_command,
+        model_options,
         "load_colorizer",
         lambda *a, **k: seen.append(k["backend"]) or real(*a, **k),
     )

@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+from tinct.cli.train_command import add_set_argument
 from tinct.errors import TinctError
 
 
@@ -21,13 +22,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("study", type=Path, help="study file, e.g. recipes/ablations/x.toml")
     parser.add_argument("--out", type=Path, help="folder (default runs/ablations/<study name>)")
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override applied to every variant's recipe, after the study's (repeatable)",
+    add_set_argument(
+        parser, "override applied to every variant's recipe, after the study's (repeatable)"
     )
     parser.add_argument("--limit", type=int, help="evaluate only the first N photos")
     parser.add_argument("--no-lpips", action="store_true", help="skip LPIPS")

@@ -5,7 +5,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from tinct.cli.model_options import add_backend_argument, load_colorizer, model_name, temperature
+from tinct.cli.model_options import (
+    add_backend_argument,
+    load_colorizer_from_args,
+    model_name,
+    temperature,
+)
 from tinct.cli.output_paths import output_path
 from tinct.cli.reporting import progress, report_failures
 from tinct.color.lab import rgb_to_lightness
@@ -61,17 +66,6 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-def _load_colorizer(args: argparse.Namespace) -> Colorizer:
-    return load_colorizer(
-        "colorize",
-        args.model,
-        weights=args.weights,
-        temperature=args.temperature,
-        working_side=args.working_side,
-        backend=args.backend,
-    )
-
-
 def _roots(arguments: list[str]) -> dict[Path, Path | None]:
     """For each file found, the folder argument it was found under (None for files and globs)."""
     roots: dict[Path, Path | None] = {}
@@ -123,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
     roots = _roots(args.paths)
     if not roots:
         raise FileProblem(Path(args.paths[0]), "no image files found")
-    colorizer = _load_colorizer(args)
+    colorizer = load_colorizer_from_args("colorize", args)
     _check_hints_option(args, len(roots), colorizer)
     failures: list[FileProblem] = []
     for source, root in progress(roots.items(), len(roots), "colorize"):

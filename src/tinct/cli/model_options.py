@@ -58,3 +58,16 @@ def load_colorizer(command: str, name: str, **options: object) -> Colorizer:
     for warning in caught:
         print(f"tinct {command}: warning: {warning.message}", file=sys.stderr)
     return colorizer
+
+
+def load_colorizer_from_args(command: str, args: argparse.Namespace) -> Colorizer:
+    """:func:`load_colorizer` with the ``--model``, ``--weights``, ``--temperature``,
+    ``--working-side`` and ``--backend`` options of ``args``."""
+    return load_colorizer(
+        command,
+        args.model,
+        weights=args.weights,
+        temperature=args.temperature,
+        working_side=args.working_side,
+        backend=args.backend,
+    )

@@ -6,7 +6,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from tinct.cli.model_options import add_backend_argument, load_colorizer, model_name, temperature
+from tinct.cli.model_options import (
+    add_backend_argument,
+    load_colorizer_from_args,
+    model_name,
+    temperature,
+)
 from tinct.pipeline.colorizer import DEFAULT_WORKING_SIDE
 from tinct.server.limits import MEGABYTE, ServerLimits
 
@@ -111,14 +116,7 @@ def run(args: argparse.Namespace) -> int:
     from tinct.server.app import create_app
 
     limits = limits_from_args(args)
-    colorizer = load_colorizer(
-        "serve",
-        args.model,
-        weights=args.weights,
-        temperature=args.temperature,
-        working_side=args.working_side,
-        backend=args.backend,
-    )
+    colorizer = load_colorizer_from_args("serve", args)
     print(f"tinct serve: {colorizer.name} on http://{args.host}:{args.port}/", file=sys.stderr)
     uvicorn.run(create_app(colorizer, limits), host=args.host, port=args.port, log_level="info")
     return 0

@@ -18,18 +18,19 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("recipe", type=Path, help="recipe file, e.g. recipes/tinct-lite.toml")
     parser.add_argument("--out", type=Path, help="run folder (default runs/<recipe name>)")
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a recipe value, e.g. --set optim.epochs=2 (repeatable)",
-    )
+    add_set_argument(parser, "override a recipe value, e.g. --set optim.epochs=2 (repeatable)")
     parser.add_argument(
         "--stop-after-steps", type=int, help="pause after this many steps (resume later)"
     )
     parser.set_defaults(run=run)
+
+
+def add_set_argument(parser: argparse.ArgumentParser, help: str) -> None:
+    """``--set KEY=VALUE`` (repeatable) into ``args.overrides``, for
+    :func:`tinct.training.recipe.apply_overrides`."""
+    parser.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help=help
+    )
 
 
 def run(args: argparse.Namespace) -> int:
