@@ -33,8 +33,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from machine import describe_machine
 from PIL import Image
+from report import describe_machine
 
 from tinct.api import UntrainedModelWarning
 from tinct.models import create_model, get_model_spec

@@ -30,8 +30,8 @@ from pathlib import Path
 
 import httpx
 import numpy as np
-from machine import describe_machine
 from PIL import Image
+from report import describe_machine
 
 import tinct
 from tinct.api import resolve_backend

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from machine import describe_machine
+from report import describe_machine, write_report
 from torch import Tensor
 
 import tinct
@@ -223,10 +223,7 @@ def main() -> int:
         "mean": _mean(per_sequence),
         "per_sequence": per_sequence,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.with_suffix(".json").write_text(json.dumps(result, indent=2) + "\n")
-    args.out.with_suffix(".md").write_text(markdown(result))
-    print(markdown(result))
+    write_report(args.out, result, markdown(result))
     return 0
 
 

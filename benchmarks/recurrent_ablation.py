@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 import torch
-from machine import describe_machine
+from report import describe_machine, write_report
 from torch import Tensor
 
 from tinct.api import recommended_temperature
@@ -188,10 +188,7 @@ def main() -> int:
         "recurrent": training_record(args.recurrent.parent),
         "ablation": training_record(args.ablation.parent),
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.with_suffix(".json").write_text(json.dumps(result, indent=2) + "\n")
-    args.out.with_suffix(".md").write_text(markdown(result))
-    print(markdown(result))
+    write_report(args.out, result, markdown(result))
     return 0
 
 

@@ -21,7 +21,6 @@ folder already holds ``model.safetensors`` is not trained again. Writes
 from __future__ import annotations
 
 import argparse
-import json
 import shlex
 import subprocess
 import sys
@@ -29,7 +28,7 @@ from pathlib import Path
 
 import av
 import torch
-from machine import describe_machine
+from report import describe_machine, write_report
 from video_eval import (
     RESULTS,
     SHARED_VIDEO,
@@ -131,11 +130,8 @@ def main() -> None:
     )
     report = {"title": title, "machine": describe_machine(), "command": command}
     report |= {"summary": summary, "clips": rows}
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "surveillance_tuning.json").write_text(json.dumps(report, indent=2) + "\n")
     table = markdown(summary, rows, title, report["machine"], command, f"'{baseline}'")
-    (RESULTS / "surveillance_tuning.md").write_text(table)
-    print(table)
+    write_report(RESULTS / "surveillance_tuning", report, table)
 
 
 if __name__ == "__main__":

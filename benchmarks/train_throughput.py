@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 import torch
-from machine import describe_machine
+from report import describe_machine
 
 from tinct.models import create_model, get_model_spec, list_models
 from tinct.training.objectives import Weighting, colour_loss, lab_of

@@ -34,7 +34,7 @@ from pathlib import Path
 import av
 import numpy as np
 import torch
-from machine import describe_machine
+from report import describe_machine, write_report
 
 import tinct
 from tinct.color.lab import rgb_to_lab, rgb_to_lightness
@@ -320,7 +320,6 @@ def main() -> None:
     summary = against_baseline(mean_by_run(rows), "per-frame")
     command = "nice -n 10 python " + shlex.join(["benchmarks/video_eval.py", *sys.argv[1:]])
     suffix = f"_{args.tag}" if args.tag else ""
-    RESULTS.mkdir(parents=True, exist_ok=True)
     report = {
         "title": title,
         "machine": describe_machine(),
@@ -329,10 +328,8 @@ def main() -> None:
         "summary": summary,
         "clips": rows,
     }
-    (RESULTS / f"video_eval{suffix}.json").write_text(json.dumps(report, indent=2) + "\n")
     table = markdown(summary, rows, title, report["machine"], command)
-    (RESULTS / f"video_eval{suffix}.md").write_text(table)
-    print(table)
+    write_report(RESULTS / f"video_eval{suffix}", report, table)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import av
 import numpy as np
-from machine import describe_machine
+from report import describe_machine, write_report
 
 from tinct.cli.main import main as tinct_main
 from tinct.data.davis_split import davis_split
@@ -181,10 +181,7 @@ def main() -> int:
             report["memory"] = measure_memory(
                 Path(folder), args.keyframe_every, args.memory_minutes
             )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report, indent=2) + "\n")
-    args.out.with_suffix(".md").write_text(markdown(report))
-    print(markdown(report))
+    write_report(args.out, report, markdown(report))
     return 0
 
 

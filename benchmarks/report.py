@@ -1,11 +1,13 @@
-"""The one-line description of the machine that every benchmark report starts with.
+"""What the benchmark reports share: the one-line description of the machine each starts with,
+and writing a report as ``NAME.json`` (the record) beside ``NAME.md`` (its table).
 
-Benchmarks import it as ``from machine import describe_machine`` (a script's own folder is on
-``sys.path`` when it runs as ``python benchmarks/NAME.py``).
+Benchmarks import it as ``from report import ...`` (a script's own folder is on ``sys.path``
+when it runs as ``python benchmarks/NAME.py``).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 from pathlib import Path
@@ -40,3 +42,11 @@ def describe_machine(*extra: str) -> str:
         gpu,
     ]
     return ", ".join(parts)
+
+
+def write_report(stem: Path, record: dict, table: str) -> None:
+    """Write ``stem.json`` and ``stem.md`` (creating the folder) and print the table."""
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    stem.with_suffix(".json").write_text(json.dumps(record, indent=2) + "\n")
+    stem.with_suffix(".md").write_text(table)
+    print(table)
