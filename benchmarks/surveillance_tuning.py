@@ -40,9 +40,7 @@ from video_eval import (
 )
 
 import tinct
-from tinct.data.transforms import resize_to_fit
-from tinct.io.image_file import write_image
-from tinct.io.video_frames import iter_video_frames
+from tinct.io.video_frames import write_video_frames
 from tinct.pipeline.colorizer import DEFAULT_WORKING_SIDE
 from tinct.video import VideoOptions
 
@@ -56,26 +54,15 @@ def frame_count(path: Path) -> int:
         return sum(1 for _ in container.decode(video=0))
 
 
-def write_training_frames(clip: Path, folder: Path, split: int, every: int) -> int:
-    """Every ``every``-th frame before ``split`` as PNG photos at the working side."""
-    folder.mkdir(parents=True, exist_ok=True)
-    written = 0
-    for index, rgb in iter_video_frames(clip, every):
-        if index >= split:
-            break
-        small = resize_to_fit(rgb, DEFAULT_WORKING_SIDE).clamp(0.0, 1.0)
-        write_image(folder / f"{index:06d}.png", small, force=True)
-        written += 1
-    return written
-
-
 def tune(clip: Path, run_dir: Path, split: int, every: int) -> Path:
     """The camera's tuned weights (trained unless already there)."""
     weights = run_dir / "model.safetensors"
     if weights.is_file():
         return weights
     frames = run_dir / "frames"
-    count = write_training_frames(clip, frames, split, every)
+    count = write_video_frames(
+        clip, frames, every, max_side=DEFAULT_WORKING_SIDE, before=split, force=True
+    )
     print(f"{clip.name}: {count} training frames before frame {split}", file=sys.stderr)
     command = [
         "tinct",

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from tinct.io import read_image
-from tinct.io.video_frames import VideoReadError, iter_video_frames
+from tinct.io.video_frames import VideoReadError, iter_video_frames, write_video_frames
 
 from .test_cli import tinct
 
@@ -62,3 +62,14 @@ def test_frames_command_shrinks_to_max_side(tmp_path: Path) -> None:
     result = tinct("frames", tmp_path / "cam1.mp4", "-o", tmp_path / "frames", "--max-side", "32")
     assert result.returncode == 0, result.stderr
     assert read_image(tmp_path / "frames" / "cam1" / "000000.png").rgb.shape == (3, 24, 32)
+
+
+def test_frames_before_a_given_index_only(tmp_path: Path) -> None:
+    make_video(tmp_path / "cam.mp4")
+    written = write_video_frames(tmp_path / "cam.mp4", tmp_path / "out", every=3, before=7)
+    assert written == 3
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "000000.png",
+        "000003.png",
+        "000006.png",
+    ]

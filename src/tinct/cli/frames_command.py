@@ -45,30 +45,18 @@ def _videos(arguments: list[Path]) -> list[Path]:
     return found
 
 
-def _write_frames(video: Path, folder: Path, every: int, max_side: int | None, force: bool) -> int:
-    from tinct.data.transforms import resize_to_fit
-    from tinct.io.image_file import write_image
-    from tinct.io.video_frames import iter_video_frames
-
-    count = 0
-    for index, rgb in iter_video_frames(video, every):
-        if max_side is not None:
-            rgb = resize_to_fit(rgb, max_side).clamp(0.0, 1.0)
-        write_image(folder / f"{index:06d}.png", rgb, force=force)
-        count += 1
-    return count
-
-
 def run(args: argparse.Namespace) -> int:
     if args.every < 1:
         raise FileProblem(args.videos[0], f"--every must be at least 1, got {args.every}")
     if args.max_side is not None and args.max_side < 1:
         raise FileProblem(args.videos[0], f"--max-side must be at least 1, got {args.max_side}")
+    from tinct.io.video_frames import write_video_frames
+
     failures: list[FileProblem] = []
     for video in _videos(args.videos):
         try:
-            count = _write_frames(
-                video, args.output / video.stem, args.every, args.max_side, args.force
+            count = write_video_frames(
+                video, args.output / video.stem, args.every, args.max_side, force=args.force
             )
         except FileProblem as error:
             failures.append(error)
