@@ -11,7 +11,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset
 
-from tinct.data.transforms import center_crop, resize
+from tinct.data.transforms import center_crop, resize, shrink_to_short_side
 from tinct.errors import ImageReadError
 from tinct.io.discover import find_image_files
 from tinct.io.image_file import read_image
@@ -21,6 +21,7 @@ from tinct.io.image_file import read_image
 class LabelledFile:
     path: Path
     label: int  # index of its top-level folder under the data root (class for joint training)
+    key: str = ""  # root folder name + path below it, no suffix: the same wherever it lies
 
 
 def list_labelled_files(roots: list[str | Path]) -> tuple[list[LabelledFile], list[str]]:
@@ -33,15 +34,17 @@ def list_labelled_files(roots: list[str | Path]) -> tuple[list[LabelledFile], li
         for path in find_image_files([str(root)]):
             parts = path.relative_to(root).parts
             name = f"{root.name}/{parts[0]}" if len(parts) > 1 else root.name
-            files.append(LabelledFile(path, classes.setdefault(name, len(classes))))
+            key = "/".join((root.name, *parts[:-1], path.stem))
+            files.append(LabelledFile(path, classes.setdefault(name, len(classes)), key))
     return files, list(classes)
 
 
 def split_train_val(files: list[LabelledFile], val_fraction: float) -> tuple[list, list]:
-    """Deterministic split by a hash of each path: the same file is always on the same side."""
+    """Deterministic split by a hash of each file's key (its path below the data root's parent,
+    falling back to the path): the same file is on the same side wherever the data lies."""
 
     def in_val(item: LabelledFile) -> bool:
-        digest = hashlib.sha256(str(item.path).encode()).digest()
+        digest = hashlib.sha256((item.key or str(item.path)).encode()).digest()
         return int.from_bytes(digest[:8], "little") / 2**64 < val_fraction
 
     return [f for f in files if not in_val(f)], [f for f in files if in_val(f)]
@@ -62,14 +65,24 @@ def random_crop_flip(rgb: Tensor, size: int, rng: random.Random) -> Tensor:
 class ImageFolderDataset(Dataset):
     """RGB crops ``(3, S, S)`` in [0, 1] and labels; augmentation seeded by (seed, epoch, index).
 
-    Unreadable files are recorded in :attr:`failures` and replaced by the next readable file, so
-    one bad file never stops training; the loop reports them.
+    With ``short_side``, photos larger than that are first shrunk so that their short side is
+    ``short_side``: photos of every source are then seen at a similar scale. Unreadable files
+    are recorded in :attr:`failures` and replaced by the next readable file, so one bad file
+    never stops training; the loop reports them.
     """
 
-    def __init__(self, files: list[LabelledFile], crop_size: int, train: bool, seed: int = 0):
+    def __init__(
+        self,
+        files: list[LabelledFile],
+        crop_size: int,
+        train: bool,
+        seed: int = 0,
+        short_side: int | None = None,
+    ):
         if not files:
             raise ValueError("no image files to train or validate on")
         self.files, self.crop_size, self.train, self.seed = files, crop_size, train, seed
+        self.short_side = short_side
         self.epoch = 0
         self.failures: dict[Path, str] = {}
 
@@ -81,10 +94,11 @@ class ImageFolderDataset(Dataset):
         if item.path in self.failures:
             return None
         try:
-            return read_image(item.path).rgb
+            rgb = read_image(item.path).rgb
         except ImageReadError as error:
             self.failures[item.path] = str(error)
             return None
+        return rgb if self.short_side is None else shrink_to_short_side(rgb, self.short_side)
 
     def __getitem__(self, index: int) -> tuple[Tensor, int]:
         for offset in range(len(self.files)):

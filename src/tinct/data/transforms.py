@@ -30,6 +30,17 @@ def resize_to_fit(image: Tensor, max_side: int) -> Tensor:
     return resize(image, fit_within(image.shape[-2], image.shape[-1], max_side))
 
 
+def shrink_to_short_side(image: Tensor, short_side: int) -> Tensor:
+    """Shrink ``(*, C, H, W)`` so that its shorter side is ``short_side`` (never enlarges)."""
+    if short_side < 1:
+        raise ValueError(f"short_side must be >= 1, got {short_side}")
+    height, width = image.shape[-2:]
+    scale = short_side / min(height, width)
+    if scale >= 1:
+        return image
+    return resize(image, (max(1, round(height * scale)), max(1, round(width * scale))))
+
+
 def center_crop(rgb: Tensor, size: int) -> Tensor:
     """Resize the short side to ``size`` and take the central square."""
     height, width = rgb.shape[-2:]

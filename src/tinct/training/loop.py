@@ -25,6 +25,7 @@ from tinct.data.image_folder import (
     split_train_val,
 )
 from tinct.io.atomic import atomic_write
+from tinct.models.registry import OUTPUT_AB_BINS
 from tinct.training.objectives import Weighting, colour_loss, lab_of
 from tinct.training.priors import loss_weights
 from tinct.training.recipe import Recipe
@@ -37,6 +38,7 @@ from tinct.training.resumable import (
     parameter_groups,
     select_device,
 )
+from tinct.training.validation import ValidationScores
 from tinct.weights.colorizer_weights import load_colorizer_weights
 
 __all__ = ["METRICS_CSV", "METRICS_JSON", "RECIPE_JSON", "Progress", "Trainer", "select_device"]
@@ -49,6 +51,19 @@ def _seeded_key(seed: int, path: Path) -> bytes:
     return hashlib.sha256(f"{seed}:{path}".encode()).digest()
 
 
+def _init_path(init: str) -> Path:
+    """The file of ``run.init_weights``: a path, or a name in the weight table."""
+    if Path(init).is_file():
+        return Path(init)
+    from tinct.weights.store import find_weights, weight_file
+
+    try:
+        weight_file(init)
+    except ValueError:
+        return Path(init)  # neither: load_colorizer_weights names the missing file
+    return find_weights(init)
+
+
 class Trainer(ResumableTrainer):
     """Builds the model, data, weights and optimiser of a recipe and trains into ``out_dir``."""
 
@@ -57,7 +72,7 @@ class Trainer(ResumableTrainer):
     def __init__(self, recipe: Recipe, out_dir: Path, show_progress: bool = True) -> None:
         super().__init__(recipe, out_dir, show_progress)
         if recipe.run.init_weights is not None:
-            load_colorizer_weights(self.model, recipe.model, Path(recipe.run.init_weights))
+            load_colorizer_weights(self.model, recipe.model, _init_path(recipe.run.init_weights))
         self.model.to(self.device)
         self._build_data()
         self._build_weighting()
@@ -72,8 +87,9 @@ class Trainer(ResumableTrainer):
         train_files, val_files = split_train_val(files, data.val_fraction)
         if data.max_val_images is not None:
             val_files = val_files[: data.max_val_images]
-        self.train_set = ImageFolderDataset(train_files, data.crop_size, train=True, seed=run.seed)
-        self.val_set = ImageFolderDataset(val_files, data.crop_size, train=False, seed=run.seed)
+        common = {"seed": run.seed, "short_side": data.short_side}
+        self.train_set = ImageFolderDataset(train_files, data.crop_size, train=True, **common)
+        self.val_set = ImageFolderDataset(val_files, data.crop_size, train=False, **common)
         self.steps_per_epoch = len(train_files) // self.recipe.optim.batch_size
         if self.steps_per_epoch == 0:
             raise ValueError(f"{len(train_files)} training images: fewer than one batch")
@@ -114,17 +130,24 @@ class Trainer(ResumableTrainer):
         generator = torch.Generator(device="cpu").manual_seed(seed)
         return simulate_hints(lab[:, 1:].cpu(), generator, HintSimulation()).to(lab.device)
 
+    def _autocast(self) -> torch.autocast:
+        """bf16 autocast of the forward pass when the recipe asks for it and runs on CUDA."""
+        enabled = self.recipe.run.precision == "bf16" and self.device.type == "cuda"
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=enabled)
+
     def batch_loss(self, rgb: Tensor, labels: Tensor, hint_seed: int) -> Tensor:
         """Loss of one batch of ``(B, 3, S, S)`` sRGB crops and their class labels."""
         rgb, labels = rgb.to(self.device), labels.to(self.device)
         lab = lab_of(rgb)
         hints = self._hints(lab, hint_seed)
-        if self.spec.class_head:
-            prediction, class_logits = self.model.forward_with_classes(lab[:, :1], hints)
-            class_term = nn.functional.cross_entropy(class_logits, labels)
-            class_term = class_term * self.recipe.loss.class_weight
-        else:
-            prediction, class_term = self.model(lab[:, :1], hints), 0.0
+        with self._autocast():
+            if self.spec.class_head:
+                prediction, class_logits = self.model.forward_with_classes(lab[:, :1], hints)
+                class_term = nn.functional.cross_entropy(class_logits.float(), labels)
+                class_term = class_term * self.recipe.loss.class_weight
+            else:
+                prediction, class_term = self.model(lab[:, :1], hints), 0.0
+        prediction = prediction.float()
         return colour_loss(self.spec.output, prediction, rgb, lab, self.weighting) + class_term
 
     def _training_loss(self, batch: tuple[Tensor, Tensor]) -> Tensor:
@@ -149,6 +172,25 @@ class Trainer(ResumableTrainer):
             self.batch_loss(rgb, labels, 7919 + i).item() for i, (rgb, labels) in enumerate(loader)
         ]
         return sum(losses) / len(losses)
+
+    @torch.no_grad()
+    def validation_scores(self) -> dict[str, float]:
+        """PSNR, colourfulness (and LPIPS, when its weights are at hand) of the automatic
+        colours of the validation crops: the curves to watch beside the loss."""
+        if self.spec.output != OUTPUT_AB_BINS:
+            return {}
+        self.model.eval()
+        loader = DataLoader(
+            self.val_set, batch_size=self.recipe.optim.batch_size, collate_fn=collate
+        )
+        scores = ValidationScores(self.recipe.run.val_temperature, self.spec.bins())
+        for rgb, _ in loader:
+            rgb = rgb.to(self.device)
+            lightness = lab_of(rgb)[:, :1]
+            with self._autocast():
+                logits = self.model(lightness)
+            scores.add(logits.float(), rgb)
+        return scores.means()
 
     def _write_metrics(self) -> None:
         """The history as JSON, and as CSV for spreadsheets."""

@@ -22,6 +22,7 @@ class DataConfig:
     max_images: int | None = None  # cap, for quick runs; taken in a seeded random order
     max_val_images: int | None = 256
     workers: int = 0
+    short_side: int | None = None  # shrink larger photos to this short side before cropping
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,9 @@ class OptimConfig:
     epochs: int = 1
     max_steps: int | None = None
     warmup_steps: int = 100
+    # stop after this many epochs without a lower validation loss; model.safetensors then holds
+    # the best epoch's weights (None: train to the end and export the last weights)
+    patience: int | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,8 @@ class RunConfig:
     checkpoint_every: int = 200  # steps
     init_weights: str | None = None  # a `tinct train` export to start from (fine-tuning)
     device: str = "auto"
+    precision: str = "fp32"  # "bf16": autocast the model's forward pass on CUDA (fp32 on CPU)
+    val_temperature: float = 0.5  # annealed mean of the per-epoch validation PSNR and CF
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,9 @@ class Progress:
     epoch_loss_sum: float = 0.0
     epoch_loss_count: int = 0
     history: list[dict[str, float]] = field(default_factory=list)
+    best_val_loss: float | None = None  # lowest validation loss so far, and its epoch (1-based)
+    best_epoch: int = 0
+    stopped_early: bool = False  # the recipe's patience ran out
 
 
 def loader_generator(seed: int) -> torch.Generator:
@@ -132,6 +135,10 @@ class ResumableTrainer:
         """Mean loss over the validation set."""
         raise NotImplementedError
 
+    def validation_scores(self) -> dict[str, float]:
+        """Further per-epoch measures on the validation set (e.g. PSNR), beside its loss."""
+        return {}
+
     def _recipe_json(self) -> str:
         """Everything that defines the run; a checkpoint resumes only under the same text."""
         return self.recipe.to_json()
@@ -213,10 +220,27 @@ class ResumableTrainer:
             "val_loss": self.validate(),
             "lr": self.scheduler.get_last_lr()[0],
             self.throughput_name: items / max(seconds, 1e-9),
+            **self.validation_scores(),
         }
         progress.history.append(record)
         progress.epoch_loss_sum, progress.epoch_loss_count = 0.0, 0
         self._write_metrics()
+        if self.recipe.optim.patience is not None:
+            self._keep_best(epoch + 1, record["val_loss"])
+
+    def _keep_best(self, epoch: int, val_loss: float) -> None:
+        """Export the weights of a new best epoch; stop when ``patience`` epochs brought none."""
+        progress = self.progress
+        if progress.best_val_loss is None or val_loss < progress.best_val_loss:
+            progress.best_val_loss, progress.best_epoch = val_loss, epoch
+            self._export()
+        elif epoch - progress.best_epoch >= self.recipe.optim.patience:  # type: ignore[operator]
+            progress.stopped_early = True
+
+    def _export(self) -> None:
+        export_weights(
+            self.out_dir / WEIGHTS_NAME, self.model, self.recipe.model, self._recipe_json()
+        )
 
     def _write_metrics(self) -> None:
         with atomic_write(self.out_dir / METRICS_JSON, overwrite=True) as handle:
@@ -238,12 +262,13 @@ class ResumableTrainer:
                 self._finish_epoch(epoch, time.perf_counter() - started, items)
             if end_of_epoch or step % self.recipe.run.checkpoint_every == 0 or step >= stop_at:
                 self.save()
-            if step >= stop_at:
+            if step >= stop_at or self.progress.stopped_early:
                 break
 
     def run(self, stop_after_steps: int | None = None) -> list[dict[str, float]]:
-        """Train to the recipe's end (or pause after ``stop_after_steps`` more steps); returns
-        the per-epoch metrics. Resumes from ``out_dir``'s checkpoint when there is one."""
+        """Train to the recipe's end, or until its patience runs out (or pause after
+        ``stop_after_steps`` more steps); returns the per-epoch metrics. Resumes from
+        ``out_dir``'s checkpoint when there is one."""
         self.out_dir.mkdir(parents=True, exist_ok=True)
         with atomic_write(self.out_dir / RECIPE_JSON, overwrite=True) as handle:
             handle.write(self._recipe_json().encode())
@@ -259,11 +284,10 @@ class ResumableTrainer:
             disable=not self.show_progress,
             file=sys.stderr,
         )
-        while self.progress.step < stop_at:
+        while self.progress.step < stop_at and not self.progress.stopped_early:
             self._run_epoch(stop_at, bar)
         bar.close()
-        if self.progress.step >= self.total_steps:
-            export_weights(
-                self.out_dir / WEIGHTS_NAME, self.model, self.recipe.model, self._recipe_json()
-            )
+        finished = self.progress.step >= self.total_steps or self.progress.stopped_early
+        if finished and self.recipe.optim.patience is None:
+            self._export()  # with a patience, the best epoch's weights are already exported
         return self.progress.history
