@@ -75,6 +75,11 @@ def test_eval_writes_all_four_outputs_with_a_gray_baseline(tmp_path: Path) -> No
     assert gray["cf"] < 1.0 and near_row["psnr"] > gray["psnr"] + 10
     assert near_row["acc_u"] > max(0.7, gray["acc_u"]) and gray["images"] == 3
     assert (tmp_path / "r" / "per_image.csv").read_text().count("\n") == 1 + 3 * 4
+    # the flat-blotch measure, beside the truth's: the gray baseline has no chroma at all
+    assert gray["flat_chroma_std"] == pytest.approx(0.0, abs=0.05)
+    assert near_row["flat_chroma_std_gt"] == gray["flat_chroma_std_gt"] > 0
+    assert "flat blotch" in (tmp_path / "r" / "report.md").read_text()
+    assert "flat_chroma_std_gt" in (tmp_path / "r" / "per_image.csv").read_text().splitlines()[0]
 
 
 def test_predictions_of_another_size_are_a_clear_error(tmp_path: Path) -> None:

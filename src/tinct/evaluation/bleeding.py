@@ -45,10 +45,11 @@ def chroma_error_near_edges(pred: Tensor, target: Tensor) -> tuple[Tensor, Tenso
     pred_lab, target_lab = rgb_to_lab(pred), rgb_to_lab(target)
     error = torch.linalg.vector_norm(pred_lab[:, 1:] - target_lab[:, 1:], dim=1, keepdim=True)
     near = edge_band(target_lab[:, :1])
-    return _masked_mean(error, near), _masked_mean(error, ~near)
+    return masked_mean(error, near), masked_mean(error, ~near)
 
 
-def _masked_mean(values: Tensor, mask: Tensor) -> Tensor:
+def masked_mean(values: Tensor, mask: Tensor) -> Tensor:
+    """``(B,)`` mean of ``(B, 1, H, W)`` values over the ``mask`` pixels; NaN where none."""
     count = mask.sum(dim=(1, 2, 3))
     total = (values * mask).sum(dim=(1, 2, 3))
     return torch.where(count > 0, total / count.clamp(min=1), torch.full_like(total, float("nan")))

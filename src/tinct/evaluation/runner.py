@@ -11,6 +11,7 @@ from torch import Tensor, nn
 from tinct.color.lab import rgb_to_lab
 from tinct.color.recombine import recombine_lightness_ab
 from tinct.evaluation.bleeding import chroma_error_near_edges
+from tinct.evaluation.blotches import flat_chroma_std
 from tinct.evaluation.external import SavedPredictions
 from tinct.evaluation.metrics import (
     ciede2000,
@@ -48,6 +49,7 @@ def image_metrics(prediction: Tensor, target: Tensor, lpips: nn.Module | None) -
     values["edge_chroma_error"], values["flat_chroma_error"] = chroma_error_near_edges(
         prediction, target
     )
+    values["flat_chroma_std"], values["flat_chroma_std_gt"] = flat_chroma_std(prediction, target)
     accuracy = uv_bin_accuracy(prediction, target)
     values["acc_u"], values["acc_v"] = accuracy[:, 0], accuracy[:, 1]
     if lpips is not None:

@@ -17,6 +17,8 @@ METRICS = (
     "saturation_diff",
     "edge_chroma_error",
     "flat_chroma_error",
+    "flat_chroma_std",
+    "flat_chroma_std_gt",
 )
 
 
