@@ -80,6 +80,15 @@ def recommended_temperature(name: str, weights: str | Path | None) -> float:
     return float(value) if isinstance(value, (int, float)) else DEFAULT_TEMPERATURE
 
 
+def recommended_chroma_smoothing(name: str, weights: str | Path | None) -> float:
+    """The chroma-smoothing strength chosen for the weight set (``chroma_smoothing`` in its
+    weight-table config, measured by ``benchmarks/chroma_smoothing_sweep.py``), else 0: weights
+    nobody has measured are not post-processed."""
+    entry = weight_set(name, weights)
+    value = entry.config.get("chroma_smoothing") if entry is not None else None
+    return float(value) if isinstance(value, (int, float)) else 0.0
+
+
 def _build_with_weights(name: str, weights: str | Path | None) -> tuple[nn.Module, bool]:
     """The model and whether it holds trained weights (a file, a named weight set, else the
     model's default set)."""
@@ -118,6 +127,7 @@ def load(
     temperature: float | None = None,
     working_side: int = DEFAULT_WORKING_SIDE,
     backend: str = "torch",
+    chroma_smoothing: float | None = None,
 ) -> PhotoColorizer:
     """Build the colorizer ``name`` on ``device``; call it on a PIL image, array or tensor.
 
@@ -135,6 +145,10 @@ def load(
             (:func:`tinct.export.onnx_backend.load_onnx`; needs ``pip install 'tinct[onnx]'``).
             ``"auto"``: ONNX Runtime when it is installed and ``device`` is the CPU, else torch
             (:func:`resolve_backend`).
+        chroma_smoothing: strength of the edge-aware smoothing that evens out colour blotches
+            in regions of flat lightness, in working pixels (0 = off;
+            :mod:`tinct.pipeline.chroma_smoothing`); None uses the one chosen for the weights
+            (``recommended_chroma_smoothing``).
 
     Raises:
         ValueError: unknown model name (the message lists close matches).
@@ -146,7 +160,12 @@ def load(
         from tinct.export.onnx_backend import load_onnx
 
         return load_onnx(
-            name, weights=weights, device=device, temperature=temperature, working_side=working_side
+            name,
+            weights=weights,
+            device=device,
+            temperature=temperature,
+            working_side=working_side,
+            chroma_smoothing=chroma_smoothing,
         )
     if backend != "torch":
         raise ValueError(f"backend must be 'torch', 'onnx' or 'auto', got {backend!r}")
@@ -160,4 +179,7 @@ def load(
         output_kind=spec.output,
         temperature=recommended_temperature(name, weights) if temperature is None else temperature,
         working_side=working_side,
+        chroma_smoothing=recommended_chroma_smoothing(name, weights)
+        if chroma_smoothing is None
+        else chroma_smoothing,
     )

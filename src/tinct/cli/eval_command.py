@@ -6,6 +6,7 @@ import argparse
 from functools import partial
 from pathlib import Path
 
+from tinct.cli.model_options import add_chroma_smoothing_argument
 from tinct.cli.reporting import progress, report_failures
 from tinct.errors import FileProblem, ImageReadError, TinctError
 
@@ -51,6 +52,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         default=None,
         help="annealed-mean temperature (default: chosen per model weights)",
     )
+    add_chroma_smoothing_argument(parser)
     parser.add_argument("--limit", type=int, help="evaluate only the first N photos (sorted)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the hint positions")
     parser.add_argument(
@@ -76,7 +78,12 @@ def _colorizers(args: argparse.Namespace, read, protocol) -> dict[str, object]:
     for value in args.model:
         name, weights = _named(value, "--model")
         label = name if weights is None else f"{name}@{weights.name}"
-        found[label] = tinct.load(name, weights=weights, temperature=args.temperature)
+        found[label] = tinct.load(
+            name,
+            weights=weights,
+            temperature=args.temperature,
+            chroma_smoothing=args.chroma_smoothing,
+        )
     for value in args.predictions:
         name, folder = _named(value, "--predictions")
         if folder is None or not folder.is_dir():
@@ -157,6 +164,7 @@ def evaluate_into_report(args: argparse.Namespace, colorizers: dict[str, object]
         "data": str(args.data),
         "protocol": args.protocol,
         "temperature": args.temperature,
+        "chroma_smoothing": args.chroma_smoothing,
         "hints": args.hints,
         "seed": args.seed,
         "images": len(images),

@@ -1,6 +1,6 @@
 """What the commands that colorize share: the ``--model`` and ``--temperature`` argument types,
-the ``--backend`` option, and loading a colorizer with its "untrained model" warning printed for
-the user."""
+the ``--backend`` and ``--chroma-smoothing`` options, and loading a colorizer with its
+"untrained model" warning printed for the user."""
 
 from __future__ import annotations
 
@@ -30,6 +30,34 @@ def temperature(text: str) -> float:
     if not 0.0 <= value <= 10.0:
         raise argparse.ArgumentTypeError(f"temperature must be in [0, 10], got {text}")
     return value
+
+
+def chroma_smoothing(text: str) -> float:
+    """argparse type: a chroma-smoothing strength, working pixels >= 0."""
+    from tinct.pipeline.chroma_smoothing import check_strength
+
+    try:
+        value = float(text)
+        check_strength(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"chroma smoothing strength must be a number >= 0 (working pixels; 0 = off), "
+            f"got {text!r}"
+        ) from None
+    return value
+
+
+def add_chroma_smoothing_argument(parser: argparse.ArgumentParser) -> None:
+    """``--chroma-smoothing S`` (default: the strength chosen for the model's weights)."""
+    parser.add_argument(
+        "--chroma-smoothing",
+        type=chroma_smoothing,
+        default=None,
+        metavar="S",
+        help="even out colour blotches where lightness is flat, over about S pixels of the "
+        "working resolution, stopping at lightness edges (0 = off); default: the strength "
+        "chosen for the model's weights, else 0",
+    )
 
 
 BACKENDS = ("auto", "torch", "onnx")
@@ -62,7 +90,7 @@ def load_colorizer(command: str, name: str, **options: object) -> Colorizer:
 
 def load_colorizer_from_args(command: str, args: argparse.Namespace) -> Colorizer:
     """:func:`load_colorizer` with the ``--model``, ``--weights``, ``--temperature``,
-    ``--working-side`` and ``--backend`` options of ``args``."""
+    ``--working-side``, ``--backend`` and ``--chroma-smoothing`` options of ``args``."""
     return load_colorizer(
         command,
         args.model,
@@ -70,4 +98,5 @@ def load_colorizer_from_args(command: str, args: argparse.Namespace) -> Colorize
         temperature=args.temperature,
         working_side=args.working_side,
         backend=args.backend,
+        chroma_smoothing=args.chroma_smoothing,
     )

@@ -107,6 +107,7 @@ def load_onnx(
     temperature: float | None = None,
     working_side: int | None = None,
     opset: int = DEFAULT_OPSET,
+    chroma_smoothing: float | None = None,
 ) -> OnnxColorizer:
     """Like :func:`tinct.load`, with the model run by ONNX Runtime (CPU only).
 
@@ -122,7 +123,11 @@ def load_onnx(
     if torch.device(device).type != "cpu":
         raise ValueError(f"the onnx backend runs on the CPU, got device {device!r}; use torch")
     require_onnx_packages("the ONNX backend")  # fail before loading anything
-    options: dict[str, object] = {"weights": weights, "temperature": temperature}
+    options: dict[str, object] = {
+        "weights": weights,
+        "temperature": temperature,
+        "chroma_smoothing": chroma_smoothing,
+    }
     if working_side is not None:
         options["working_side"] = working_side
     colorizer = load(name, **options)  # type: ignore[arg-type]

@@ -148,3 +148,38 @@ def _conjugate_gradient(
         p = r + (rs_new / rs.clamp(min=1e-30)) * p
         rs = rs_new
     return x
+
+
+def smooth_edge_aware(
+    lightness: Tensor,
+    field: Tensor,
+    data_weight: Tensor,
+    sigma: float,
+    iterations: int,
+    boundary: Tensor | None = None,
+) -> Tensor:
+    """``field`` smoothed within regions of similar lightness (a weighted-least-squares filter).
+
+    Minimises ``sum_{i~j} w_ij (x_i - x_j)^2 + sum_i d_i (x_i - f_i)^2`` with the affinities of
+    the module docstring: the same system as hint spreading, with every pixel a "hint" of its
+    own value, held by ``d_i``. Where ``d`` is small, ``x`` is evened out over about
+    ``1 / sqrt(d)`` pixels of flat lightness; across lightness edges (``|L_i - L_j| >> sigma``)
+    and drawn boundaries it is not.
+
+    Args:
+        lightness: ``(B, 1, h, w)`` L in [0, 100] on the grid of ``field``.
+        field: ``(B, C, h, w)`` values to smooth (e.g. ab).
+        data_weight: ``(B, 1, h, w)`` ``d`` > 0 (larger: the pixel keeps its value).
+        sigma: lightness difference (L units) over which affinity falls to exp(-1/2).
+        iterations: conjugate-gradient iterations, starting from ``field``.
+        boundary: optional ``(B, 1, h, w)`` {0, 1}: cells that cut their neighbours off.
+
+    Returns:
+        ``(B, C, h, w)`` smoothed field.
+    """
+    boundary = torch.zeros_like(lightness) if boundary is None else boundary
+    # _Operator's diagonal is hint_weight * mask + decay: with hint_weight 1 and no decay it is
+    # the per-pixel data weight.
+    settings = SpreadSettings(sigma=sigma, hint_weight=1.0, decay=0.0)
+    operator = _Operator(lightness, boundary, data_weight, settings, decay=0.0)
+    return _conjugate_gradient(operator, data_weight * field, field, iterations)

@@ -20,6 +20,7 @@ from tinct.guidance.hints import Hints
 from tinct.guidance.hints_raster import rasterize_hints
 from tinct.guidance.spread import spread_hint_colours
 from tinct.models.registry import OUTPUT_AB_BINS
+from tinct.pipeline.chroma_smoothing import check_strength, smooth_chroma
 from tinct.pipeline.decode_output import output_to_ab
 from tinct.quantize.decoding import DEFAULT_TEMPERATURE
 
@@ -54,6 +55,9 @@ class Colorizer:
         working_side: longer side of the resolution the model sees.
         spread_hints: after the model, make hint colours hold and spread over their regions
             (:mod:`tinct.guidance.spread`); False leaves hints to the model alone.
+        chroma_smoothing: strength of the edge-aware smoothing of the predicted ab that evens
+            out blotches in regions of flat lightness, in working pixels (0 = off; see
+            :mod:`tinct.pipeline.chroma_smoothing`); applied before hints are spread.
     """
 
     model: nn.Module
@@ -64,8 +68,10 @@ class Colorizer:
     temperature: float = DEFAULT_TEMPERATURE
     working_side: int = DEFAULT_WORKING_SIDE
     spread_hints: bool = True
+    chroma_smoothing: float = 0.0
 
     def __post_init__(self) -> None:
+        check_strength(self.chroma_smoothing)
         # channels_last lets oneDNN run the depthwise and 1x1 convolutions of the CPU models
         # about a third faster (benchmarks/colorize_speed.py); results are unchanged.
         self.model.eval().to(memory_format=torch.channels_last)
@@ -136,9 +142,12 @@ class Colorizer:
 
     @torch.inference_mode()
     def predict_ab(self, lightness: Tensor, hints: Tensor | Hints | None = None) -> Tensor:
-        """Chroma ``(B, 2, h', w')`` at model resolution for lightness ``(B, 1, H, W)``."""
+        """Chroma ``(B, 2, h', w')`` at model resolution for lightness ``(B, 1, H, W)``: decoded,
+        smoothed where lightness is flat (``chroma_smoothing``), then, with hints, their colours
+        spread (at the working resolution)."""
         small, small_hints = self.working_inputs(lightness, hints)
         ab = self.decode_ab(small, small_hints)
+        ab = smooth_chroma(small, ab, self.chroma_smoothing, small_hints)
         if small_hints is None or not self.spread_hints:
             return ab
         if ab.shape[-2:] != small.shape[-2:]:  # models that predict at a lower resolution
