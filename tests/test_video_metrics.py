@@ -8,11 +8,14 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from tinct.color.lab import lab_to_rgb
 from tinct.evaluation.video_metrics import (
     channel_histograms,
     color_distribution_consistency,
     jensen_shannon,
     per_frame_psnr,
+    static_colour_drift,
+    static_mask,
     warp_error,
 )
 
@@ -131,3 +134,59 @@ def test_bad_input_is_refused() -> None:
         color_distribution_consistency(frames, distances=(0, 1))
     with pytest.raises(ValueError, match="shorter than every distance"):
         color_distribution_consistency(frames[:2], distances=(2, 4))
+
+
+def _lab_clip(lightness: torch.Tensor, ab: torch.Tensor) -> torch.Tensor:
+    """``(T, H, W)`` L and ``(T, 2, H, W)`` ab -> ``(T, 3, H, W)`` sRGB."""
+    return lab_to_rgb(torch.cat((lightness.unsqueeze(1), ab), dim=1))
+
+
+def _background_with_ramp(count: int = 12) -> tuple[torch.Tensor, torch.Tensor]:
+    """A static textured background whose b* ramps linearly from -5 to +5 over the clip;
+    returns ``(frames, input lightness)``."""
+    lightness = (40 + 20 * _texture()[:48, :64]).expand(count, -1, -1).clone()
+    b = torch.linspace(-5.0, 5.0, count).view(count, 1, 1, 1).expand(count, 1, 48, 64)
+    ab = torch.cat((torch.full_like(b, 3.0), b), dim=1)
+    return _lab_clip(lightness, ab), lightness.unsqueeze(1)
+
+
+def test_static_drift_is_zero_for_a_constant_colour() -> None:
+    frames, luminance = _static_clip()
+    result = static_colour_drift(frames, luminance)
+    assert result.drift == pytest.approx(0.0, abs=1e-6)
+    assert result.static_share == 1.0 and result.means.shape == (FRAMES, 2)
+
+
+def test_static_drift_of_a_linear_ramp_is_its_span() -> None:
+    frames, lightness = _background_with_ramp()
+    result = static_colour_drift(frames, lightness)
+    assert result.drift == pytest.approx(10.0, abs=0.01)
+    assert result.means[0].tolist() == pytest.approx([3.0, -5.0], abs=0.01)
+    assert result.means[-1].tolist() == pytest.approx([3.0, 5.0], abs=0.01)
+
+
+def test_moving_objects_and_their_rims_are_left_out() -> None:
+    frames, lightness = _background_with_ramp()
+    frames, lightness = frames.clone(), lightness.clone()
+    for t in range(len(frames)):  # a bright square crossing, its colour flipping every frame
+        x = 4 + 3 * t
+        lightness[t, :, 10:20, x : x + 10] = 90.0
+        frames[t, :, 10:20, x : x + 10] = torch.tensor(
+            [1.0, 0.2, 0.2] if t % 2 else [0.2, 1.0, 0.2]
+        ).view(3, 1, 1)
+    result = static_colour_drift(frames, lightness)
+    assert result.drift == pytest.approx(10.0, abs=0.01)
+    mask = static_mask(lightness)
+    assert not mask[8:22, 2:49].any()  # the path (columns 4 to 46), grown by its 2 px rim
+    assert mask[22:, :].all() and mask[:8, :].all() and mask[:, 49:].all()
+    assert 0.5 < result.static_share < 0.8
+
+
+def test_exposure_changes_do_not_hide_the_static_background() -> None:
+    frames, lightness = _background_with_ramp()
+    dimmed = lightness + torch.linspace(0, -15, len(lightness)).view(-1, 1, 1, 1)
+    assert static_mask(dimmed).all()  # a frame-wide shift is the camera, not the scene
+    no_still = static_colour_drift(frames, torch.rand_like(lightness) * 100)
+    assert math.isnan(no_still.drift) and no_still.static_share == 0.0
+    with pytest.raises(ValueError, match="share T, H and W"):
+        static_colour_drift(frames, lightness[:, :, :8])

@@ -1,4 +1,5 @@
-"""Temporal consistency metrics of colorized video: CDC, flow warp error, per-frame PSNR.
+"""Temporal consistency metrics of colorized video: CDC, flow warp error, per-frame PSNR, and
+the colour drift of a fixed camera's static background.
 
 Frames are ``(T, 3, H, W)`` sRGB tensors in [0, 1], in display order. Lower CDC and warp error
 mean more stable colour; both are 0 for a static clip.
@@ -14,17 +15,24 @@ an L1 distance: frame ``t`` is warped onto frame ``t + 1`` by optical flow and c
 the flow is reliable. The flow is computed on the luminance of the *ground-truth or input gray*
 frames (OpenCV DIS, medium preset), never on the colours being judged, so every method is
 measured with the same correspondences.
+
+The static drift (:func:`static_colour_drift`) is for fixed cameras: over the pixels whose input
+lightness stays put for the whole clip (exposure changes of the camera aside), the mean ab of
+each frame; the drift is the largest ab distance between two frames' means. It is 0 when the
+background keeps one colour.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import Tensor
 
+from tinct.color.lab import rgb_to_lab
 from tinct.evaluation.metrics import psnr
 
 CDC_DISTANCES = (1, 2, 4)
@@ -224,3 +232,121 @@ def per_frame_psnr(frames: Tensor, reference: Tensor) -> Tensor:
         ``(T,)`` float64 in dB; +inf for a frame identical to its reference.
     """
     return psnr(frames, reference)
+
+
+# Static-background colour drift. A pixel is static when its *input* lightness, once the
+# camera's exposure changes are taken out, barely varies over the clip: compression noise on a
+# fixed camera moves L by well under 1 unit, a person walking through moves it by tens.
+STATIC_MAX_STD = 1.5  # L units (of 100): largest temporal std of lightness of a static pixel
+STATIC_ERODE = 2  # pixels: static area shrunk by this much, dropping the rims of moving objects
+
+
+@dataclass(frozen=True)
+class StaticDrift:
+    """Colour drift of a clip's static background (:func:`static_colour_drift`).
+
+    Attributes:
+        drift: the largest ab distance between the static-region mean colours of any two
+            frames, in ab units (>= 0); NaN when no pixel is static.
+        means: ``(T, 2)`` float64 mean a and mean b of the static region, per frame.
+        static_share: share of the frame, in [0, 1], that counts as static.
+    """
+
+    drift: float
+    means: Tensor
+    static_share: float
+
+
+def exposure_compensated(lightness: Tensor) -> Tensor:
+    """Lightness with each frame's global exposure shift taken out.
+
+    Fixed cameras adjust their exposure: when a white car drives in, the whole frame darkens by
+    up to 15 L, though nothing in the background changed. Each frame is shifted by the median,
+    over its pixels, of its difference from the clip's per-pixel temporal median (a median, so
+    that moving objects, a minority of the pixels, do not count).
+
+    Args:
+        lightness: ``(T, 1, H, W)`` CIE L in [0, 100].
+
+    Returns:
+        ``(T, H, W)`` float64, L shifted per frame (may leave [0, 100] slightly).
+    """
+    values = lightness.detach().double()[:, 0]
+    typical = values.median(dim=0).values
+    shift = (values - typical).flatten(1).median(dim=1).values
+    return values - shift[:, None, None]
+
+
+def static_mask(
+    lightness: Tensor, max_std: float = STATIC_MAX_STD, erode: int = STATIC_ERODE
+) -> Tensor:
+    """Pixels that stay static over a whole clip, judged on its input lightness.
+
+    Args:
+        lightness: ``(T, 1, H, W)`` CIE L in [0, 100] of the input (gray) frames, T >= 2.
+        max_std: a pixel is static when the standard deviation over time of its
+            :func:`exposure_compensated` L is at most this (L units).
+        erode: the static area is then eroded by this many pixels (a square of side
+            ``2 * erode + 1``): pixels next to a moving object get its colour bled onto them by
+            any colorizer, so they are not background colour.
+
+    Returns:
+        ``(H, W)`` bool, True where the pixel is static.
+    """
+    _check_frames(lightness, 1, "lightness")
+    if max_std < 0 or erode < 0:
+        raise ValueError(f"max_std and erode must be >= 0, got {max_std} and {erode}")
+    still = exposure_compensated(lightness).std(dim=0) <= max_std
+    if erode == 0:
+        return still
+    moving = (~still).double()[None, None]
+    grown = torch.nn.functional.max_pool2d(moving, 2 * erode + 1, stride=1, padding=erode)
+    return grown[0, 0] == 0
+
+
+def static_colour_drift(
+    frames: Tensor,
+    lightness: Tensor,
+    max_std: float = STATIC_MAX_STD,
+    erode: int = STATIC_ERODE,
+) -> StaticDrift:
+    """How far the colour of a clip's static background wanders over time; lower is steadier.
+
+    The static region is :func:`static_mask` of the *input* lightness (the same for every
+    method judged, and for the ground truth). Per frame t, ``m_t = (mean a, mean b)`` over that
+    region, in CIE Lab of ``frames``; the drift is ``max over s, t of |m_s - m_t|`` (Euclidean,
+    ab units): the diameter of the path the background's mean colour takes.
+
+    Why the diameter: it says directly "the background went from this colour to that one" (the
+    asphalt of a car clip going from b* -5.5 to b* +8.6 is a drift of 14.1), needs no reference
+    colour, and is the stricter of the usual choices (the largest distance from the clip's mean
+    colour is at most the diameter and at least half of it). Means over the region, not
+    per-pixel changes, so that flicker of single pixels (caught by the warp error) does not count
+    and a slow change of the whole background (which the warp error misses) does. Run it on the
+    ground truth too: a real change of lighting drifts there as well.
+
+    Args:
+        frames: ``(T, 3, H, W)`` sRGB in [0, 1], T >= 2.
+        lightness: ``(T, 1, H, W)`` CIE L in [0, 100] of the input frames, same T, H, W.
+        max_std, erode: see :func:`static_mask`.
+
+    Returns:
+        :class:`StaticDrift`; drift NaN (and means NaN) when no pixel is static.
+    """
+    _check_frames(frames, 3, "frames")
+    if frames.shape[0] != lightness.shape[0] or frames.shape[2:] != lightness.shape[2:]:
+        raise ValueError(
+            f"frames and lightness must share T, H and W, got frames {tuple(frames.shape)} "
+            f"and lightness {tuple(lightness.shape)}"
+        )
+    mask = static_mask(lightness, max_std, erode)
+    if not mask.any():
+        return StaticDrift(
+            math.nan, torch.full((len(frames), 2), math.nan, dtype=torch.float64), 0.0
+        )
+    # Frame by frame: Lab of a whole clip at once would hold several copies of it in memory.
+    means = torch.stack(
+        [rgb_to_lab(frame.float())[1:, mask].double().mean(dim=-1) for frame in frames.detach()]
+    )
+    drift = float(torch.cdist(means, means).max())
+    return StaticDrift(drift, means, float(mask.double().mean()))
