@@ -69,12 +69,17 @@ def channel_histograms(frames: Tensor, bins: int = CDC_BINS) -> Tensor:
     """
     if bins < 2:
         raise ValueError(f"bins must be >= 2, got {bins}")
-    count, channels = frames.shape[0], frames.shape[1]
-    index = (frames.detach().double().clamp(0, 1) * bins).floor().long().clamp(max=bins - 1)
-    offsets = torch.arange(count * channels, device=index.device).view(count, channels, 1, 1)
-    flat = (index + offsets * bins).flatten()
-    counts = torch.bincount(flat, minlength=count * channels * bins).double()
-    return counts.view(count, channels, bins) / (frames.shape[2] * frames.shape[3])
+    # Frame by frame: the bin indices of a whole clip at once take 8 bytes per value.
+    return torch.stack([_frame_histograms(frame, bins) for frame in frames.detach()])
+
+
+def _frame_histograms(frame: Tensor, bins: int) -> Tensor:
+    """``(C, H, W)`` in [0, 1] -> ``(C, bins)`` float64 normalised histograms."""
+    channels = frame.shape[0]
+    index = (frame.double().clamp(0, 1) * bins).floor().long().clamp(max=bins - 1)
+    offsets = torch.arange(channels, device=index.device).view(channels, 1, 1)
+    counts = torch.bincount((index + offsets * bins).flatten(), minlength=channels * bins)
+    return counts.double().view(channels, bins) / (frame.shape[1] * frame.shape[2])
 
 
 def jensen_shannon(p: Tensor, q: Tensor) -> Tensor:
