@@ -34,6 +34,8 @@ def test_options_reject_bad_values() -> None:
         VideoOptions(keyframe_every=0)
     with pytest.raises(ValueError, match="mode"):
         VideoOptions(mode="cartoon")
+    with pytest.raises(ValueError, match="background_colour"):
+        VideoOptions(background_colour="latest")
 
 
 def test_per_frame_stream_yields_every_frame_in_order(still: Colorizer) -> None:
@@ -179,3 +181,55 @@ def test_a_refiner_replaces_the_closed_form_blend(still: Colorizer) -> None:
     }
     assert refiner.calls >= 7  # every in-between frame, forward (and backward) pass
     assert np.array_equal(refined[0], plain[0])  # the keyframe is untouched
+
+
+class ContextStill:
+    """A still colorizer that, like a weak model, colours the whole frame from its content:
+    the road bluish (b* -6) when it is empty, yellowish (b* +9) when a bright car is in view."""
+
+    working_side = 128
+
+    def predict_ab(self, lightness: torch.Tensor, hints=None) -> torch.Tensor:
+        b = 9.0 if bool((lightness > 85).any()) else -6.0
+        # A gentle ramp across the frame, so that the 8-bit chroma planes' rounding averages out.
+        ramp = torch.linspace(-3.0, 3.0, lightness.shape[3]).expand(*lightness.shape[2:])
+        return torch.stack((ramp, b + ramp)).unsqueeze(0)
+
+
+def fixed_camera(count: int, height: int = 72, width: int = 128) -> list[LumaFrame]:
+    """A still textured scene (a fixed camera); a bright car drives across it twice, in view
+    during frames 30 to 59 and 90 to 119."""
+    canvas = np.random.default_rng(3).integers(60, 160, size=(height // 8 + 1, width // 8 + 1))
+    canvas = np.kron(canvas, np.ones((8, 8)))[:height, :width]
+    frames = []
+    for index in range(count):
+        luma = canvas.copy()
+        if index % 60 >= 30:
+            x = (index % 30) * 3
+            luma[20:36, x : x + 20] = 235
+        frames.append(LumaFrame(index, index / 24, luma.astype(np.uint8)))
+    return frames
+
+
+def test_surveillance_background_keeps_one_colour_while_cars_pass() -> None:
+    from tinct.color.lab import rgb_to_lightness
+    from tinct.evaluation.video_metrics import static_colour_drift
+    from tinct.video.chroma_planes import planes_to_rgb
+
+    frames = fixed_camera(144)
+    neutral = np.full((36, 64), 128, np.uint8)
+    lightness = rgb_to_lightness(
+        torch.stack([planes_to_rgb(f.luma, neutral, neutral) for f in frames])
+    )
+
+    def background(mode: str):
+        stream = colorize_luma_stream(
+            frames, ContextStill(), VideoOptions(keyframe_every=8, mode=mode)
+        )
+        rgb = [planes_to_rgb(f.luma, u, v) for f, (_, u, v) in zip(frames, stream, strict=True)]
+        return static_colour_drift(torch.stack(rgb), lightness)
+
+    film, watch = background("film"), background("surveillance")
+    assert film.drift > 6.0  # film mode follows the keyframes: the road turns yellow
+    assert watch.drift < 1.0  # the road keeps the colour of the empty road
+    assert watch.means[:, 1].mean() == pytest.approx(-6.0, abs=1.0)

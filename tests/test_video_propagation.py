@@ -119,15 +119,81 @@ def grid_of(lightness: np.ndarray, cut: bool = False):
 def test_background_memory_steadies_static_pixels_and_lets_movers_through() -> None:
     from tinct.video.surveillance import BackgroundColourMemory
 
-    memory = BackgroundColourMemory(rate=0.05)
+    memory = BackgroundColourMemory()
     scene = np.full((4, 4), 50.0, np.float32)
-    first = memory.apply(grid_of(scene, cut=True), np.full((4, 4, 2), 20.0, np.float32))
+    key = np.full((4, 4, 2), 20.0, np.float32)
+    assert memory.starts_afresh(grid_of(scene)) and memory.plate() is None
+    first = memory.apply(grid_of(scene, cut=True), key, background_ab=key)
     assert np.allclose(first, 20.0)
     moved = scene.copy()
     moved[0, 0] = 90.0  # an object passes over one pixel
     flicker = np.full((4, 4, 2), -20.0, np.float32)  # the proposal jumps everywhere
-    shown = memory.apply(grid_of(moved), flicker)
-    assert np.allclose(shown[1:, 1:], 20.0 - 0.05 * 40.0, atol=1e-4)  # background barely moves
+    for _ in range(10):
+        shown = memory.apply(grid_of(moved), flicker)
+    assert np.allclose(shown[1:, 1:], 20.0)  # the background keeps its colour
     assert np.allclose(shown[0, 0], -20.0, atol=1e-3)  # the mover shows its own colour
-    with pytest.raises(ValueError, match="rate"):
-        BackgroundColourMemory(rate=0.0)
+    # Nothing changed for good: no part of the background asks for a colour again.
+    assert not memory.starts_afresh(grid_of(moved)) and memory.plate() is None
+    assert memory.starts_afresh(grid_of(moved, cut=True))
+
+
+def test_background_keeps_one_colour_when_keyframes_disagree() -> None:
+    """The still model's colours alternate between two colours: the background keeps one."""
+    from tinct.video.surveillance import BackgroundColourMemory
+
+    memory = BackgroundColourMemory()
+    scene = np.full((4, 4), 50.0, np.float32)
+    blue, yellow = np.full((4, 4, 2), (0.0, -6.0), np.float32), np.full((4, 4, 2), (0.0, 9.0))
+    shown = []
+    for frame in range(240):
+        proposed = blue if frame // 24 % 2 == 0 else yellow
+        key = proposed if frame % 24 == 0 else None  # offered even where not asked for
+        ab = memory.apply(grid_of(scene, cut=frame == 0), proposed, background_ab=key)
+        shown.append(ab[2, 2, 1])
+    assert np.allclose(shown, -6.0)
+
+
+def test_background_mean_converges_when_keyframes_disagree() -> None:
+    """With ``colour="mean"`` the plate is coloured at every keyframe: alternating colours
+    settle on their mean instead of swinging with the latest keyframes."""
+    from tinct.video.surveillance import BackgroundColourMemory
+
+    memory = BackgroundColourMemory(colour="mean")
+    scene = np.full((4, 4), 50.0, np.float32)
+    blue, yellow = np.full((4, 4, 2), (0.0, -6.0), np.float32), np.full((4, 4, 2), (0.0, 9.0))
+    shown = []
+    for frame in range(480):
+        proposed = blue if frame // 24 % 2 == 0 else yellow
+        asked = frame == 0 or memory.plate() is not None
+        key = proposed if frame % 24 == 0 and asked else None
+        ab = memory.apply(grid_of(scene, cut=frame == 0), proposed, background_ab=key)
+        shown.append(ab[2, 2, 1])
+    late = np.array(shown[240:])
+    assert late.max() - late.min() < 1.5 and abs(late[-1] - 1.5) < 0.1
+    with pytest.raises(ValueError, match="background colour"):
+        BackgroundColourMemory(colour="latest")
+
+
+def test_background_memory_ignores_exposure_and_recolours_what_stays() -> None:
+    from tinct.video.surveillance import BackgroundColourMemory
+
+    memory = BackgroundColourMemory()
+    scene = np.full((8, 8), 50.0, np.float32)
+    grey = np.full((8, 8, 2), 2.0, np.float32)
+    memory.apply(grid_of(scene, cut=True), grey, background_ab=grey)
+    red = np.full((8, 8, 2), (40.0, 20.0), np.float32)
+    darker = memory.apply(grid_of(scene - 12.0), red)  # the camera's exposure drops
+    assert np.allclose(darker, 2.0)  # still background
+    parked = scene.copy()
+    parked[:4, :4] = 85.0  # a car drives in and stays
+    asked = []
+    for frame in range(1, 601):
+        plate = memory.plate() if frame % 24 == 0 else None
+        if plate is not None:
+            asked.append(frame)
+        shown = memory.apply(grid_of(parked), red, background_ab=None if plate is None else red)
+    assert asked and asked[0] > 24  # a passing car would be gone before it counts
+    plate = memory.plate()
+    assert plate is None and np.allclose(memory.lightness[:4, :4], 85.0, atol=3.0)  # adopted
+    assert np.allclose(shown[:4, :4], red[:4, :4], atol=0.5)  # coloured afresh: the car's
+    assert np.allclose(shown[5:, 5:], 2.0)  # the road keeps its colour

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from torch import nn
 
 from tinct.video.flow import DIS_PRESETS
+from tinct.video.surveillance import BACKGROUND_COLOURS
 
 MODES = ("film", "surveillance")
 
@@ -21,7 +22,7 @@ class VideoOptions:
             (``benchmarks/results/video_eval_tune_spacing.md``).
         per_frame: naive baseline: the still model on every frame, no propagation.
         mode: ``"film"`` or ``"surveillance"`` (fixed camera: a background colour memory that
-            persists across the clip, and slower colour change).
+            persists across the shot, :mod:`tinct.video.surveillance`).
         flow_preset: DIS preset (``ultrafast``, ``fast``, ``medium``).
         cut_threshold: luma-histogram distance in (0, 1] above which a shot cut is declared.
         min_shot_length: frames a shot lasts at least.
@@ -34,8 +35,10 @@ class VideoOptions:
         unreliable_below: confidence under which a pixel counts as unreliable (0.5 and 0.2
             scored alike on the training sequences).
         max_step: largest change of ab per frame (ab units) where the flow is reliable.
-        background_rate: surveillance mode: how fast the background colour memory follows
-            the colour shown on static pixels (per frame, in (0, 1]).
+        background_colour: surveillance mode: ``"once"`` (the static background is coloured
+            once, and again only where it changes for good) or ``"mean"`` (the running mean of
+            the still model's colour of it at every keyframe); see
+            :class:`tinct.video.surveillance.BackgroundColourMemory`.
         refiner: optional learned module ``(lightness, warped_ab, confidence, fallback_ab) ->
             ab``, all ``(B, C, h, w)``, used instead of the closed-form confidence blend.
     """
@@ -51,7 +54,7 @@ class VideoOptions:
     fallback_area: float = 0.25
     unreliable_below: float = 0.5
     max_step: float = 3.0
-    background_rate: float = 0.02
+    background_colour: str = "once"
     refiner: nn.Module | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -66,8 +69,10 @@ class VideoOptions:
         for name in ("keyframe_memory", "fallback_area", "unreliable_below"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
-        if self.max_step <= 0 or not 0 < self.background_rate <= 1:
+        if self.background_colour not in BACKGROUND_COLOURS:
             raise ValueError(
-                f"max_step must be > 0 and background_rate in (0, 1], "
-                f"got {self.max_step} and {self.background_rate}"
+                f"background_colour must be one of {BACKGROUND_COLOURS}, "
+                f"got {self.background_colour!r}"
             )
+        if self.max_step <= 0:
+            raise ValueError(f"max_step must be > 0, got {self.max_step}")

@@ -9,6 +9,7 @@ shown chroma and, in surveillance mode, a background colour memory persist betwe
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import numpy as np
 import torch
@@ -65,7 +66,7 @@ class Propagator:
         self.active_hints: Tensor | None = None  # hints of the last keyframe, on its grid
         self.shown_ab: np.ndarray | None = None  # chroma emitted for the last frame
         self.background = (
-            BackgroundColourMemory(options.background_rate)
+            BackgroundColourMemory(options.background_colour)
             if options.mode == "surveillance"
             else None
         )
@@ -118,7 +119,8 @@ class Propagator:
             yield self._emit(frame, ab)
         if next_key is not None:
             self.key_ab = next_ab
-            yield self._emit(next_key, next_ab, hinted=next_key.hints is not None)
+            hinted = next_key.hints is not None
+            yield self._emit(next_key, next_ab, hinted=hinted, keyframe=True)
 
     def _repairer(self, segment: list[GridFrame | None]) -> Repair:
         """The repair step of :func:`carry_forward` for one segment (``segment[0]`` is the
@@ -187,12 +189,34 @@ class Propagator:
         refined = refiner(frame.lightness_tensor().to(device), *inputs)
         return refined[0].float().permute(1, 2, 0).cpu().numpy()
 
-    def _emit(self, frame: GridFrame, ab: np.ndarray, hinted: bool = False) -> ChromaFrame:
-        """Bound the colour change since the last shown frame, then make the chroma planes."""
+    def _emit(
+        self,
+        frame: GridFrame,
+        ab: np.ndarray,
+        hinted: bool = False,
+        keyframe: bool = False,
+    ) -> ChromaFrame:
+        """Bound the colour change since the last shown frame, apply the background memory
+        (which learns at keyframes), then make the chroma planes."""
         if frame.pair is not None and self.shown_ab is not None and not hinted:
             shown_here = warp(self.shown_ab, frame.pair.backward)
             ab = limit_change(ab, shown_here, frame.pair.confidence, self.options.max_step)
         if self.background is not None:
-            ab = self.background.apply(frame, ab)
+            background_ab = self._background_ab(frame, ab) if keyframe else None
+            ab = self.background.apply(frame, ab, background_ab)
         self.shown_ab = ab
         return chroma_planes_for(frame, ab, self.color_range)
+
+    def _background_ab(self, keyframe: GridFrame, key_ab: np.ndarray) -> np.ndarray | None:
+        """What the background memory learns at a keyframe: the keyframe's own colour at the
+        start of a shot (the still model's, nothing is carried there), else the still model's
+        colour of the memory's plate (the scene without its moving objects) when part of the
+        background needs a colour, else None."""
+        assert self.background is not None
+        if self.background.starts_afresh(keyframe):
+            return key_ab
+        plate = self.background.plate()
+        if plate is None:
+            return None
+        plate_frame = replace(keyframe, lightness=np.clip(plate, 0.0, 100.0))
+        return predict_still_ab(self.still, plate_frame, self.active_hints)
