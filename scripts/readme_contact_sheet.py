@@ -1,9 +1,11 @@
-"""Make the README picture: gray input / tinct / ground truth for val photos and old photos.
+"""Make the README picture: gray input / tinct-lite v1 / v2 / ground truth.
 
-    python scripts/readme_contact_sheet.py [--model tinct-lite] [--out docs/contact_sheet.jpg]
+    python scripts/readme_contact_sheet.py [--weights tinct-lite-v1 tinct-lite-v2]
+        [--out docs/contact_sheet.jpg]
 
-Val photos come from ../shared/data/val (center256 crops); old photos from ../shared/data/old
-have no ground truth, so their third cell stays white.
+Rows: the first photo (by name) of each source of val/objects-people (people, faces, clothing,
+pets, flowers, cars, food), one of bsds500-val, and old photos from ../shared/data/old, which have
+no ground truth (their last cell stays white). center256 crops; every model at its defaults.
 """
 
 from __future__ import annotations
@@ -21,33 +23,44 @@ from tinct.evaluation.protocols import apply_protocol
 from tinct.io.image_file import read_image, write_image
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-VAL = ["val/bsds500-val", "val/sun-hays80"]
-OLD = ["old/ansel_adams3.jpg", "old/Lincoln.jpg"]
+SOURCES = [
+    "utkface_crop_part1",
+    "natural_images_person",
+    "ccp_street_people",
+    "clothing_cc0",
+    "petimages_180",
+    "flowers_kaggle5",
+    "stanford_cars_train",
+    "grocery_store_mit",
+]
+OLD = ["old/Lincoln.jpg", "old/David_Hilbert.jpg", "old/Old_Tom_Morris.jpg", "old/oldphoto2.jpg"]
 
 
-def row(colorizer, rgb: torch.Tensor, has_truth: bool) -> list[torch.Tensor]:
+def photos() -> list[tuple[torch.Tensor, bool]]:
+    """(center256 sRGB, has ground truth) for every row."""
+    folder = SHARED / "val/objects-people"
+    paths = [sorted(folder.glob(f"{source}__*.jpg"))[0] for source in SOURCES]
+    paths.append(sorted((SHARED / "val/bsds500-val").glob("*.jpg"))[0])
+    rows = [(apply_protocol(read_image(p).rgb, "center256"), True) for p in paths]
+    return rows + [(apply_protocol(read_image(SHARED / n).rgb, "center256"), False) for n in OLD]
+
+
+def row(colorizers: list, rgb: torch.Tensor, has_truth: bool) -> list[torch.Tensor]:
     lightness = rgb_to_lightness(rgb[None])
-    gray = lightness.new_zeros(1, 2, *lightness.shape[-2:])
-    cells = [recombine_lightness_ab(lightness, gray)[0], colorizer.colorize_lightness(lightness)[0]]
+    gray = recombine_lightness_ab(lightness, lightness.new_zeros(1, 2, *lightness.shape[-2:]))
+    cells = [gray[0]] + [c.colorize_lightness(lightness)[0] for c in colorizers]
     return cells + [rgb if has_truth else torch.ones_like(rgb)]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="tinct-lite")
-    parser.add_argument("--per-set", type=int, default=2)
+    parser.add_argument("--weights", nargs="+", default=["tinct-lite-v1", "tinct-lite-v2"])
     parser.add_argument("--out", type=Path, default=Path("docs/contact_sheet.jpg"))
     args = parser.parse_args()
-    colorizer = tinct.load(args.model)
-    rows = []
-    for folder in VAL:
-        for path in sorted((SHARED / folder).glob("*.jpg"))[: args.per_set]:
-            rows.append(row(colorizer, apply_protocol(read_image(path).rgb, "center256"), True))
-    for name in OLD:
-        rgb = read_image(SHARED / name).rgb
-        rows.append(row(colorizer, apply_protocol(rgb, "center256"), False))
-    write_image(args.out, contact_sheet(rows, cell=224), force=True)
-    print(f"wrote {args.out}: columns gray input / {args.model} / ground truth")
+    colorizers = [tinct.load("tinct-lite", weights=w) for w in args.weights]
+    rows = [row(colorizers, rgb, truth) for rgb, truth in photos()]
+    write_image(args.out, contact_sheet(rows, cell=192), force=True)
+    print(f"wrote {args.out}: columns gray input / {' / '.join(args.weights)} / ground truth")
 
 
 if __name__ == "__main__":

@@ -173,3 +173,59 @@ def test_fine_tuning_starts_from_the_given_weights(tmp_path: Path) -> None:
     trainer = Trainer(recipe_from_dict(values), tmp_path / "tuned", show_progress=False)
     base = _final_weights(tmp_path / "base")
     assert all(torch.equal(v, base[k]) for k, v in trainer.model.state_dict().items())
+
+
+def test_each_epoch_records_validation_psnr_and_colourfulness(tmp_path: Path) -> None:
+    data = make_image_folder(tmp_path / "data")
+    history = Trainer(recipe_from_dict(tiny_recipe(data)), tmp_path / "run", False).run()
+    for row in history:
+        assert 5.0 < row["val_psnr"] < 60.0  # dB of real decoded colours, not a placeholder
+        assert row["val_cf"] >= 0.0
+    assert "val_psnr" in (tmp_path / "run" / "metrics.csv").read_text().splitlines()[0]
+
+
+class ScriptedValidation(Trainer):
+    """A trainer whose validation losses are scripted, keeping a copy of the weights of each."""
+
+    losses = [3.0, 2.0, 2.5, 2.2, 1.0, 0.5]
+
+    def validate(self) -> float:
+        self.snapshots = getattr(self, "snapshots", [])
+        self.snapshots.append({k: v.clone() for k, v in self.model.state_dict().items()})
+        return self.losses[len(self.snapshots) - 1]
+
+
+def test_patience_stops_training_and_keeps_the_best_epoch(tmp_path: Path) -> None:
+    data = make_image_folder(tmp_path / "data")
+    recipe = recipe_from_dict(tiny_recipe(data, epochs=6, patience=2))
+    trainer = ScriptedValidation(recipe, tmp_path / "run", show_progress=False)
+    history = trainer.run()
+    assert [row["val_loss"] for row in history] == [3.0, 2.0, 2.5, 2.2]  # 2 epochs without gain
+    assert trainer.progress.stopped_early and trainer.progress.best_epoch == 2
+    exported = _final_weights(tmp_path / "run")
+    assert all(torch.equal(exported[k], trainer.snapshots[1][k]) for k in exported)
+    assert not all(torch.equal(exported[k], trainer.snapshots[3][k]) for k in exported)
+
+
+def test_train_val_split_is_the_same_wherever_the_data_lies(tmp_path: Path) -> None:
+    from tinct.data.image_folder import list_labelled_files, split_train_val
+
+    sides = []
+    for place in ("a", "b/deeper"):
+        root = make_image_folder(tmp_path / place / "photos", per_class=30)
+        files, _ = list_labelled_files([root])
+        train, val = split_train_val(files, 0.3)
+        sides.append(sorted(f.key for f in val))
+    assert sides[0] == sides[1] and 0 < len(sides[0]) < 60
+
+
+def test_short_side_shrinks_large_photos_before_cropping(tmp_path: Path) -> None:
+    from tinct.data.image_folder import ImageFolderDataset, list_labelled_files
+
+    root = make_image_folder(tmp_path / "data", per_class=1, size=96)
+    files, _ = list_labelled_files([root])
+    assert ImageFolderDataset(files, 32, train=True)._load(0).shape == (3, 96, 96)
+    shrunk = ImageFolderDataset(files, 32, train=True, short_side=48)
+    assert shrunk._load(0).shape == (3, 48, 48)
+    assert ImageFolderDataset(files, 32, train=True, short_side=200)._load(0).shape == (3, 96, 96)
+    assert shrunk[0][0].shape == (3, 32, 32)
