@@ -1,13 +1,14 @@
-"""PSNR, colourfulness and LPIPS of weight sets against the annealed-mean temperature.
+"""PSNR, colourfulness and LPIPS of weight sets against colour boost and temperature.
 
     python benchmarks/colour_tradeoff.py NAME=WEIGHTS... [--data DIR...] [--temperatures ...]
-        [--tag NAME]
+        [--boosts 0 0.2 ...] [--every N] [--tag NAME]
 
 Each photo (center256 protocol) goes through the model once per weight set; its logits are then
-decoded at every temperature, so the table shows what the rebalancing strength a set was trained
-with and the temperature each do to accuracy (PSNR, LPIPS) and colourfulness (CF, beside the
-ground truth's). Writes benchmarks/results/colour_tradeoff[_TAG].{md,json} and a plot
-(docs/colour_tradeoff[_TAG].png: PSNR against CF, one line per weight set, one point per T).
+decoded at every colour boost (``tinct.load(colour_boost=)``) and temperature, so the table shows
+what the rebalancing strength a set was trained with, the boost and the temperature each do to
+accuracy (PSNR, LPIPS) and colourfulness (CF, beside the ground truth's). Writes
+benchmarks/results/colour_tradeoff[_TAG].{md,json} and a plot (docs/colour_tradeoff[_TAG].png:
+PSNR against CF, one line per weight set and boost, one point per T).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from plot import line_plot
 from report import describe_machine, write_report
 
 import tinct
+from tinct.api import colour_boost_offsets
 from tinct.color.lab import rgb_to_lab
 from tinct.color.recombine import recombine_lightness_ab
 from tinct.evaluation.metrics import colourfulness, psnr
@@ -53,15 +55,17 @@ def lpips_model() -> torch.nn.Module | None:
 
 
 @torch.inference_mode()
-def scores(colorizer, photos: torch.Tensor, temperatures: list[float], lpips) -> dict:
-    """Mean PSNR/CF/LPIPS per temperature of one colorizer over ``photos``."""
+def scores(colorizer, photos: torch.Tensor, temperatures: list[float], lpips, boost: float) -> dict:
+    """Mean PSNR/CF/LPIPS per temperature of one colorizer at one boost over ``photos``."""
     sums = {t: {"psnr": 0.0, "cf": 0.0, "lpips": 0.0} for t in temperatures}
+    bias = colour_boost_offsets(colorizer.bins, boost)
+    bias = 0.0 if bias is None else bias.view(1, -1, 1, 1)
     for start in range(0, len(photos), BATCH):
         rgb = photos[start : start + BATCH]
         lightness = rgb_to_lab(rgb)[:, :1]
         logits, _ = colorizer.predict_logits(lightness)
         for t in temperatures:
-            ab = decode_annealed_mean(logits.float(), colorizer.bins, t)
+            ab = decode_annealed_mean(logits.float() + bias, colorizer.bins, t)
             out = recombine_lightness_ab(lightness, ab).clamp(0, 1)
             sums[t]["psnr"] += float(psnr(out, rgb).sum())
             sums[t]["cf"] += float(colourfulness(out).sum())
@@ -84,7 +88,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("weights", nargs="+", help="NAME=FILE or a weight-table name")
     parser.add_argument("--data", nargs="+", default=DATA)
-    parser.add_argument("--temperatures", type=float, nargs="+", default=[0.2, 0.38, 0.5, 0.7, 1.0])
+    parser.add_argument("--temperatures", type=float, nargs="+", default=[0.38, 0.5, 0.7, 1.0])
+    parser.add_argument("--boosts", type=float, nargs="+", default=[0.0])
     parser.add_argument("--tag", default="")
     parser.add_argument("--every", type=int, default=1, help="take every N-th photo (by name)")
     args = parser.parse_args()
@@ -103,15 +108,18 @@ def main() -> None:
             "|---|---|---|---|---|---|",
         ]
         for name, weights in sets.items():
-            colorizer = tinct.load("tinct-lite", weights=weights)
-            result = scores(colorizer, photos, args.temperatures, lpips)
-            record["data"][folder.name]["sets"][name] = {str(t): v for t, v in result.items()}
-            lines += [
-                f"| {name} | {t} | {v['psnr']:.2f} | {v['psnr'] - gray['psnr']:+.2f} | "
-                f"{v['cf']:.1f} | {v['lpips']:.4f} |"
-                for t, v in result.items()
-            ]
-        print("\n".join(lines[-(3 + len(sets) * len(args.temperatures)) :]), flush=True)
+            colorizer = tinct.load("tinct-lite", weights=weights, colour_boost=0.0)
+            for boost in args.boosts:
+                label = name if args.boosts == [0.0] else f"{name}, boost {boost}"
+                result = scores(colorizer, photos, args.temperatures, lpips, boost)
+                record["data"][folder.name]["sets"][label] = {str(t): v for t, v in result.items()}
+                lines += [
+                    f"| {label} | {t} | {v['psnr']:.2f} | {v['psnr'] - gray['psnr']:+.2f} | "
+                    f"{v['cf']:.1f} | {v['lpips']:.4f} |"
+                    for t, v in result.items()
+                ]
+        rows = len(sets) * len(args.boosts) * len(args.temperatures)
+        print("\n".join(lines[-(3 + rows) :]), flush=True)
     suffix = f"_{args.tag}" if args.tag else ""
     write_report(
         Path("benchmarks/results") / f"colour_tradeoff{suffix}",

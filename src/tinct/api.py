@@ -7,7 +7,7 @@ import warnings
 from pathlib import Path
 
 import torch
-from torch import nn
+from torch import Tensor, nn
 
 from tinct.guidance.hints import Hints
 from tinct.models import create_model, get_model_spec
@@ -18,6 +18,7 @@ from tinct.weights.store import find_weights
 from tinct.weights.table import WEIGHT_FILES, WeightFile, default_weights_for
 
 DEFAULT_MODEL = "tinct-lite"
+TRAIN_AB_PRIOR = "train-ab-prior"  # ab prior of ../shared/data/train, for the colour boost
 UNTRAINED_SEED = 0
 
 
@@ -89,6 +90,34 @@ def recommended_chroma_smoothing(name: str, weights: str | Path | None) -> float
     return float(value) if isinstance(value, (int, float)) else 0.0
 
 
+def recommended_colour_boost(name: str, weights: str | Path | None) -> float:
+    """The colour boost chosen for the weight set (``colour_boost`` in its weight-table config,
+    measured by ``benchmarks/colour_tradeoff.py --boosts``), else 0."""
+    entry = weight_set(name, weights)
+    value = entry.config.get("colour_boost") if entry is not None else None
+    return float(value) if isinstance(value, (int, float)) else 0.0
+
+
+def colour_boost_offsets(bins: Tensor, boost: float) -> Tensor | None:
+    """Logit offsets of ``boost`` over ``bins`` from the ab prior of tinct's training photos
+    (weight set ``train-ab-prior``); None for 0.
+
+    Raises:
+        ValueError: ``boost`` outside [0, 1].
+    """
+    if boost == 0:
+        return None
+    if not 0.0 <= boost <= 1.0:
+        raise ValueError(f"colour boost must be in [0, 1], got {boost}")
+    from tinct.io.prior_file import load_prior
+    from tinct.quantize.prior import colour_boost_bias, normalise_counts
+    from tinct.training.priors import counts_for_bins
+
+    prior = load_prior(find_weights(TRAIN_AB_PRIOR))
+    counts = counts_for_bins(prior.ab_bins, prior.ab_counts, bins)
+    return colour_boost_bias(normalise_counts(counts), bins, boost)
+
+
 def _build_with_weights(name: str, weights: str | Path | None) -> tuple[nn.Module, bool]:
     """The model and whether it holds trained weights (a file, a named weight set, else the
     model's default set)."""
@@ -128,6 +157,7 @@ def load(
     working_side: int = DEFAULT_WORKING_SIDE,
     backend: str = "torch",
     chroma_smoothing: float | None = None,
+    colour_boost: float | None = None,
 ) -> PhotoColorizer:
     """Build the colorizer ``name`` on ``device``; call it on a PIL image, array or tensor.
 
@@ -149,6 +179,10 @@ def load(
             in regions of flat lightness, in working pixels (0 = off;
             :mod:`tinct.pipeline.chroma_smoothing`); None uses the one chosen for the weights
             (``recommended_chroma_smoothing``).
+        colour_boost: in [0, 1]: decode as if the model had been trained with class
+            rebalancing of that strength (:func:`tinct.quantize.prior.colour_boost_bias`; more
+            vivid, rarer colours; 0 = off, 1 = Zhang et al.'s full rebalancing); None uses the
+            one chosen for the weights (``recommended_colour_boost``).
 
     Raises:
         ValueError: unknown model name (the message lists close matches).
@@ -166,6 +200,7 @@ def load(
             temperature=temperature,
             working_side=working_side,
             chroma_smoothing=chroma_smoothing,
+            colour_boost=colour_boost,
         )
     if backend != "torch":
         raise ValueError(f"backend must be 'torch', 'onnx' or 'auto', got {backend!r}")
@@ -182,4 +217,8 @@ def load(
         chroma_smoothing=recommended_chroma_smoothing(name, weights)
         if chroma_smoothing is None
         else chroma_smoothing,
+        bin_bias=colour_boost_offsets(
+            spec.bins(),
+            recommended_colour_boost(name, weights) if colour_boost is None else colour_boost,
+        ),
     )

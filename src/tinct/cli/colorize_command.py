@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tinct.cli.model_options import (
     add_backend_argument,
-    add_chroma_smoothing_argument,
+    add_colour_arguments,
     load_colorizer_from_args,
     model_name,
     temperature,
@@ -63,7 +63,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "for each photo NAME that has hints (see docs/hints.md)",
     )
     add_backend_argument(parser)
-    add_chroma_smoothing_argument(parser)
+    add_colour_arguments(parser)
     parser.add_argument("--force", action="store_true", help="overwrite existing outputs")
     parser.set_defaults(run=run)
 

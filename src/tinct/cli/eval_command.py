@@ -6,7 +6,7 @@ import argparse
 from functools import partial
 from pathlib import Path
 
-from tinct.cli.model_options import add_chroma_smoothing_argument
+from tinct.cli.model_options import add_colour_arguments
 from tinct.cli.reporting import progress, report_failures
 from tinct.errors import FileProblem, ImageReadError, TinctError
 
@@ -52,7 +52,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         default=None,
         help="annealed-mean temperature (default: chosen per model weights)",
     )
-    add_chroma_smoothing_argument(parser)
+    add_colour_arguments(parser)
     parser.add_argument("--limit", type=int, help="evaluate only the first N photos (sorted)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the hint positions")
     parser.add_argument(
@@ -83,6 +83,7 @@ def _colorizers(args: argparse.Namespace, read, protocol) -> dict[str, object]:
             weights=weights,
             temperature=args.temperature,
             chroma_smoothing=args.chroma_smoothing,
+            colour_boost=args.colour_boost,
         )
     for value in args.predictions:
         name, folder = _named(value, "--predictions")
@@ -165,6 +166,7 @@ def evaluate_into_report(args: argparse.Namespace, colorizers: dict[str, object]
         "protocol": args.protocol,
         "temperature": args.temperature,
         "chroma_smoothing": args.chroma_smoothing,
+        "colour_boost": args.colour_boost,
         "hints": args.hints,
         "seed": args.seed,
         "images": len(images),

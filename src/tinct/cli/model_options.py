@@ -1,6 +1,6 @@
 """What the commands that colorize share: the ``--model`` and ``--temperature`` argument types,
-the ``--backend`` and ``--chroma-smoothing`` options, and loading a colorizer with its
-"untrained model" warning printed for the user."""
+the ``--backend``, ``--chroma-smoothing`` and ``--colour-boost`` options, and loading a
+colorizer with its "untrained model" warning printed for the user."""
 
 from __future__ import annotations
 
@@ -47,8 +47,31 @@ def chroma_smoothing(text: str) -> float:
     return value
 
 
-def add_chroma_smoothing_argument(parser: argparse.ArgumentParser) -> None:
-    """``--chroma-smoothing S`` (default: the strength chosen for the model's weights)."""
+def colour_boost(text: str) -> float:
+    """argparse type: a colour boost in [0, 1]."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(
+            f"colour boost must be a number in [0, 1] (0 = off), got {text!r}"
+        )
+    return value
+
+
+def add_colour_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--chroma-smoothing S`` and ``--colour-boost B`` (defaults: the settings chosen for the
+    model's weights)."""
+    parser.add_argument(
+        "--colour-boost",
+        type=colour_boost,
+        default=None,
+        metavar="B",
+        help="more vivid, rarer colours: decode as if the model had been trained with class "
+        "rebalancing of strength B in [0, 1] (0 = off, 1 = full, over-saturated); default: the "
+        "boost chosen for the model's weights, else 0",
+    )
     parser.add_argument(
         "--chroma-smoothing",
         type=chroma_smoothing,
@@ -90,7 +113,8 @@ def load_colorizer(command: str, name: str, **options: object) -> Colorizer:
 
 def load_colorizer_from_args(command: str, args: argparse.Namespace) -> Colorizer:
     """:func:`load_colorizer` with the ``--model``, ``--weights``, ``--temperature``,
-    ``--working-side``, ``--backend`` and ``--chroma-smoothing`` options of ``args``."""
+    ``--working-side``, ``--backend``, ``--chroma-smoothing`` and ``--colour-boost`` options of
+    ``args``."""
     return load_colorizer(
         command,
         args.model,
@@ -99,4 +123,5 @@ def load_colorizer_from_args(command: str, args: argparse.Namespace) -> Colorize
         working_side=args.working_side,
         backend=args.backend,
         chroma_smoothing=args.chroma_smoothing,
+        colour_boost=args.colour_boost,
     )

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tinct.cli.model_options import (
     add_backend_argument,
-    add_chroma_smoothing_argument,
+    add_colour_arguments,
     load_colorizer_from_args,
     model_name,
     temperature,
@@ -42,7 +42,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="longer side, in pixels, at which colour is predicted (default 256)",
     )
     add_backend_argument(parser)
-    add_chroma_smoothing_argument(parser)
+    add_colour_arguments(parser)
     parser.add_argument(
         "--max-upload-mb",
         type=_positive(float),

@@ -51,9 +51,11 @@ class OnnxColorizer(PhotoColorizer):
         return self.session.predict(small, small_hints, 1.0, decode=False)
 
     def decode_ab(self, small: Tensor, small_hints: Tensor | None) -> Tensor:
-        """As :meth:`Colorizer.decode_ab`; the annealed mean (T > 0) is decoded in the graph."""
+        """As :meth:`Colorizer.decode_ab`; the annealed mean (T > 0) is decoded in the graph,
+        unless logit offsets (``bin_bias``) must be added first."""
         assert self.session is not None  # set in __post_init__
-        if self.session.signature.decodes_ab and self.temperature > 0:
+        in_graph = self.session.signature.decodes_ab and self.bin_bias is None
+        if in_graph and self.temperature > 0:
             return self.session.predict(small, small_hints, self.temperature, decode=True)
         return super().decode_ab(small, small_hints)
 
@@ -108,6 +110,7 @@ def load_onnx(
     working_side: int | None = None,
     opset: int = DEFAULT_OPSET,
     chroma_smoothing: float | None = None,
+    colour_boost: float | None = None,
 ) -> OnnxColorizer:
     """Like :func:`tinct.load`, with the model run by ONNX Runtime (CPU only).
 
@@ -127,6 +130,7 @@ def load_onnx(
         "weights": weights,
         "temperature": temperature,
         "chroma_smoothing": chroma_smoothing,
+        "colour_boost": colour_boost,
     }
     if working_side is not None:
         options["working_side"] = working_side

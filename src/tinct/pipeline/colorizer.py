@@ -58,6 +58,8 @@ class Colorizer:
         chroma_smoothing: strength of the edge-aware smoothing of the predicted ab that evens
             out blotches in regions of flat lightness, in working pixels (0 = off; see
             :mod:`tinct.pipeline.chroma_smoothing`); applied before hints are spread.
+        bin_bias: ``(Q,)`` offsets added to the logits before decoding (``ab_bins`` models), e.g.
+            the colour boost of :func:`tinct.quantize.prior.colour_boost_bias`; None = none.
     """
 
     model: nn.Module
@@ -69,9 +71,18 @@ class Colorizer:
     working_side: int = DEFAULT_WORKING_SIDE
     spread_hints: bool = True
     chroma_smoothing: float = 0.0
+    bin_bias: Tensor | None = None
 
     def __post_init__(self) -> None:
         check_strength(self.chroma_smoothing)
+        if self.bin_bias is not None and (
+            self.output_kind != OUTPUT_AB_BINS or self.bin_bias.shape != self.bins.shape[:1]
+        ):
+            raise ValueError(
+                f"bin_bias {tuple(self.bin_bias.shape)} needs a model over ab bins with one "
+                f"value per bin; {self.name} outputs {self.output_kind} over "
+                f"{self.bins.shape[0]} values"
+            )
         # channels_last lets oneDNN run the depthwise and 1x1 convolutions of the CPU models
         # about a third faster (benchmarks/colorize_speed.py); results are unchanged.
         self.model.eval().to(memory_format=torch.channels_last)
@@ -125,6 +136,8 @@ class Colorizer:
     def decode_ab(self, small: Tensor, small_hints: Tensor | None) -> Tensor:
         """Chroma ``(B, 2, h', w')`` from the model's output at the colorizer's temperature."""
         prediction = self.run_model(small, small_hints)
+        if self.bin_bias is not None:
+            prediction = prediction + self.bin_bias.to(prediction).view(1, -1, 1, 1)
         return output_to_ab(self.output_kind, prediction, small, self.bins, self.temperature)
 
     @torch.inference_mode()

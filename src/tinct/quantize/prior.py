@@ -88,3 +88,30 @@ def rebalancing_weights(
 def pixel_rebalancing_weights(ab: Tensor, bins: Tensor, bin_weights: Tensor) -> Tensor:
     """Weight of each pixel: that of its nearest bin. ``(B, 2, H, W)`` -> ``(B, 1, H, W)``."""
     return bin_weights.to(ab.device)[encode_ab_hard(ab, bins)].unsqueeze(1).to(ab.dtype)
+
+
+def colour_boost_bias(prior: Tensor, bins: Tensor, boost: float) -> Tensor:
+    """Per-bin logit offsets ``(Q,)`` that decode a model as if it had been trained with class
+    rebalancing of strength ``boost``.
+
+    A classifier trained with per-class loss weights ``w`` learns, at its optimum, posteriors
+    proportional to ``w * p`` where ``p`` is the posterior of the unweighted loss. So a model
+    trained *without* rebalancing, decoded from ``logits + log w``, approximates one trained with
+    it; doing it at decoding time makes the strength a setting instead of a training run. ``w``
+    are :func:`rebalancing_weights` with ``uniform_mix = 1 - boost / 2``: ``boost`` 0 is no
+    change, 1 is Zhang et al.'s rebalancing (lambda 0.5), which over-saturates.
+
+    Args:
+        prior: ``(Q,)`` empirical ab prior of the training set (sums to 1).
+        bins: ``(Q, 2)`` bin centres.
+        boost: strength in [0, 1].
+
+    Raises:
+        ValueError: ``boost`` is outside [0, 1] or ``prior`` does not match ``bins``.
+    """
+    if not 0.0 <= boost <= 1.0:
+        raise ValueError(f"colour boost must be in [0, 1], got {boost}")
+    if prior.shape != bins.shape[:1]:
+        raise ValueError(f"prior has {tuple(prior.shape)} values for {bins.shape[0]} bins")
+    weights = rebalancing_weights(prior.double(), bins.double(), uniform_mix=1.0 - boost / 2)
+    return weights.log().to(torch.float32)

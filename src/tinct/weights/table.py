@@ -70,6 +70,17 @@ WEIGHT_FILES: tuple[WeightFile, ...] = (
         },
     ),
     WeightFile(
+        name="train-ab-prior",
+        filename="train-ab-prior.safetensors",
+        sha256="7fecb4d3cc70813af45ec3294cda113e640dcf55a9e591925cf1ea128d2ecbe4",
+        size=5864,
+        license="Apache-2.0 (tinct); counts measured on ../shared/data/train",
+        source="tinct prior ../shared/data/train -o train-ab-prior.safetensors --max-side 64 "
+        "(14,811 colourful photos, 53 gray skipped); the ab prior behind the colour boost "
+        "(tinct.load(colour_boost=)); shipped in the package",
+        format="safetensors",
+    ),
+    WeightFile(
         name="propagation-refiner-v3",
         filename="propagation-refiner-v3.safetensors",
         sha256="0ae969930be23cfe090befec7d3930e686481f81dffc93910bca13b310438e50",
