@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -65,15 +67,8 @@ class CountingColorizer(Colorizer):
 
 
 def counting(still: Colorizer) -> CountingColorizer:
-    return CountingColorizer(
-        still.model,
-        still.bins,
-        still.name,
-        still.trained,
-        still.output_kind,
-        still.temperature,
-        still.working_side,
-    )
+    # every setting of the still colorizer (decoding, smoothing, colour boost) carried over
+    return CountingColorizer(**{f.name: getattr(still, f.name) for f in dataclasses.fields(still)})
 
 
 def two_scenes(length: int) -> list[LumaFrame]:

@@ -91,10 +91,16 @@ def test_weights_of_another_model_are_refused(tmp_path: Path) -> None:
 
 def test_a_weight_set_can_be_named_instead_of_a_file() -> None:
     named = tinct.load("tinct-lite", weights="tinct-lite-v1")
-    default = tinct.load("tinct-lite")
-    assert named.trained and named.temperature == default.temperature
-    for mine, theirs in zip(named.model.parameters(), default.model.parameters(), strict=True):
+    by_file = tinct.load("tinct-lite", weights=find_weights("tinct-lite-v1"))
+    default = tinct.load("tinct-lite")  # v2: other weights and settings
+    assert named.trained and named.temperature == 0.7 and named.bin_bias is None
+    assert default.temperature == 0.5 and default.bin_bias is not None
+    for mine, theirs in zip(named.model.parameters(), by_file.model.parameters(), strict=True):
         assert torch.equal(mine, theirs)
+    assert any(
+        not torch.equal(mine, theirs)
+        for mine, theirs in zip(named.model.parameters(), default.model.parameters(), strict=True)
+    )
     with pytest.raises(ValueError, match="'tinct-lite-v1' is for model 'tinct-lite', not 'eccv16'"):
         tinct.load("eccv16", weights="tinct-lite-v1")
 

@@ -88,6 +88,8 @@ def run(args: argparse.Namespace) -> int:
         seed=0,
         no_lpips=args.no_lpips,
         temperature=None,
+        chroma_smoothing=None,
+        colour_boost=None,
     )
     code = evaluate_into_report(eval_args, colorizers)
     table = (out / "eval" / "report.md").read_text(encoding="utf-8")

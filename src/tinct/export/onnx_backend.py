@@ -46,18 +46,42 @@ class OnnxColorizer(PhotoColorizer):
             raise ValueError("an OnnxColorizer needs an OnnxSession; build it with load_onnx")
 
     def run_model(self, small: Tensor, small_hints: Tensor | None) -> Tensor:
-        """As :meth:`Colorizer.run_model`, computed by ONNX Runtime."""
+        """As :meth:`Colorizer.run_model`, computed by ONNX Runtime (whose graph holds the
+        logit offsets, taken out again here)."""
         assert self.session is not None  # set in __post_init__
-        return self.session.predict(small, small_hints, 1.0, decode=False)
+        logits = self.session.predict(small, small_hints, 1.0, decode=False)
+        if self.bin_bias is None:
+            return logits
+        return logits - self.bin_bias.to(logits).view(1, -1, 1, 1)
 
     def decode_ab(self, small: Tensor, small_hints: Tensor | None) -> Tensor:
         """As :meth:`Colorizer.decode_ab`; the annealed mean (T > 0) is decoded in the graph,
-        unless logit offsets (``bin_bias``) must be added first."""
+        logit offsets (``bin_bias``) included."""
         assert self.session is not None  # set in __post_init__
-        in_graph = self.session.signature.decodes_ab and self.bin_bias is None
-        if in_graph and self.temperature > 0:
+        if self.session.signature.decodes_ab and self.temperature > 0:
             return self.session.predict(small, small_hints, self.temperature, decode=True)
         return super().decode_ab(small, small_hints)
+
+
+class OffsetLogits(nn.Module):
+    """A model whose logits get fixed per-bin offsets, so that the graph decodes them."""
+
+    def __init__(self, model: nn.Module, offsets: Tensor) -> None:
+        super().__init__()
+        self.model = model
+        self.register_buffer("offsets", offsets.detach().float().clone())
+
+    def forward(self, *inputs: Tensor | None) -> Tensor:
+        return self.model(*inputs) + self.offsets.view(1, -1, 1, 1)
+
+
+def graph_model(colorizer: PhotoColorizer, digest: str) -> tuple[nn.Module, str]:
+    """The module to export for ``colorizer`` and the digest that identifies it."""
+    if colorizer.bin_bias is None:
+        return colorizer.model, digest
+    offsets = colorizer.bin_bias.detach().cpu().float().contiguous()
+    combined = hashlib.sha256(digest.encode() + offsets.numpy().tobytes()).hexdigest()
+    return OffsetLogits(colorizer.model, offsets).eval(), combined
 
 
 def state_dict_sha256(model: nn.Module) -> str:
@@ -90,14 +114,15 @@ def _open_session(colorizer: PhotoColorizer, digest: str, opset: int) -> OnnxSes
     spec = get_model_spec(colorizer.name)
     signature = graph_signature(spec)
     bins = colorizer.bins.cpu()
-    path = cached_onnx_graph(colorizer.model, spec, bins, digest, opset)
+    model, digest = graph_model(colorizer, digest)
+    path = cached_onnx_graph(model, spec, bins, digest, opset)
     try:
         return OnnxSession(path, signature)
     except MissingPackageError:
         raise
     except Exception as error:  # onnxruntime raises its own types for a damaged file
         print(f"tinct: {path}: unreadable ({error}); exporting again", file=sys.stderr)
-        path = cached_onnx_graph(colorizer.model, spec, bins, digest, opset, refresh=True)
+        path = cached_onnx_graph(model, spec, bins, digest, opset, refresh=True)
         return OnnxSession(path, signature)
 
 

@@ -55,15 +55,18 @@ WEIGHT_FILES: tuple[WeightFile, ...] = (
         license="Apache-2.0 (tinct) for the code and weights; trained on ../shared/data/train, "
         "part of which (UTKFace, Stanford Cars, the cats and dogs set) is for non-commercial "
         "research only: the weights inherit those terms",
-        source="tinct-lite v1, then recipes/tinct-lite-v2.toml without rebalancing "
+        source="tinct-lite v1, then recipes/tinct-lite-finetune-v2.toml without rebalancing "
         "(loss.uniform_mix = 1.0; stopped by its patience after 7 of 14 epochs, best epoch 3; "
-        "batch 64, 128 px crops, on one H200 GPU) and recipes/tinct-lite-v2-anneal.toml "
+        "batch 64, 128 px crops, on one H200 GPU) and recipes/tinct-lite-finetune-v2-anneal.toml "
         "(250 steps of 32, learning rate annealed to 0, photos at their own size, on the 2-core "
         "CPU) on ../shared/data/train (14,864 photos); shipped in the package",
         format="safetensors",
         model="tinct-lite",
         config={
-            "recipes": ["recipes/tinct-lite-v2.toml", "recipes/tinct-lite-v2-anneal.toml"],
+            "recipes": [
+                "recipes/tinct-lite-finetune-v2.toml",
+                "recipes/tinct-lite-finetune-v2-anneal.toml",
+            ],
             # benchmarks/colour_tradeoff.py --boosts 0 0.15 0.3 --temperatures 0.5 1.0 --every 3
             # (benchmarks/results/colour_tradeoff_boost_probe.md): the boost that brings
             # objects-people's colourfulness to 36 (truth 42.5) at T = 0.5.
