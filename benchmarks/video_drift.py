@@ -3,7 +3,7 @@
     nice -n 10 python benchmarks/video_drift.py [--clips opencv-vtest.mp4 ...]
         [--model tinct-lite] [--weights FILE] [--modes surveillance film per-frame]
         [--keyframe-every 24] [--max-frames N] [--metrics-side 384] [--set NAME=VALUE ...]
-        [--backend auto|torch|onnx] [--tag TAG] [--against TAG]
+        [--backend auto|torch|onnx] [--colour-boost B] [--tag TAG] [--against TAG]
 
 Each clip of ``../shared/data/video/surveillance`` is decoded into memory as yuv420p planes; its
 Y plane is the gray input (as in ``benchmarks/video_eval.py``), coloured by the video core
@@ -179,7 +179,9 @@ def comparison(rows: list[dict], earlier: dict, label: str) -> str:
 def run(args: argparse.Namespace) -> dict:
     """Run every clip and mode; the report's record."""
     torch.set_grad_enabled(False)
-    still = tinct.load(args.model, weights=args.weights, backend=args.backend)
+    still = tinct.load(
+        args.model, weights=args.weights, backend=args.backend, colour_boost=args.colour_boost
+    )
     overrides = parse_overrides(args.overrides)
     rows = []
     for name in args.clips:
@@ -196,6 +198,9 @@ def main() -> None:
     parser.add_argument("--clips", nargs="+", default=list(CLIPS))
     parser.add_argument("--model", default="tinct-lite")
     parser.add_argument("--weights", help="still model weights file or set (default: default)")
+    parser.add_argument(
+        "--colour-boost", type=float, default=None, help="default: the one of the weights"
+    )
     parser.add_argument("--modes", nargs="+", choices=MODES, default=["surveillance"])
     parser.add_argument("--keyframe-every", type=int, default=24)
     parser.add_argument("--max-frames", type=int, default=100_000)
