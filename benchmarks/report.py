@@ -44,6 +44,11 @@ def describe_machine(*extra: str) -> str:
     return ", ".join(parts)
 
 
+def report_header(title: str, machine: str, command: str) -> list[str]:
+    """The first lines of a Markdown report: its title, the machine and the command run."""
+    return [f"# {title}", "", f"Machine: {machine}  ", f"Command: `{command}`", ""]
+
+
 def write_report(stem: Path, record: dict, table: str) -> None:
     """Write ``stem.json`` and ``stem.md`` (creating the folder) and print the table."""
     stem.parent.mkdir(parents=True, exist_ok=True)

@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from report import describe_machine, write_report
+from report import describe_machine, report_header, write_report
 from video_eval import RESULTS, SHARED_VIDEO, decode_planes, parse_overrides, run_core
 
 import tinct
@@ -130,11 +130,7 @@ def evaluate_clip(path: Path, still, args, overrides: dict) -> list[dict]:
 
 def markdown(rows: list[dict], title: str, machine: str, command: str) -> str:
     lines = [
-        f"# {title}",
-        "",
-        f"Machine: {machine}  ",
-        f"Command: `{command}`",
-        "",
+        *report_header(title, machine, command),
         "Static drift: the largest ab distance between two frames' mean colour over the static "
         "background (pixels whose input lightness, exposure changes taken out, has a temporal "
         "std of at most 1.5 L, eroded by 2 px); b* of that mean at the first frame, its lowest "

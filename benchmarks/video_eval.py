@@ -34,7 +34,7 @@ from pathlib import Path
 import av
 import numpy as np
 import torch
-from report import describe_machine, write_report
+from report import describe_machine, report_header, write_report
 
 import tinct
 from tinct.color.lab import rgb_to_lab, rgb_to_lightness
@@ -170,11 +170,7 @@ def markdown(
     baseline: str = "the per-frame baseline (same still model)",
 ) -> str:
     lines = [
-        f"# {title}",
-        "",
-        f"Machine: {machine}  ",
-        f"Command: `{command}`",
-        "",
+        *report_header(title, machine, command),
         f"Means over clips; changes are against {baseline}.",
         "",
         "| run | CDC | CDC change | warp error (8-bit) | warp change | PSNR (dB) | PSNR change "

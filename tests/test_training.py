@@ -55,6 +55,13 @@ def test_recipe_errors_name_the_file_and_key(tmp_path: Path) -> None:
         load_recipe(path)
 
 
+def test_an_unknown_precision_is_refused_naming_the_recipe(tmp_path: Path) -> None:
+    recipe = tmp_path / "r.toml"
+    recipe.write_text('model = "tinct-lite_tiny"\n[run]\nprecision = "fp16"\n')
+    with pytest.raises(ValueError, match=r"r.toml \[run\]: precision must be one of"):
+        load_recipe(recipe)
+
+
 def test_overrides_use_toml_values(tmp_path: Path) -> None:
     path = tmp_path / "r.toml"
     path.write_text('model = "tinct-lite"\n')

@@ -105,12 +105,12 @@ def colour_boost_offsets(bins: Tensor, boost: float) -> Tensor | None:
     Raises:
         ValueError: ``boost`` outside [0, 1].
     """
+    from tinct.quantize.prior import check_colour_boost, colour_boost_bias, normalise_counts
+
+    check_colour_boost(boost)  # before reading the prior
     if boost == 0:
         return None
-    if not 0.0 <= boost <= 1.0:
-        raise ValueError(f"colour boost must be in [0, 1], got {boost}")
     from tinct.io.prior_file import load_prior
-    from tinct.quantize.prior import colour_boost_bias, normalise_counts
     from tinct.training.priors import counts_for_bins
 
     prior = load_prior(find_weights(TRAIN_AB_PRIOR))

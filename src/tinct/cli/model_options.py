@@ -49,14 +49,15 @@ def chroma_smoothing(text: str) -> float:
 
 def colour_boost(text: str) -> float:
     """argparse type: a colour boost in [0, 1]."""
+    from tinct.quantize.prior import check_colour_boost
+
     try:
         value = float(text)
+        check_colour_boost(value)
     except ValueError:
-        value = -1.0
-    if not 0.0 <= value <= 1.0:
         raise argparse.ArgumentTypeError(
             f"colour boost must be a number in [0, 1] (0 = off), got {text!r}"
-        )
+        ) from None
     return value
 
 

@@ -90,6 +90,12 @@ def pixel_rebalancing_weights(ab: Tensor, bins: Tensor, bin_weights: Tensor) -> 
     return bin_weights.to(ab.device)[encode_ab_hard(ab, bins)].unsqueeze(1).to(ab.dtype)
 
 
+def check_colour_boost(boost: float) -> None:
+    """ValueError unless ``boost`` is a number in [0, 1] (NaN is refused too)."""
+    if not 0.0 <= boost <= 1.0:
+        raise ValueError(f"colour boost must be in [0, 1], got {boost}")
+
+
 def colour_boost_bias(prior: Tensor, bins: Tensor, boost: float) -> Tensor:
     """Per-bin logit offsets ``(Q,)`` that decode a model as if it had been trained with class
     rebalancing of strength ``boost``.
@@ -109,8 +115,7 @@ def colour_boost_bias(prior: Tensor, bins: Tensor, boost: float) -> Tensor:
     Raises:
         ValueError: ``boost`` is outside [0, 1] or ``prior`` does not match ``bins``.
     """
-    if not 0.0 <= boost <= 1.0:
-        raise ValueError(f"colour boost must be in [0, 1], got {boost}")
+    check_colour_boost(boost)
     if prior.shape != bins.shape[:1]:
         raise ValueError(f"prior has {tuple(prior.shape)} values for {bins.shape[0]} bins")
     weights = rebalancing_weights(prior.double(), bins.double(), uniform_mix=1.0 - boost / 2)

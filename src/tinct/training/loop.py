@@ -55,13 +55,12 @@ def _init_path(init: str) -> Path:
     """The file of ``run.init_weights``: a path, or a name in the weight table."""
     if Path(init).is_file():
         return Path(init)
-    from tinct.weights.store import find_weights, weight_file
+    from tinct.weights.store import find_weights
 
     try:
-        weight_file(init)
-    except ValueError:
-        return Path(init)  # neither: load_colorizer_weights names the missing file
-    return find_weights(init)
+        return find_weights(init)
+    except ValueError:  # not a name either: load_colorizer_weights names the missing file
+        return Path(init)
 
 
 class Trainer(ResumableTrainer):

@@ -50,6 +50,9 @@ class OptimConfig:
     patience: int | None = None
 
 
+PRECISIONS = ("fp32", "bf16")
+
+
 @dataclass(frozen=True)
 class RunConfig:
     seed: int = 0
@@ -58,6 +61,10 @@ class RunConfig:
     device: str = "auto"
     precision: str = "fp32"  # "bf16": autocast the model's forward pass on CUDA (fp32 on CPU)
     val_temperature: float = 0.5  # annealed mean of the per-epoch validation PSNR and CF
+
+    def __post_init__(self) -> None:
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
 
 
 @dataclass(frozen=True)
@@ -85,7 +92,10 @@ def _build_section(cls: type, values: dict[str, Any], where: str) -> Any:
     if unknown:
         raise ValueError(f"{where}: unknown key(s) {unknown}; allowed: {sorted(names)}")
     converted = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
-    return cls(**converted)
+    try:
+        return cls(**converted)
+    except ValueError as error:  # a value the section refuses
+        raise ValueError(f"{where}: {error}") from None
 
 
 def recipe_from_dict(values: dict[str, Any], where: str = "recipe") -> Recipe:

@@ -4,6 +4,8 @@ its automatic colours (no hints, annealed mean), the curves that say when traini
 
 from __future__ import annotations
 
+import functools
+
 import torch
 from torch import Tensor, nn
 
@@ -14,14 +16,16 @@ from tinct.quantize.decoding import decode_annealed_mean
 from tinct.weights.verify import WeightsError
 
 
+@functools.cache
 def lpips_if_available() -> nn.Module | None:
-    """LPIPS-alex when its weights can be found without downloading, else None."""
+    """LPIPS-alex when its weights can be found without downloading, else None (loaded once)."""
     from tinct.evaluation.lpips import load_lpips
 
-    try:
-        return load_lpips("alex", download=False)
-    except WeightsError:
-        return None
+    with torch.random.fork_rng(devices=[]):  # building it must not move the training RNG
+        try:
+            return load_lpips("alex", download=False)
+        except WeightsError:
+            return None
 
 
 class ValidationScores:
