@@ -159,7 +159,7 @@ def test_short_cpu_training_on_real_photos_lowers_validation_loss(
             "data": {
                 "train_dirs": [str(photos)],
                 "crop_size": 64,
-                "max_images": 48,
+                "max_images": 96,  # 24 to validate on: fewer made the test a coin toss
                 "val_fraction": 0.25,
             },
             "optim": {"batch_size": 8, "epochs": 4, "lr": 3e-3, "warmup_steps": 2},
@@ -224,6 +224,18 @@ def test_train_val_split_is_the_same_wherever_the_data_lies(tmp_path: Path) -> N
         train, val = split_train_val(files, 0.3)
         sides.append(sorted(f.key for f in val))
     assert sides[0] == sides[1] and 0 < len(sides[0]) < 60
+
+
+def test_a_capped_sample_of_photos_is_the_same_wherever_the_data_lies(tmp_path: Path) -> None:
+    chosen = []
+    for place in ("a", "b/deeper"):
+        root = make_image_folder(tmp_path / place / "photos", per_class=30)
+        values = tiny_recipe(root)
+        values["data"]["max_images"] = 20
+        trainer = Trainer(recipe_from_dict(values), tmp_path / place / "run", show_progress=False)
+        files = trainer.train_set.files + trainer.val_set.files
+        chosen.append(sorted(f.key for f in files))
+    assert chosen[0] == chosen[1] and len(chosen[0]) == 20
 
 
 def test_short_side_shrinks_large_photos_before_cropping(tmp_path: Path) -> None:

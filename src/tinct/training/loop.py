@@ -46,9 +46,10 @@ __all__ = ["METRICS_CSV", "METRICS_JSON", "RECIPE_JSON", "Progress", "Trainer", 
 METRICS_CSV = "metrics.csv"
 
 
-def _seeded_key(seed: int, path: Path) -> bytes:
-    """A sort key that shuffles files reproducibly across processes (unlike ``hash``)."""
-    return hashlib.sha256(f"{seed}:{path}".encode()).digest()
+def _seeded_key(seed: int, key: str) -> bytes:
+    """A sort key that shuffles files reproducibly across processes and checkouts (unlike
+    ``hash``, and unlike hashing absolute paths)."""
+    return hashlib.sha256(f"{seed}:{key}".encode()).digest()
 
 
 def _init_path(init: str) -> Path:
@@ -82,7 +83,7 @@ class Trainer(ResumableTrainer):
         data, run = self.recipe.data, self.recipe.run
         files, self.class_names = list_labelled_files(list(data.train_dirs))
         if data.max_images is not None:
-            files = sorted(files, key=lambda f: _seeded_key(run.seed, f.path))[: data.max_images]
+            files = sorted(files, key=lambda f: _seeded_key(run.seed, f.key))[: data.max_images]
         train_files, val_files = split_train_val(files, data.val_fraction)
         if data.max_val_images is not None:
             val_files = val_files[: data.max_val_images]
