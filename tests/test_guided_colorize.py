@@ -148,6 +148,25 @@ def test_colorize_command_with_a_folder_of_hints_and_a_bad_entry(tmp_path: Path,
     assert "b.png: hints:" in error and "points[0].color: '#f0' is not a colour" in error
 
 
+def test_unusable_hints_files_fail_their_photo_only(tmp_path: Path, capsys) -> None:
+    photos, hints = tmp_path / "photos", tmp_path / "hints"
+    photos.mkdir()
+    hints.mkdir()
+    for name in "abcd":
+        gray_photo(photos / f"{name}.png", size=(16, 16))
+    (hints / "a.json").write_text("[" * 1200)
+    point = '{"x": ' + "1" * 5000 + ', "y": 1, "color": "#f00"}'
+    (hints / "b.json").write_text('{"points": [' + point + "]}")
+    wide = {"strokes": [{"points": [[1, 1], [5, 5]], "color": "#f00", "width": 2100}]}
+    write_hints(hints / "c.json", wide)  # 2100 px at the working size is past OpenCV's limit
+    out = tmp_path / "out"
+    assert main(["colorize", str(photos), "-o", str(out), "--hints", str(hints)]) == 1
+    assert sorted(p.name for p in out.iterdir()) == ["c.png", "d.png"]
+    error = capsys.readouterr().err
+    assert "a.json: JSON nested too deeply" in error and "b.json: a number" in error
+    assert "Traceback" not in error
+
+
 def test_one_hints_file_for_many_photos_is_refused(tmp_path: Path, capsys) -> None:
     gray_photo(tmp_path / "a.png")
     gray_photo(tmp_path / "b.png")

@@ -231,7 +231,7 @@ def test_oversized_upload_is_refused_from_its_content_length(server: BackgroundS
     # writes, and the client then sees a reset instead of the answer.)
     reply = raw_reply(
         server,
-        b"POST /api/colorize HTTP/1.1\r\nHost: test\r\n"
+        b"POST /api/colorize HTTP/1.1\r\nHost: 127.0.0.1\r\n"
         b"Content-Type: multipart/form-data; boundary=xyz\r\n"
         + f"Content-Length: {MAX_UPLOAD + 1}\r\n\r\n".encode(),
     )
@@ -426,7 +426,7 @@ def raw_reply(server: BackgroundServer, request: bytes) -> bytes:
 def test_a_stalled_body_gets_408(server: BackgroundServer) -> None:
     reply = raw_reply(
         server,
-        b"POST /api/images HTTP/1.1\r\nHost: test\r\n"
+        b"POST /api/images HTTP/1.1\r\nHost: 127.0.0.1\r\n"
         b"Content-Type: multipart/form-data; boundary=xyz\r\nContent-Length: 5000\r\n\r\n"
         b"--xyz\r\n",
     )

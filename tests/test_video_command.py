@@ -17,7 +17,7 @@ import pytest
 import torch
 
 from tinct.cli import video_command
-from tinct.errors import FileProblem
+from tinct.errors import FileProblem, TinctError
 from tinct.io.video_journal import JOURNAL_NAME, parts_folder
 from tinct.io.video_reader import read_video_info
 
@@ -242,6 +242,29 @@ def test_hints_reach_the_core_on_their_frame(tmp_path: Path, core_spy: CoreSpy) 
     assert maps[2].shape == (1, 4, 48, 64)
     mask = maps[2][0, 2]
     assert mask[20, 10] == 1 and mask.sum() < 10  # a small disc around the point
+
+
+def test_hints_past_the_end_are_named_in_a_warning(
+    tmp_path: Path, core_spy: CoreSpy, capsys
+) -> None:
+    clip = make_clip(tmp_path / "clip.mp4", frames=4)
+    hints = tmp_path / "hints.json"
+    point = [{"x": 10, "y": 20, "color": "#c0392b"}]
+    frames = [{"frame": 3, "points": point}, {"frame": 9, "points": point}]
+    frames.append({"time": 100.0, "points": point})
+    hints.write_text(json.dumps({"version": 1, "frames": frames}))
+    assert run_in_process(clip, "-o", tmp_path / "out.mp4", "--hints", hints, *FAST) == 0
+    err = capsys.readouterr().err
+    assert "frame 9, time 100 s (frame" in err and "past the end" in err and "(4 frames)" in err
+    assert "frame 3," not in err
+
+
+def test_unusable_video_hints_are_a_clear_error(tmp_path: Path, core_spy: CoreSpy) -> None:
+    clip = make_clip(tmp_path / "clip.mp4", frames=2)
+    hints = tmp_path / "hints.json"
+    hints.write_text("[" * 1200)
+    with pytest.raises(TinctError, match="hints.json: JSON nested too deeply"):
+        run_in_process(clip, "-o", tmp_path / "out.mp4", "--hints", hints, *FAST)
 
 
 def test_output_names_beside_the_source_and_in_folders(tmp_path: Path) -> None:

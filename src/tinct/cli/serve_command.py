@@ -32,6 +32,15 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--host", default=DEFAULT_HOST, help="address to listen on")
     parser.add_argument("--port", type=_port, default=DEFAULT_PORT, help="port (default 8000)")
+    parser.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a host name clients may use to reach the server (repeatable; '*' for any), beside "
+        "the loopback names and the --host address (for 0.0.0.0: this machine's names and "
+        "addresses); requests naming another host in their Host header are refused",
+    )
     parser.add_argument("--model", type=model_name, default="tinct-lite", help="model name")
     parser.add_argument("--weights", type=Path, help="weights file (default: the model's own)")
     parser.add_argument("--temperature", type=temperature, default=None, help="default temperature")
@@ -116,9 +125,13 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from tinct.server.app import create_app
+    from tinct.server.origin_guard import default_allowed_hosts
 
     limits = limits_from_args(args)
+    hosts = [*default_allowed_hosts(args.host), *args.allowed_host]
     colorizer = load_colorizer_from_args("serve", args)
     print(f"tinct serve: {colorizer.name} on http://{args.host}:{args.port}/", file=sys.stderr)
-    uvicorn.run(create_app(colorizer, limits), host=args.host, port=args.port, log_level="info")
+    print(f"tinct serve: answering to the hosts {', '.join(hosts)}", file=sys.stderr)
+    app = create_app(colorizer, limits, allowed_hosts=hosts)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return 0

@@ -8,6 +8,7 @@ original Y plane with new chroma), the audio is kept, and a killed run resumes w
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -183,6 +184,7 @@ def run(args: argparse.Namespace) -> int:
             )
             continue
         print(_summary(path, result, colour.colorizer.trained))
+        colour.warn_unused_hints(path, result.frames)
     report_failures(failures, "colorize")
     return 1 if failures else 0
 
@@ -255,6 +257,18 @@ class _VideoColour:
             "options": repr(self.options),
         }
         self._colorizer: Colorizer | None = None
+
+    def warn_unused_hints(self, video: Path, frames: int) -> None:
+        """Say which hint entries fell past the end of ``video`` (``frames`` long)."""
+        if self.hints is None:
+            return
+        late = self.hints.entries_past(frames, float(read_video_info(video).frame_rate))
+        if late:
+            print(
+                f"warning: {self.hints.source}: {', '.join(late)} lie past the end of {video} "
+                f"({frames} frames); those hints were not used",
+                file=sys.stderr,
+            )
 
     @property
     def colorizer(self) -> Colorizer:

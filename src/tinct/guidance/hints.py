@@ -106,6 +106,16 @@ class VideoHints:
             resolved[index] = hints
         return resolved
 
+    def entries_past(self, frame_count: int, frames_per_second: float) -> list[str]:
+        """The entries that fall on no frame of a video of ``frame_count`` frames, described
+        (``frame 500``, ``time 20 s (frame 500)``): a run cannot use them."""
+        late = [f"frame {index}" for index in sorted(self.by_frame) if index >= frame_count]
+        for time in sorted(self.by_time):
+            index = round(time * frames_per_second)
+            if index >= frame_count:
+                late.append(f"time {time:g} s (frame {index})")
+        return late
+
 
 def _ab_json(ab: AB) -> dict[str, float]:
     return {"a": round(ab[0], 4), "b": round(ab[1], 4)}

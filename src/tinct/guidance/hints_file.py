@@ -52,6 +52,7 @@ __all__ = [
     "VideoHints",
     "load_hints",
     "load_video_hints",
+    "decode_hints_json",
     "parse_colour",
     "parse_hints",
     "parse_video_hints",
@@ -88,9 +89,23 @@ def _read_json(path: Path) -> object:
         raise HintsError(f"{path}: is a folder, not a hints file") from None
     except (OSError, UnicodeDecodeError) as error:
         raise HintsError(f"{path}: cannot read the hints file ({error})") from None
+    return decode_hints_json(text, str(path))
+
+
+def decode_hints_json(text: str, source: str) -> object:
+    """JSON text of hints, decoded; any text that is not usable JSON is a HintsError naming
+    ``source``, never another exception (nesting too deep, an integer too long to convert).
+
+    Raises:
+        HintsError: not valid JSON, or JSON Python will not decode.
+    """
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
         raise HintsError(
-            f"{path}: not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})"
+            f"{source}: not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})"
         ) from None
+    except RecursionError:
+        raise HintsError(f"{source}: JSON nested too deeply to be hints") from None
+    except ValueError:  # the only other ValueError: an integer of more than 4300 digits
+        raise HintsError(f"{source}: a number in the JSON has thousands of digits") from None

@@ -100,8 +100,14 @@ def _polyline(points: tuple[Position, ...]) -> list[np.ndarray]:
     return [np.array([_pixel(p) for p in points], np.int32).reshape(-1, 1, 2)]
 
 
+MAX_THICKNESS = 32767  # OpenCV's limit on a line's thickness, in pixels
+
+
 def _thickness(width: float) -> int:
-    return max(1, round(width))
+    """OpenCV's thickness for a line ``width`` px wide: a stroke widened by scaling a small image
+    up to the working size may exceed OpenCV's limit; half the limit still reaches 16,383 px
+    from the line, far past any image it is drawn on."""
+    return min(max(1, round(width)), MAX_THICKNESS)
 
 
 def _draw_stroke(colour: np.ndarray, stroke: HintStroke, source: str) -> None:

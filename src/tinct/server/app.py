@@ -21,11 +21,14 @@ The page's repeated hint updates use a stored image instead of uploading it each
 Hints use the hints-file format (:mod:`tinct.guidance.hints_file`), in pixels of the original
 image. Every error is JSON ``{"error": "..."}``: 4xx for a bad request (413 too big, 404 unknown
 image, 422 unusable content), 503 with ``Retry-After`` when busy; a 500 means a bug (logged).
+A ``Host`` the server was not started for gets 421, and a state-changing request from a page of
+another origin 403 (:mod:`tinct.server.origin_guard`).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 
@@ -41,6 +44,7 @@ from tinct.pipeline.colorizer import Colorizer
 from tinct.server.body_limit import BodyLimitMiddleware
 from tinct.server.errors import RequestProblem
 from tinct.server.limits import Overloaded, ServerLimits, WorkGate
+from tinct.server.origin_guard import LOOPBACK_HOSTS, OriginGuard
 from tinct.server.routes import ServerState, router
 from tinct.server.store import ImageStore, UnknownImage
 
@@ -52,12 +56,18 @@ def static_folder() -> Path:
     return Path(str(resources.files("tinct.server") / "static"))
 
 
-def create_app(colorizer: Colorizer, limits: ServerLimits | None = None) -> FastAPI:
+def create_app(
+    colorizer: Colorizer,
+    limits: ServerLimits | None = None,
+    allowed_hosts: Iterable[str] = LOOPBACK_HOSTS,
+) -> FastAPI:
     """The server for ``colorizer`` (loaded once, by the caller), with ``limits``.
 
     Args:
         colorizer: the model every request uses; it must not be changed afterwards.
         limits: request and concurrency limits; default :class:`ServerLimits()`.
+        allowed_hosts: host names the ``Host`` header may carry (``"*"``: any); see
+            :mod:`tinct.server.origin_guard`. Default: the loopback names.
     """
     limits = limits or ServerLimits()
     app = FastAPI(
@@ -78,6 +88,7 @@ def create_app(colorizer: Colorizer, limits: ServerLimits | None = None) -> Fast
     app.add_middleware(
         BodyLimitMiddleware, max_bytes=limits.max_upload_bytes, timeout_s=limits.body_timeout_s
     )
+    app.add_middleware(OriginGuard, allowed_hosts=allowed_hosts)  # outermost: runs first
     app.router.add_event_handler("shutdown", app.state.tinct.gate.close)
     return app
 

@@ -14,6 +14,7 @@ import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 from PIL import Image
 from torch import Tensor
@@ -123,7 +124,16 @@ def encode_preview_png(rgb: Tensor) -> bytes:
 
 
 def attachment_name(filename: str, suffix: str) -> str:
-    """``photo.jpg`` -> ``photo.colorized.png`` (only safe characters kept, for a header)."""
+    """``photo.jpg`` -> ``photo.colorized.png``: letters and digits of any script kept, other
+    characters replaced by ``_`` (no quotes, slashes or control characters)."""
     stem = Path(filename).stem or "image"
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in stem)[:100]
     return f"{safe}{suffix}"
+
+
+def content_disposition(name: str) -> str:
+    """A ``Content-Disposition: attachment`` value for ``name`` (RFC 6266): an ASCII
+    ``filename`` for old clients and the exact UTF-8 name in ``filename*``, since header values
+    must be Latin-1 and names like ``фото.colorized.png`` are not."""
+    ascii_name = "".join(c if c.isascii() and (c.isalnum() or c in "-_.") else "_" for c in name)
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"

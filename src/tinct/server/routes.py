@@ -12,7 +12,7 @@ import tinct
 from tinct.guidance.hints_file import Hints
 from tinct.pipeline.colorizer import Colorizer
 from tinct.server import work
-from tinct.server.images import attachment_name
+from tinct.server.images import attachment_name, content_disposition
 from tinct.server.limits import ServerLimits, WorkGate
 from tinct.server.store import ImageStore, StoredImage
 
@@ -139,7 +139,7 @@ async def colorize(
 
 def _png_download(png: bytes, filename: str) -> Response:
     name = attachment_name(filename, ".colorized.png")
-    headers = {**NO_STORE, "Content-Disposition": f'attachment; filename="{name}"'}
+    headers = {**NO_STORE, "Content-Disposition": content_disposition(name)}
     return Response(png, media_type="image/png", headers=headers)
 
 

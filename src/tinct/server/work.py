@@ -8,11 +8,16 @@ full-resolution hint map, whatever the photo's size.
 from __future__ import annotations
 
 import dataclasses
-import json
 
 from torch import Tensor
 
-from tinct.guidance.hints_file import Hints, HintsError, parse_hints, rasterize_hints
+from tinct.guidance.hints_file import (
+    Hints,
+    HintsError,
+    decode_hints_json,
+    parse_hints,
+    rasterize_hints,
+)
 from tinct.guidance.suggest import Suggestion, suggest_colors
 from tinct.models.registry import OUTPUT_AB_BINS
 from tinct.pipeline.colorizer import Colorizer, working_size
@@ -34,13 +39,7 @@ def hints_from_form(text: str | None, max_entries: int) -> Hints | None:
     """
     if text is None or not text.strip():
         return None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise HintsError(
-            f"hints: not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})"
-        ) from None
-    return hints_from_json(data, max_entries)
+    return hints_from_json(decode_hints_json(text, "hints"), max_entries)
 
 
 def hints_from_json(data: object, max_entries: int) -> Hints | None:
