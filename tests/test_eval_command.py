@@ -82,6 +82,23 @@ def test_eval_writes_all_four_outputs_with_a_gray_baseline(tmp_path: Path) -> No
     assert "flat_chroma_std_gt" in (tmp_path / "r" / "per_image.csv").read_text().splitlines()[0]
 
 
+def test_without_lpips_weights_every_other_metric_is_measured(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("TINCT_WEIGHTS_DIR", "TINCT_CACHE_DIR"):
+        (tmp_path / name).mkdir()
+        monkeypatch.setenv(name, str(tmp_path / name))
+    monkeypatch.setenv("TINCT_OFFLINE", "1")  # as on a machine without internet
+    data = _photos(tmp_path / "gt", count=2)
+    result = tinct("eval", data, "--model", "tinct-lite_tiny", "--out", tmp_path / "r")
+    assert result.returncode == 0, result.stderr
+    assert "LPIPS left out" in result.stderr and "TINCT_WEIGHTS_DIR" in result.stderr
+    assert "Traceback" not in result.stderr
+    rows = json.loads((tmp_path / "r" / "report.json").read_text())["summary"]
+    assert {row["model"] for row in rows} == {"gray", "tinct-lite_tiny"}
+    assert all(row["psnr"] > 5 and "lpips" not in row for row in rows)
+
+
 def test_predictions_of_another_size_are_a_clear_error(tmp_path: Path) -> None:
     data = _photos(tmp_path / "gt")
     small = _noisy_copies(data, tmp_path / "small", size=(40, 32))

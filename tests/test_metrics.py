@@ -247,10 +247,29 @@ def test_saturation_difference_of_known_hsv_values() -> None:
     assert saturation_difference(target, pred).item() == pytest.approx(0.5)
 
 
-def test_saturation_difference_against_a_gray_target() -> None:
+def test_saturation_difference_against_a_gray_target_stays_finite() -> None:
     gray = _flat((0.3, 0.3, 0.3))
     assert saturation_difference(gray * 2, gray).item() == 0.0
-    assert saturation_difference(_flat((0.3, 0.2, 0.3)), gray).item() == math.inf
+    # S = 1/3 everywhere against a floor of 0.01 per pixel: 33.3, not infinity
+    assert saturation_difference(_flat((0.3, 0.2, 0.3)), gray).item() == pytest.approx(100 / 3)
+    nearly_gray = _flat((0.3, 0.3, 0.2999))  # noise: S = 0.0003, below the floor
+    assert saturation_difference(_flat((0.3, 0.2, 0.3)), nearly_gray).item() < 34
+    assert saturation_difference(_flat((1.0, 0.0, 0.0)), gray).item() == pytest.approx(100)
+
+
+def test_gray_truths_are_left_out_of_the_colour_means_and_counted() -> None:
+    from tinct.evaluation.summary import summarize
+
+    def row(cf: float, cf_gt: float, saturation: float) -> dict[str, object]:
+        values = {"psnr": 20.0, "cf": cf, "cf_gt": cf_gt, "saturation_diff": saturation}
+        return {"model": "m", "hints": 0, "acc_u": 0.5, "acc_v": 0.5, **values}
+
+    (summary,) = summarize([row(30, 40, 0.2), row(20, 30, 0.4), row(25, 0.5, 40.0)])
+    assert summary["images"] == 3 and summary["gray_truths"] == 1
+    assert summary["saturation_diff"] == pytest.approx(0.3)
+    assert summary["cf"] == pytest.approx(25) and summary["cf_gt"] == pytest.approx(35)
+    assert summary["delta_cf_of_means"] == pytest.approx(-10)
+    assert summary["psnr"] == pytest.approx(20)  # all three: a gray truth has a PSNR too
 
 
 @pytest.mark.parametrize("metric", PAIRWISE)

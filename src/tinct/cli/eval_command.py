@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from functools import partial
 from pathlib import Path
 
 from tinct.cli.model_options import add_colour_arguments
 from tinct.cli.reporting import progress, report_failures
 from tinct.errors import FileProblem, ImageReadError, TinctError
+from tinct.weights.verify import WeightsError
 
 SHEET_IMAGES = 6
 
@@ -116,11 +118,23 @@ def _images(args: argparse.Namespace, failures: list[FileProblem]):
 
 
 def _lpips(args: argparse.Namespace):
+    """The LPIPS model, or None: asked not to, or its weights cannot be had (then every other
+    metric is still measured, and the message says how to get LPIPS)."""
     if args.no_lpips:
         return None
     from tinct.evaluation.lpips import load_lpips
 
-    return load_lpips("alex")
+    try:
+        return load_lpips("alex")
+    except WeightsError as error:
+        print(
+            f"tinct eval: LPIPS left out, its weights cannot be had ({error}). Every other "
+            "metric is measured. For LPIPS, run once with internet access (the files are "
+            "cached), or put the files named above in a folder named by TINCT_WEIGHTS_DIR "
+            "(`tinct weights list` shows their URLs and sha256).",
+            file=sys.stderr,
+        )
+        return None
 
 
 def _sheet(kept, models):

@@ -360,25 +360,26 @@ def hsv_saturation(rgb: Tensor) -> Tensor:
     return torch.where(largest > 0, (largest - smallest) / safe, torch.zeros_like(largest))
 
 
-def saturation_difference(pred: Tensor, target: Tensor) -> Tensor:
-    """Relative saturation difference of ``004_*.txt``.
+SATURATION_FLOOR = 0.01  # mean HSV saturation below which a target counts as gray
 
-    ``|sum S_pred - sum S_target| / sum S_target``, where S is HSV saturation
-    (:func:`hsv_saturation`) and the sums run over the pixels of each image.
+
+def saturation_difference(pred: Tensor, target: Tensor) -> Tensor:
+    """Relative saturation difference of ``004_*.txt``, kept finite.
+
+    ``|sum S_pred - sum S_target| / max(sum S_target, 0.01 N)``, where S is HSV saturation
+    (:func:`hsv_saturation`), the sums run over the N pixels of each image, and the floor (a mean
+    saturation of 1 %) keeps a gray or nearly gray target from dividing by zero or by noise.
 
     Args:
         pred: ``(B, 3, H, W)`` sRGB in [0, 1].
         target: ``(B, 3, H, W)`` sRGB in [0, 1], same shape.
 
     Returns:
-        ``(B,)`` float64, >= 0 (0.1 means total saturation is off by 10 %). Where the target is
-        entirely gray (sum S_target = 0) the value is 0 if the prediction is gray too, else +inf.
+        ``(B,)`` float64, finite, >= 0 (0.1 means total saturation is off by 10 %); at most 100
+        (a fully saturated prediction of a gray target).
     """
     pred, target = _check_pair(pred, target)
     total_pred = hsv_saturation(pred).sum(dim=(1, 2))
     total_target = hsv_saturation(target).sum(dim=(1, 2))
-    difference = (total_pred - total_target).abs()
-    gray_target = total_target == 0
-    safe = torch.where(gray_target, torch.ones_like(total_target), total_target)
-    undefined = torch.where(difference == 0, 0.0, math.inf).to(difference)
-    return torch.where(gray_target, undefined, difference / safe)
+    floor = SATURATION_FLOOR * pred.shape[-2] * pred.shape[-1]
+    return (total_pred - total_target).abs() / total_target.clamp(min=floor)

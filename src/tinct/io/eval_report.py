@@ -53,6 +53,13 @@ def markdown_table(summary: list[dict[str, object]], title: str) -> str:
         lines.append(
             f"| {row['model']} | {row['hints']} | {row['images']} | " + " | ".join(cells) + " |"
         )
+    gray = int(summary[0].get("gray_truths", 0))  # type: ignore[call-overload]
+    if gray:
+        lines += [
+            "",
+            f"{gray} photo(s) with a gray ground truth are left out of CF, ΔCF, Acc_U/V "
+            "and Sat. diff (there is no colour to compare with).",
+        ]
     return "\n".join(lines) + "\n"
 
 

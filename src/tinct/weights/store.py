@@ -13,6 +13,7 @@ its name), unless ``TINCT_OFFLINE=1``. Every file is verified by sha256 before u
 
 from __future__ import annotations
 
+import http.client
 import os
 import sys
 import urllib.request
@@ -90,7 +91,7 @@ def _download(entry: WeightFile, url: str) -> Path:
                 while chunk := response.read(DOWNLOAD_CHUNK):
                     out.write(chunk)
                     bar.update(len(chunk))
-    except OSError as error:
+    except (OSError, http.client.HTTPException, ValueError) as error:  # offline, cut, bad URL
         raise WeightsError(f"{url}: download of {entry.name} failed ({error})") from error
     try:
         return verify_file(entry, target)
