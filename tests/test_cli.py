@@ -130,6 +130,17 @@ def test_models_lists_every_registered_model_with_a_description() -> None:
     assert result.returncode == 0
     lines = dict(line.split(None, 1) for line in result.stdout.strip().splitlines())
     assert "tinct-lite" in lines and "EfficientNet-Lite0" in lines["tinct-lite"]
+    assert not any(name.endswith("_tiny") for name in lines)  # test models only with --all
+    assert "tinct-lite_tiny" in tinct("models", "--all").stdout
+
+
+def test_eccv16_without_its_file_says_where_to_get_it(photos: Path) -> None:
+    result = tinct("colorize", photos / "a.png", "--model", "eccv16", "-o", photos / "e.png")
+    assert "https://colorizers.s3" in result.stderr and "sha256 starting 9b330a0b" in result.stderr
+    missing = photos / "colorization_release_v2-9b330a0b.pth"
+    result = tinct("colorize", photos / "a.png", "--model", "eccv16", "--weights", missing)
+    assert result.returncode != 0 and "no such weights file" in result.stderr
+    assert "https://colorizers.s3" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_a_model_without_trained_weights_is_announced_as_untrained(photos: Path) -> None:

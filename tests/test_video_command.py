@@ -17,7 +17,7 @@ import pytest
 import torch
 
 from tinct.cli import video_command
-from tinct.errors import FileProblem, TinctError
+from tinct.errors import TinctError
 from tinct.io.video_journal import JOURNAL_NAME, parts_folder
 from tinct.io.video_reader import read_video_info
 
@@ -151,14 +151,15 @@ def _wait_for_chunks(process: subprocess.Popen, journal: Path, timeout: float = 
     return 0
 
 
-def test_a_bad_single_input_is_one_clear_line_and_exit_code_2(tmp_path: Path) -> None:
+def test_a_bad_single_input_is_one_clear_line_and_exit_code_1(tmp_path: Path) -> None:
     bad = tmp_path / "notes.mp4"
     bad.write_text("a shopping list, not a video\n")
     target = tmp_path / "out.mp4"
     result = tinct_video(bad, "-o", target)
-    assert result.returncode == 2
+    assert result.returncode == 1  # the same as tinct colorize gives a bad photo
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and str(bad) in lines[0] and "not a video" in lines[0]
+    assert lines[0] == "could not colorize 1 file(s):"
+    assert len(lines) == 2 and str(bad) in lines[1] and "not a video" in lines[1]
     assert "Traceback" not in result.stderr
     assert not target.exists() and not parts_folder(target).exists()
 
@@ -183,12 +184,12 @@ def test_a_batch_keeps_going_past_bad_clips(
     assert "broken.mp4" in err and "cut.mp4" in err and "truncated" in err
 
 
-def test_an_existing_output_needs_force(tmp_path: Path, core_spy: CoreSpy) -> None:
+def test_an_existing_output_needs_force(tmp_path: Path, core_spy: CoreSpy, capsys) -> None:
     clip = make_clip(tmp_path / "clip.mp4", frames=2)
     target = tmp_path / "out.mp4"
     target.write_bytes(b"keep me")
-    with pytest.raises(FileProblem, match="already exists"):
-        run_in_process(clip, "-o", target)
+    assert run_in_process(clip, "-o", target) == 1  # as tinct colorize does for a photo
+    assert "already exists" in capsys.readouterr().err
     assert target.read_bytes() == b"keep me" and core_spy.frames == []
     assert run_in_process(clip, "-o", target, "--force") == 0
     assert read_video_info(target).frame_count == 2

@@ -139,5 +139,7 @@ def test_cli_reports_bad_weights_cleanly(tmp_path: Path) -> None:
 def test_weights_list_and_verify_commands(tmp_path: Path) -> None:
     listing = run_tinct("weights", "list")
     assert listing.returncode == 0 and "vgg16-imagenet" in listing.stdout
+    assert "0.0 MB" not in listing.stdout and "(5.9 kB," in listing.stdout  # the ab prior
+    assert "9b330a0b (only this prefix is published)" in listing.stdout
     check = run_tinct("weights", "verify", "lpips-alex-v0.1")
     assert "lpips-alex-v0.1" in check.stdout

@@ -15,7 +15,12 @@ from tinct.pipeline.colorizer import DEFAULT_WORKING_SIDE, Colorizer
 from tinct.quantize.decoding import DEFAULT_TEMPERATURE
 from tinct.weights.colorizer_weights import load_colorizer_weights
 from tinct.weights.store import find_weights
-from tinct.weights.table import WEIGHT_FILES, WeightFile, default_weights_for
+from tinct.weights.table import (
+    WEIGHT_FILES,
+    WeightFile,
+    default_weights_for,
+    published_weights_for,
+)
 
 DEFAULT_MODEL = "tinct-lite"
 TRAIN_AB_PRIOR = "train-ab-prior"  # ab prior of ../shared/data/train, for the colour boost
@@ -125,9 +130,16 @@ def _build_with_weights(name: str, weights: str | Path | None) -> tuple[nn.Modul
     if entry is not None:
         weights = find_weights(entry.name)
     elif weights is None:
+        published = published_weights_for(name)
+        hint = (
+            f"; download its published weights, {published.how_to_get()}, and give their path "
+            "as the weights (--weights)"
+            if published
+            else ""
+        )
         warnings.warn(
             f"{name} has no trained weights yet: its decoder is untrained, so the colours it "
-            "produces are not meaningful",
+            "produces are not meaningful" + hint,
             UntrainedModelWarning,
             stacklevel=3,
         )

@@ -168,20 +168,25 @@ def run(args: argparse.Namespace) -> int:
     sources = find_videos(source, args.output) if batch else [source]
     if not sources:
         raise FileProblem(source, "no video files found")
-    if not batch:
-        _check_single(source, video_output_path(source, None, args.output), args.force)
-    colour = _VideoColour(args)
     failures: list[FileProblem] = []
+    if not batch:
+        try:
+            _check_single(source, video_output_path(source, None, args.output), args.force)
+        except FileProblem as error:  # before the model loads; exit 1 as for a bad photo
+            report_failures([error], "colorize")
+            return 1
+    colour = _VideoColour(args)
     for path in sources:
         target = video_output_path(path, source if batch else None, args.output)
         try:
             result = _colorize_one(path, target, colour, args)
+        except FileProblem as error:
+            failures.append(error)
+            continue
         except TinctError as error:
             if not batch:
                 raise
-            failures.append(
-                error if isinstance(error, FileProblem) else FileProblem(path, str(error))
-            )
+            failures.append(FileProblem(path, str(error)))
             continue
         print(_summary(path, result, colour.colorizer.trained))
         colour.warn_unused_hints(path, result.frames)

@@ -21,10 +21,24 @@ def run_list(args: argparse.Namespace) -> int:
 
     for entry in WEIGHT_FILES:
         where = locate(entry.filename)
-        size = f"{entry.size / 1e6:.1f} MB" if entry.size else "size n/a"
-        print(f"{entry.name:<26} {size:>9}  {entry.license:<34} {where or 'not present'}")
-        print(f"{'':<26} {entry.source}; sha256 {entry.sha256}")
+        print(f"{entry.name}  ({human_size(entry.size)}, {where or 'not present'})")
+        print(f"    licence: {entry.license}")
+        print(f"    source:  {entry.source}")
+        if entry.urls:
+            print(f"    url:     {entry.urls[0]}")
+        note = " (only this prefix is published)" if entry.sha256_is_prefix else ""
+        print(f"    sha256:  {entry.sha256}{note}")
     return 0
+
+
+def human_size(size: int | None) -> str:
+    """``13.8 MB``, ``5.9 kB``, ``812 bytes``, or ``size unknown``."""
+    if size is None:
+        return "size unknown"
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}"
+    return f"{size} bytes"
 
 
 def run_verify(args: argparse.Namespace) -> int:

@@ -73,18 +73,23 @@ def register_model(spec: ModelSpec) -> ModelSpec:
     return spec
 
 
-def list_models() -> list[str]:
-    """Names of all registered architectures, sorted."""
-    return sorted(_MODELS)
+TEST_SUFFIX = "_tiny"  # narrow copies of each architecture, for tests
+
+
+def list_models(include_tests: bool = True) -> list[str]:
+    """Names of the registered architectures, sorted; without the ``*_tiny`` test models when
+    ``include_tests`` is false."""
+    return sorted(n for n in _MODELS if include_tests or not n.endswith(TEST_SUFFIX))
 
 
 def get_model_spec(name: str) -> ModelSpec:
     """The spec of ``name``; ValueError listing close matches when unknown."""
     if name in _MODELS:
         return _MODELS[name]
-    close = difflib.get_close_matches(name, list(_MODELS), n=3, cutoff=0.4)
+    names = list_models(include_tests=False)
+    close = difflib.get_close_matches(name, names, n=3, cutoff=0.4)
     hint = f"; did you mean {', '.join(close)}?" if close else ""
-    raise ValueError(f"unknown model {name!r}{hint} (known: {', '.join(list_models())})")
+    raise ValueError(f"unknown model {name!r}{hint} (known: {', '.join(names)})")
 
 
 def create_model(name: str, **overrides: object) -> nn.Module:

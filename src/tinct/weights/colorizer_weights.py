@@ -11,6 +11,7 @@ from pathlib import Path
 from safetensors import SafetensorError, safe_open
 from torch import nn
 
+from tinct.weights.table import published_weights_for
 from tinct.weights.verify import WeightsError, load_state_dict_exact
 
 TINCT_WEIGHTS_FORMAT = "tinct-weights/1"
@@ -40,7 +41,9 @@ def load_colorizer_weights(model: nn.Module, model_name: str, path: Path) -> Non
     """
     path = Path(path)
     if not path.is_file():
-        raise WeightsError(f"{path}: no such weights file")
+        published = published_weights_for(model_name)
+        hint = f"; download {model_name}'s published weights, {published.how_to_get()}"
+        raise WeightsError(f"{path}: no such weights file" + (hint if published else ""))
     if path.suffix == ".safetensors":
         _load_tinct_export(model, model_name, path)
     elif model_name == "eccv16":

@@ -45,6 +45,25 @@ class WeightFile:
     model: str | None = None
     config: dict[str, object] = field(default_factory=dict)
 
+    @property
+    def digest_text(self) -> str:
+        """``sha256 <hex>``, or for a published prefix ``sha256 starting <hex>``."""
+        return f"sha256 {'starting ' if self.sha256_is_prefix else ''}{self.sha256}"
+
+    def how_to_get(self) -> str:
+        """Where a user gets this file, for messages: name, URL and digest."""
+        source = f"from {self.urls[0]}" if self.urls else "(no public download)"
+        return f"{self.filename} {source} ({self.digest_text})"
+
+
+def published_weights_for(architecture: str) -> WeightFile | None:
+    """A published, downloadable weight file of ``architecture`` that is not tinct's default
+    set (the official ECCV16 release for ``eccv16``), or None."""
+    return next(
+        (e for e in WEIGHT_FILES if e.config.get("architecture") == architecture and e.urls),
+        None,
+    )
+
 
 WEIGHT_FILES: tuple[WeightFile, ...] = (
     WeightFile(  # first of the tinct-lite sets: the default (default_weights_for)
