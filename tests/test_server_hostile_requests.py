@@ -15,7 +15,7 @@ from tinct.server.app import create_app
 from tinct.server.background import BackgroundServer
 from tinct.server.limits import ServerLimits
 
-from .test_server_api import assert_error, decoded, png_bytes, tiny_colorizer
+from .test_server_api import assert_error, decoded, png_bytes, raw_reply, tiny_colorizer
 
 
 @pytest.fixture(scope="module")
@@ -130,3 +130,33 @@ def test_default_hosts_follow_the_listening_address() -> None:
         "::1",
         "x",
     ]
+
+
+def test_hints_with_too_many_positions_are_refused_before_parsing(client: httpx.Client) -> None:
+    line = [[1, 1]] * 1000
+    crowded = {"strokes": [{"points": line, "color": "#f00", "width": 3}] * 110}  # 110,000
+    stored = client.post("/api/images", files={"image": ("a.png", small())}).json()["id"]
+    response = client.post(f"/api/images/{stored}/preview", json={"hints": crowded})
+    assert_error(response, 422, "110000 positions", "limit of 100000")
+    form = {"hints": json.dumps(crowded)}
+    response = client.post("/api/colorize", files={"image": ("a.png", small())}, data=form)
+    assert_error(response, 422, "110000 positions")
+
+
+def test_json_bodies_have_a_lower_size_limit_than_uploads() -> None:
+    from tinct.server.limits import ServerLimits
+
+    limits = ServerLimits(max_upload_bytes=4 << 20, max_json_bytes=64 << 10)
+    app = create_app(tiny_colorizer(), limits)
+    with BackgroundServer(app) as running, httpx.Client(base_url=running.url) as http:
+        stored = http.post("/api/images", files={"image": ("a.png", small())}).json()["id"]
+        # Headers only: the refusal comes from the declared length (sending the body as well
+        # races the server's close against the client's writes).
+        reply = raw_reply(
+            running,
+            f"POST /api/images/{stored}/preview HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            "Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n".encode(),
+        )
+        assert reply.startswith(b"HTTP/1.1 413") and b"larger than" in reply
+        big_upload = png_bytes(Image.effect_noise((300, 300), 60).convert("L"))  # ~ 90 kB
+        assert http.post("/api/images", files={"image": ("b.png", big_upload)}).status_code == 201

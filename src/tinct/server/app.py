@@ -86,7 +86,10 @@ def create_app(
     _add_page(app)
     _add_error_handlers(app)
     app.add_middleware(
-        BodyLimitMiddleware, max_bytes=limits.max_upload_bytes, timeout_s=limits.body_timeout_s
+        BodyLimitMiddleware,
+        max_bytes=limits.max_upload_bytes,
+        timeout_s=limits.body_timeout_s,
+        max_json_bytes=min(limits.max_json_bytes, limits.max_upload_bytes),
     )
     app.add_middleware(OriginGuard, allowed_hosts=allowed_hosts)  # outermost: runs first
     app.router.add_event_handler("shutdown", app.state.tinct.gate.close)

@@ -1,6 +1,8 @@
 """ASGI middleware that bounds request bodies in size and in how slowly they may arrive.
 
-A body whose ``Content-Length`` is over the limit is refused with 413 before any of it is read. A
+A JSON body (hints, parsed whole by the framework on the event loop) has a lower limit than an
+upload. A body whose ``Content-Length`` is over its limit is refused with 413 before any of it is
+read. A
 body sent without a length (chunked) is counted as it arrives and refused as soon as it passes the
 limit; a body that stalls for longer than ``timeout_s`` between two chunks gets a 408. Either way
 the application then sees the client as gone, and nothing it sends afterwards reaches the client.
@@ -32,6 +34,12 @@ async def send_json_error(send: Send, status: int, message: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+def _is_json(scope: Scope) -> bool:
+    return any(
+        name == b"content-type" and b"json" in value.lower() for name, value in scope["headers"]
+    )
+
+
 def _declared_length(scope: Scope) -> int | None:
     for name, value in scope.get("headers", ()):
         if name == b"content-length":
@@ -43,36 +51,45 @@ def _declared_length(scope: Scope) -> int | None:
 
 
 class BodyLimitMiddleware:
-    """Refuse bodies over ``max_bytes`` (413) and bodies that stall past ``timeout_s`` (408)."""
+    """Refuse bodies over ``max_bytes`` (JSON bodies: ``max_json_bytes``) with 413, and bodies
+    that stall past ``timeout_s`` with 408."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int, timeout_s: float) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, timeout_s: float, max_json_bytes: int | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.max_json_bytes = max_bytes if max_json_bytes is None else max_json_bytes
         self.timeout_s = timeout_s
-
-    def too_large(self, received: int, declared: bool) -> str:
-        """The 413 message: how much came (or was announced) and the limit."""
-        limit = f"the server's limit of {self.max_bytes / (1024 * 1024):g} MB"
-        if declared:
-            return f"request body of {received:,} bytes is larger than {limit}"
-        return f"request body is larger than {limit} (refused after {received:,} bytes)"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.max_json_bytes if _is_json(scope) else self.max_bytes
         declared = _declared_length(scope)
-        if declared is not None and declared > self.max_bytes:
-            await send_json_error(send, 413, self.too_large(declared, declared=True))
+        if declared is not None and declared > limit:
+            await send_json_error(send, 413, _too_large(limit, declared, declared=True))
             return
-        await _GuardedRequest(self, receive, send).run(scope)
+        await _GuardedRequest(self, limit, receive, send).run(scope)
+
+
+def _too_large(limit: int, received: int, declared: bool) -> str:
+    """The 413 message: how much came (or was announced) and the limit."""
+    text = f"the server's limit of {limit / (1024 * 1024):g} MB"
+    if declared:
+        return f"request body of {received:,} bytes is larger than {text}"
+    return f"request body is larger than {text} (refused after {received:,} bytes)"
 
 
 class _GuardedRequest:
     """One request: counts body bytes, and answers for the app when the body is refused."""
 
-    def __init__(self, limit: BodyLimitMiddleware, receive: Receive, send: Send) -> None:
+    def __init__(
+        self, limit: BodyLimitMiddleware, max_bytes: int, receive: Receive, send: Send
+    ) -> None:
         self.limit = limit
+        self.max_bytes = max_bytes
         self.receive = receive
         self.send = send
         self.received = 0
@@ -92,8 +109,9 @@ class _GuardedRequest:
             return await self.refuse(408, f"request body stalled for more than {timeout:g} s")
         if message["type"] == "http.request":
             self.received += len(message.get("body", b""))
-            if self.received > self.limit.max_bytes:
-                return await self.refuse(413, self.limit.too_large(self.received, declared=False))
+            if self.received > self.max_bytes:
+                too_large = _too_large(self.max_bytes, self.received, declared=False)
+                return await self.refuse(413, too_large)
         return message
 
     async def refuse(self, status: int, message: str) -> Message:

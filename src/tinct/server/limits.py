@@ -29,6 +29,8 @@ class ServerLimits:
     Attributes:
         max_upload_bytes: largest request body accepted (the whole multipart or JSON body).
             Bodies announcing more in Content-Length are refused before any of it is read.
+        max_json_bytes: largest JSON body (hints for a stored image), which the framework
+            decodes whole on the event loop.
         max_pixels: largest image accepted (width x height, checked from the file header before
             decoding, so decompression bombs are refused cheaply).
         max_concurrent: heavy jobs (decode, model, encode) running at once.
@@ -40,9 +42,12 @@ class ServerLimits:
         image_ttl_s: an uploaded image unused for this long is dropped.
         preview_side: longer side, in pixels, of the previews the page shows.
         max_hint_entries: most points + strokes + boundaries in one hints document.
+        max_hint_points: most positions in one hints document, the points of every stroke and
+            boundary counted (checked before the document is parsed).
     """
 
     max_upload_bytes: int = 32 * MEGABYTE
+    max_json_bytes: int = 4 * MEGABYTE
     max_pixels: int = 50_000_000
     max_concurrent: int = 2
     queue_timeout_s: float = 10.0
@@ -52,6 +57,7 @@ class ServerLimits:
     image_ttl_s: float = 3600.0
     preview_side: int = 512
     max_hint_entries: int = 5000
+    max_hint_points: int = 100_000
 
     def __post_init__(self) -> None:
         for name, value in asdict(self).items():

@@ -14,12 +14,13 @@ pages of other origins, are refused before any endpoint runs.
 
 from __future__ import annotations
 
-import json
 import socket
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from tinct.server.body_limit import send_json_error
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 WILDCARD_ADDRESSES = ("0.0.0.0", "::", "")
@@ -66,15 +67,7 @@ class OriginGuard:
         if problem is None:
             await self.app(scope, receive, send)
             return
-        status, message = problem
-        body = json.dumps({"error": message}).encode()
-        headers_out = [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(body)).encode()),
-            (b"connection", b"close"),
-        ]
-        await send({"type": "http.response.start", "status": status, "headers": headers_out})
-        await send({"type": "http.response.body", "body": body})
+        await send_json_error(send, *problem)
 
     def problem(self, method: str, headers: dict[str, str], scheme: str) -> tuple[int, str] | None:
         """(status, message) for a request to refuse, None for one to serve."""

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 
 import tinct
 from tinct.guidance.hints_file import Hints
@@ -124,7 +125,7 @@ async def colorize(
     temperature: TemperatureField = None,
 ) -> Response:
     """Colorize one photo: the full-resolution result as PNG (alpha, EXIF, 16-bit kept)."""
-    parsed = work.hints_from_form(hints, state.limits.max_hint_entries)
+    parsed = await run_in_threadpool(work.hints_from_form, hints, state.limits)
     data, filename = await _upload_bytes(image)
     png = await state.gate.run(
         work.decode_and_colorize_full,
@@ -153,7 +154,7 @@ async def suggest(
     count: Annotated[int, Form(ge=1, le=MAX_SUGGESTIONS)] = 6,
 ) -> Suggestions:
     """The top colours of the predicted distribution at (x, y) of an uploaded photo."""
-    parsed = work.hints_from_form(hints, state.limits.max_hint_entries)
+    parsed = await run_in_threadpool(work.hints_from_form, hints, state.limits)
     data, filename = await _upload_bytes(image)
     limits = state.limits
     size, lightness = await state.gate.run(
@@ -222,7 +223,7 @@ async def preview(state: State, image_id: str, body: HintsBody) -> Response:
     """The result at preview size (longer side ``preview_side``) with these hints: the page's
     quick update."""
     stored = state.store.get(image_id)
-    hints = work.hints_from_json(body.hints, state.limits.max_hint_entries)
+    hints = await run_in_threadpool(work.hints_from_json, body.hints, state.limits)
     png = await state.gate.run(
         work.colorize_preview,
         work.with_temperature(state.colorizer, body.temperature),
@@ -237,7 +238,7 @@ async def preview(state: State, image_id: str, body: HintsBody) -> Response:
 async def colorize_stored(state: State, image_id: str, body: HintsBody) -> Response:
     """The full-resolution result of a stored photo with these hints, as a PNG download."""
     stored = state.store.get(image_id)
-    hints = work.hints_from_json(body.hints, state.limits.max_hint_entries)
+    hints = await run_in_threadpool(work.hints_from_json, body.hints, state.limits)
     png = await state.gate.run(
         work.decode_and_colorize_full,
         work.with_temperature(state.colorizer, body.temperature),
@@ -253,6 +254,6 @@ async def colorize_stored(state: State, image_id: str, body: HintsBody) -> Respo
 async def suggest_stored(state: State, image_id: str, body: SuggestBody) -> Suggestions:
     """Suggested colours at (x, y) of a stored photo (pixels of the original image)."""
     stored = state.store.get(image_id)
-    hints = work.hints_from_json(body.hints, state.limits.max_hint_entries)
+    hints = await run_in_threadpool(work.hints_from_json, body.hints, state.limits)
     size = (stored.height, stored.width)
     return await _suggest_on(state, stored.preview, size, body.x, body.y, hints, body.count)

@@ -29,31 +29,54 @@ from tinct.server.images import (
     encode_preview_png,
     preview_lightness,
 )
+from tinct.server.limits import ServerLimits
 
 
-def hints_from_form(text: str | None, max_entries: int) -> Hints | None:
+def hints_from_form(text: str | None, limits: ServerLimits) -> Hints | None:
     """Hints from a multipart form field holding JSON text; None when absent or blank.
 
     Raises:
-        HintsError: not JSON, or a bad entry (named), or too many entries.
+        HintsError: not JSON, or a bad entry (named), or too many entries or points.
     """
     if text is None or not text.strip():
         return None
-    return hints_from_json(decode_hints_json(text, "hints"), max_entries)
+    return hints_from_json(decode_hints_json(text, "hints"), limits)
 
 
-def hints_from_json(data: object, max_entries: int) -> Hints | None:
-    """Parsed hints from decoded JSON (None for null); HintsError names a bad entry."""
+def hints_from_json(data: object, limits: ServerLimits) -> Hints | None:
+    """Parsed hints from decoded JSON (None for null); HintsError names a bad entry, or says
+    the document holds more positions than ``limits.max_hint_points`` (counted before parsing,
+    so a huge document costs little) or more entries than ``limits.max_hint_entries``."""
     if data is None:
         return None
+    positions = count_positions(data)
+    if positions > limits.max_hint_points:
+        raise HintsError(
+            f"hints: {positions} positions in points, strokes and boundaries, more than the "
+            f"server's limit of {limits.max_hint_points}"
+        )
     hints = parse_hints(data, source="hints")
     entries = len(hints.points) + len(hints.strokes) + len(hints.boundaries)
-    if entries > max_entries:
+    if entries > limits.max_hint_entries:
         raise HintsError(
             f"hints: {entries} points, strokes and boundaries, more than the server's limit "
-            f"of {max_entries}"
+            f"of {limits.max_hint_entries}"
         )
     return hints
+
+
+def count_positions(data: object) -> int:
+    """How many positions a hints document holds (a point 1, a line its points); parts of the
+    wrong shape count 0 here and are reported by the parser."""
+    if not isinstance(data, dict):
+        return 0
+    count = 0
+    for key in ("points", "strokes", "boundaries"):
+        items = data.get(key)
+        for item in items if isinstance(items, list) else ():
+            line = item.get("points") if isinstance(item, dict) and key != "points" else None
+            count += len(line) if isinstance(line, list) else 1
+    return count
 
 
 def with_temperature(colorizer: Colorizer, temperature: float | None) -> Colorizer:
