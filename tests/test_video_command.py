@@ -268,6 +268,24 @@ def test_unusable_video_hints_are_a_clear_error(tmp_path: Path, core_spy: CoreSp
         run_in_process(clip, "-o", tmp_path / "out.mp4", "--hints", hints, *FAST)
 
 
+def test_a_full_disk_is_a_clear_error_not_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    import errno
+
+    import av
+
+    def disk_full(*args: object, **kwargs: object) -> None:
+        av.error.err_check(-errno.ENOSPC)  # what PyAV raises when FFmpeg's write fails so
+
+    monkeypatch.setattr(video_command, "recolor_video_file", disk_full)
+    clip = make_clip(tmp_path / "clip.mp4", frames=2)
+    assert run_in_process(clip, "-o", tmp_path / "out.mp4") == 1
+    err = capsys.readouterr().err
+    assert "out.mp4: cannot write the colorized video (No space left on device)" in err
+    assert "rerun the same command to resume" in err
+
+
 def test_output_names_beside_the_source_and_in_folders(tmp_path: Path) -> None:
     source = tmp_path / "films" / "reel.avi"
     assert video_command.video_output_path(source, None, None) == source.with_name(

@@ -8,6 +8,8 @@ original Y plane with new chroma), the audio is kept, and a killed run resumes w
 from __future__ import annotations
 
 import argparse
+import errno
+import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -202,6 +204,10 @@ def _check_single(source: Path, target: Path, force: bool) -> None:
         raise FileProblem(target, "output already exists; pass --force to overwrite it")
 
 
+# A full disk or quota, a read-only or failing file system: the output cannot be written.
+WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG, errno.EIO}
+
+
 def _colorize_one(
     source: Path, target: Path, colour: _VideoColour, args: argparse.Namespace
 ) -> RecolorResult:
@@ -212,19 +218,39 @@ def _colorize_one(
         bar.update(frames_done)
 
     try:
-        return recolor_video_file(
-            source,
+        return _recolor(source, target, colour, args, bar, opened)
+    except OSError as error:  # from Python's or FFmpeg's writes (PyAV's errors carry errno)
+        if error.errno not in WRITE_ERRNOS:
+            raise
+        reason = error.strerror or os.strerror(error.errno)
+        raise FileProblem(
             target,
-            colour.chroma,
-            settings=EncodeSettings(crf=args.crf, preset=args.preset),
-            chunk_frames=args.chunk_frames,
-            force=args.force,
-            run_settings=colour.settings,
-            on_open=opened,
-            on_frame=lambda: bar.update(1),
-        )
+            f"cannot write the colorized video ({reason}); finished chunks are kept: "
+            "free space or fix the cause and rerun the same command to resume",
+        ) from None
     finally:
         bar.close()
+
+
+def _recolor(
+    source: Path,
+    target: Path,
+    colour: _VideoColour,
+    args: argparse.Namespace,
+    bar: tqdm,
+    opened: Callable[[VideoInfo, int], None],
+) -> RecolorResult:
+    return recolor_video_file(
+        source,
+        target,
+        colour.chroma,
+        settings=EncodeSettings(crf=args.crf, preset=args.preset),
+        chunk_frames=args.chunk_frames,
+        force=args.force,
+        run_settings=colour.settings,
+        on_open=opened,
+        on_frame=lambda: bar.update(1),
+    )
 
 
 def _summary(source: Path, result: RecolorResult, trained: bool) -> str:
