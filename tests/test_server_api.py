@@ -129,6 +129,19 @@ def test_openapi_spec_lists_every_endpoint(client: httpx.Client) -> None:
     assert "post" in paths["/api/images/{image_id}/preview"]
     assert "post" in paths["/api/images/{image_id}/suggest"]
     assert "image/png" in paths["/api/colorize"]["post"]["responses"]["200"]["content"]
+    for path, operations in paths.items():
+        for operation in operations.values():
+            documented = set(operation["responses"])
+            assert {"400", "403", "408", "413", "421", "422", "503"} <= documented, path
+            assert ("404" in documented) == ("{image_id}" in path), path
+    error = spec["components"]["schemas"]["ErrorBody"]
+    assert error["required"] == ["error"]
+
+
+def test_a_405_allows_every_method_of_the_path(client: httpx.Client) -> None:
+    response = client.put("/api/images/abc")
+    assert response.status_code == 405 and response.headers["allow"] == "DELETE, GET"
+    assert client.get("/api/colorize").headers["allow"] == "POST"
 
 
 def test_page_and_its_files_are_served(client: httpx.Client) -> None:

@@ -94,7 +94,26 @@ class Suggestions(BaseModel):
     colors: list[SuggestedColour]
 
 
-router = APIRouter(prefix="/api")
+class ErrorBody(BaseModel):
+    error: str = Field(description="what was wrong, naming the file, field or entry")
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"model": ErrorBody, "description": description}
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: _error("the body could not be parsed"),
+    403: _error("a state-changing request from a page of another origin"),
+    408: _error("the request body stalled"),
+    413: _error("the body or the image is larger than the server's limits"),
+    421: _error("a Host header the server was not started for"),
+    422: _error("an unusable upload, field, point or hints document"),
+    503: _error("busy, or the work took too long: retry after Retry-After seconds"),
+}
+UNKNOWN_IMAGE: dict[int | str, dict[str, Any]] = {404: _error("no stored image with this id")}
+
+router = APIRouter(prefix="/api", responses=ERRORS)
 
 
 @router.get("/health")
@@ -205,20 +224,24 @@ def _info(image: StoredImage, limits: ServerLimits) -> ImageInfo:
     )
 
 
-@router.get("/images/{image_id}")
+@router.get("/images/{image_id}", responses=UNKNOWN_IMAGE)
 async def image_info(state: State, image_id: str) -> ImageInfo:
     """What is known about a stored photo."""
     return _info(state.store.get(image_id), state.limits)
 
 
-@router.delete("/images/{image_id}", status_code=204, response_class=Response)
+@router.delete(
+    "/images/{image_id}", status_code=204, response_class=Response, responses=UNKNOWN_IMAGE
+)
 async def forget_image(state: State, image_id: str) -> Response:
     """Drop a stored photo now."""
     state.store.remove(image_id)
     return Response(status_code=204)
 
 
-@router.post("/images/{image_id}/preview", response_class=Response, responses=PNG)
+@router.post(
+    "/images/{image_id}/preview", response_class=Response, responses={**PNG, **UNKNOWN_IMAGE}
+)
 async def preview(state: State, image_id: str, body: HintsBody) -> Response:
     """The result at preview size (longer side ``preview_side``) with these hints: the page's
     quick update."""
@@ -234,7 +257,9 @@ async def preview(state: State, image_id: str, body: HintsBody) -> Response:
     return Response(png, media_type="image/png", headers=NO_STORE)
 
 
-@router.post("/images/{image_id}/colorize", response_class=Response, responses=PNG)
+@router.post(
+    "/images/{image_id}/colorize", response_class=Response, responses={**PNG, **UNKNOWN_IMAGE}
+)
 async def colorize_stored(state: State, image_id: str, body: HintsBody) -> Response:
     """The full-resolution result of a stored photo with these hints, as a PNG download."""
     stored = state.store.get(image_id)
@@ -250,7 +275,7 @@ async def colorize_stored(state: State, image_id: str, body: HintsBody) -> Respo
     return _png_download(png, stored.filename)
 
 
-@router.post("/images/{image_id}/suggest")
+@router.post("/images/{image_id}/suggest", responses=UNKNOWN_IMAGE)
 async def suggest_stored(state: State, image_id: str, body: SuggestBody) -> Suggestions:
     """Suggested colours at (x, y) of a stored photo (pixels of the original image)."""
     stored = state.store.get(image_id)
