@@ -325,6 +325,7 @@ def write_image(
     like: ImageFile | None = None,
     bit_depth: int | None = None,
     force: bool = False,
+    png_compress_level: int = 6,
 ) -> Path:
     """Write an RGB tensor to an image file, atomically.
 
@@ -346,6 +347,8 @@ def write_image(
             are carried over.
         bit_depth: 8 or 16; default ``like.bit_depth``, or 8 without ``like``.
         force: overwrite an existing file.
+        png_compress_level: zlib level of an 8-bit PNG, 0-9 (Pillow's default 6; 3 writes a
+            25 MP photo about twice as fast for a file about 20% larger).
 
     Returns:
         ``path`` as a :class:`~pathlib.Path`.
@@ -366,7 +369,7 @@ def write_image(
     array = _quantize_to_hwc(rgb, kept_alpha, bits)
     try:
         with atomic_write(target, overwrite=force) as file:
-            _encode(file, target, file_format, array, like)
+            _encode(file, target, file_format, array, like, png_compress_level)
     except FileExistsError:
         raise ImageWriteError(target, "already exists; pass --force to overwrite it") from None
     except (OSError, ValueError) as error:
@@ -427,7 +430,12 @@ def _quantize_to_hwc(rgb: Tensor, alpha: Tensor | None, bits: int) -> np.ndarray
 
 
 def _encode(
-    file: BinaryIO, target: Path, file_format: str, array: np.ndarray, like: ImageFile | None
+    file: BinaryIO,
+    target: Path,
+    file_format: str,
+    array: np.ndarray,
+    like: ImageFile | None,
+    png_compress_level: int = 6,
 ) -> None:
     exif = like.exif if like is not None and file_format in FORMATS_WITH_METADATA else None
     icc = like.icc_profile if like is not None and file_format in FORMATS_WITH_METADATA else None
@@ -435,6 +443,8 @@ def _encode(
         file.write(_encode_16_bit_with_opencv(target, file_format, array, exif, icc))
         return
     options = _pillow_save_options(file_format, exif, icc)
+    if file_format == "PNG":
+        options["compress_level"] = png_compress_level
     Image.fromarray(array).save(file, format=file_format, **options)
 
 

@@ -26,6 +26,7 @@ from tinct.io.image_file import ImageFile, read_image, write_image
 from tinct.server.errors import RequestProblem
 
 PREVIEW_PNG_COMPRESSION = 1  # zlib level: a 512 px preview encodes in a few ms
+FULL_PNG_COMPRESSION = 3  # a full-resolution download: half the time of level 6, ~20% larger
 # What Pillow raises on a header it cannot parse (read_image then says what is wrong).
 _HEADER_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error, IndexError, KeyError)
 
@@ -74,6 +75,18 @@ def decode_upload(data: bytes, filename: str, max_pixels: int) -> DecodedUpload:
     return DecodedUpload(image=image, lightness=lightness, filename=filename)
 
 
+def declared_pixels(data: bytes) -> int:
+    """Width x height from an upload's header (0 when it cannot be read: decoding then says
+    why), for the work gate's pixel budget."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                return image.size[0] * image.size[1]
+    except (Image.DecompressionBombError, *_HEADER_ERRORS):
+        return 0
+
+
 def _refuse_too_many_pixels(data: bytes, filename: str, max_pixels: int) -> None:
     """413 from the header alone when the image is too big; other problems are left to
     ``read_image``, which names them."""
@@ -110,7 +123,11 @@ def encode_full_png(upload: DecodedUpload, rgb: Tensor) -> bytes:
     """
     with tempfile.TemporaryDirectory(prefix="tinct-result-") as folder:
         path = write_image(
-            Path(folder) / "result.png", rgb, alpha=upload.image.alpha, like=upload.image
+            Path(folder) / "result.png",
+            rgb,
+            alpha=upload.image.alpha,
+            like=upload.image,
+            png_compress_level=FULL_PNG_COMPRESSION,
         )
         return path.read_bytes()
 

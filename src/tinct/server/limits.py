@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
@@ -34,6 +35,9 @@ class ServerLimits:
         max_pixels: largest image accepted (width x height, checked from the file header before
             decoding, so decompression bombs are refused cheaply).
         max_concurrent: heavy jobs (decode, model, encode) running at once.
+        max_pixels_in_flight: full-resolution pixels of the jobs running at once: a job over the
+            remaining budget waits (so two 49 MP uploads run one after the other, not together,
+            and small requests still find a slot).
         queue_timeout_s: how long a request waits for a free slot before a 503.
         work_timeout_s: how long a request waits for its job before a 503 (the job itself finishes
             in the background and keeps its slot until then, so concurrency stays bounded).
@@ -50,6 +54,7 @@ class ServerLimits:
     max_json_bytes: int = 4 * MEGABYTE
     max_pixels: int = 50_000_000
     max_concurrent: int = 2
+    max_pixels_in_flight: int = 60_000_000
     queue_timeout_s: float = 10.0
     work_timeout_s: float = 120.0
     body_timeout_s: float = 30.0
@@ -82,48 +87,111 @@ class Overloaded(TinctError):
         return str(max(1, math.ceil(self.retry_after_s)))
 
 
+class JobCancelled(TinctError):
+    """A job was stopped at a checkpoint because its request gave up waiting for it."""
+
+
+_job = threading.local()  # the cancel event of the job running in this worker thread
+
+
+def stop_if_cancelled() -> None:
+    """A checkpoint between the stages of a job (decode, model, encode): raises
+    :class:`JobCancelled` once the request the job serves has timed out."""
+    cancelled = getattr(_job, "cancelled", None)
+    if cancelled is not None and cancelled.is_set():
+        raise JobCancelled("the request timed out; the job stopped")
+
+
 class WorkGate:
-    """Runs blocking jobs in worker threads, at most ``max_concurrent`` at a time.
+    """Runs blocking jobs in worker threads: at most ``max_concurrent`` at a time, and at most
+    ``max_pixels_in_flight`` full-resolution pixels among them.
 
     Must be used from one event loop (the server's). A slot is released when its job finishes,
     not when the waiting request gives up: a torch call cannot be interrupted, and releasing
-    early would let more jobs than ``max_concurrent`` run.
+    early would let more jobs than ``max_concurrent`` run. A job whose request timed out stops
+    at its next :func:`stop_if_cancelled` checkpoint instead of running to the end.
     """
 
     def __init__(self, limits: ServerLimits) -> None:
         self._limits = limits
-        self._slots = asyncio.Semaphore(limits.max_concurrent)
+        self._running = 0
+        self._pixels = 0
+        self._changed = asyncio.Condition()
         self._executor = ThreadPoolExecutor(
             max_workers=limits.max_concurrent, thread_name_prefix="tinct-work"
         )
 
-    async def run(self, job: Callable[..., T], *args: object) -> T:
-        """``job(*args)`` in a worker thread; :class:`Overloaded` when busy or too slow."""
+    async def run(self, job: Callable[..., T], *args: object, pixels: int = 0) -> T:
+        """``job(*args)`` in a worker thread; :class:`Overloaded` when busy or too slow.
+
+        Args:
+            pixels: the full-resolution pixels the job works on (0 for small jobs).
+        """
         limits = self._limits
+        pixels = min(pixels, limits.max_pixels_in_flight)
         try:
-            await asyncio.wait_for(self._slots.acquire(), limits.queue_timeout_s)
+            await asyncio.wait_for(self._admit(pixels), limits.queue_timeout_s)
         except TimeoutError:
-            raise Overloaded(
-                f"the server is busy ({limits.max_concurrent} jobs running, none finished within "
-                f"{limits.queue_timeout_s:g} s); try again shortly",
-                retry_after_s=limits.queue_timeout_s,
-            ) from None
-        future = asyncio.get_running_loop().run_in_executor(self._executor, job, *args)
-        future.add_done_callback(self._finished)
+            raise Overloaded(self._busy_message(), retry_after_s=limits.queue_timeout_s) from None
+        cancelled = threading.Event()
+        future = asyncio.get_running_loop().run_in_executor(
+            self._executor, _run_job, cancelled, job, args
+        )
+        future.add_done_callback(lambda done: self._finished(done, pixels))
         try:
             return await asyncio.wait_for(asyncio.shield(future), limits.work_timeout_s)
         except TimeoutError:
+            cancelled.set()
             raise Overloaded(
                 f"the job took longer than {limits.work_timeout_s:g} s; try a smaller image "
                 "or try again later",
                 retry_after_s=limits.work_timeout_s,
             ) from None
 
-    def _finished(self, future: asyncio.Future) -> None:
-        self._slots.release()
+    async def _admit(self, pixels: int) -> None:
+        limits = self._limits
+        async with self._changed:
+            await self._changed.wait_for(
+                lambda: (
+                    self._running < limits.max_concurrent
+                    and self._pixels + pixels <= limits.max_pixels_in_flight
+                )
+            )
+            self._running += 1
+            self._pixels += pixels
+
+    def _busy_message(self) -> str:
+        limits = self._limits
+        return (
+            f"the server is busy ({self._running} of {limits.max_concurrent} jobs running, "
+            f"{self._pixels / 1e6:.1f} of {limits.max_pixels_in_flight / 1e6:.1f} megapixels "
+            f"in work; nothing freed within {limits.queue_timeout_s:g} s); try again shortly"
+        )
+
+    def _finished(self, future: asyncio.Future, pixels: int) -> None:
         if not future.cancelled():
             future.exception()  # retrieved here too: a request that gave up never reads it
+        asyncio.get_running_loop().create_task(self._release(pixels))
+
+    async def _release(self, pixels: int) -> None:
+        async with self._changed:
+            self._running -= 1
+            self._pixels -= pixels
+            self._changed.notify_all()
+
+    @property
+    def running(self) -> int:
+        """Jobs in the worker threads now (finished ones are released on the event loop)."""
+        return self._running
 
     def close(self) -> None:
         """Stop the worker threads once their jobs are done."""
         self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _run_job(cancelled: threading.Event, job: Callable[..., T], args: tuple) -> T:
+    _job.cancelled = cancelled
+    try:
+        return job(*args)
+    finally:
+        _job.cancelled = None

@@ -13,7 +13,7 @@ import tinct
 from tinct.guidance.hints_file import Hints
 from tinct.pipeline.colorizer import Colorizer
 from tinct.server import work
-from tinct.server.images import attachment_name, content_disposition
+from tinct.server.images import attachment_name, content_disposition, declared_pixels
 from tinct.server.limits import ServerLimits, WorkGate
 from tinct.server.store import ImageStore, StoredImage
 
@@ -153,6 +153,7 @@ async def colorize(
         filename,
         state.limits.max_pixels,
         parsed,
+        pixels=declared_pixels(data),
     )
     return _png_download(png, filename)
 
@@ -177,7 +178,12 @@ async def suggest(
     data, filename = await _upload_bytes(image)
     limits = state.limits
     size, lightness = await state.gate.run(
-        work.decode_for_store, data, filename, limits.max_pixels, limits.preview_side
+        work.decode_for_store,
+        data,
+        filename,
+        limits.max_pixels,
+        limits.preview_side,
+        pixels=declared_pixels(data),
     )
     return await _suggest_on(state, lightness, size, x, y, parsed, count)
 
@@ -206,7 +212,12 @@ async def upload_image(state: State, image: ImageUpload) -> ImageInfo:
     data, filename = await _upload_bytes(image)
     limits = state.limits
     size, preview = await state.gate.run(
-        work.decode_for_store, data, filename, limits.max_pixels, limits.preview_side
+        work.decode_for_store,
+        data,
+        filename,
+        limits.max_pixels,
+        limits.preview_side,
+        pixels=declared_pixels(data),
     )
     return _info(state.store.add(filename, data, *size, preview), limits)
 
@@ -271,6 +282,7 @@ async def colorize_stored(state: State, image_id: str, body: HintsBody) -> Respo
         stored.filename,
         state.limits.max_pixels,
         hints,
+        pixels=stored.width * stored.height,
     )
     return _png_download(png, stored.filename)
 

@@ -29,7 +29,7 @@ from tinct.server.images import (
     encode_preview_png,
     preview_lightness,
 )
-from tinct.server.limits import ServerLimits
+from tinct.server.limits import ServerLimits, stop_if_cancelled
 
 
 def hints_from_form(text: str | None, limits: ServerLimits) -> Hints | None:
@@ -115,14 +115,17 @@ def colorize_full(colorizer: Colorizer, upload: DecodedUpload, hints: Hints | No
     """The full-resolution result of ``upload`` as PNG bytes (alpha, bit depth, EXIF kept)."""
     size = (upload.height, upload.width)
     hint_map = hint_map_for(colorizer, hints, size, size)
+    stop_if_cancelled()
     rgb = colorizer.colorize_lightness(upload.lightness, hint_map)[0]
+    stop_if_cancelled()
     return encode_full_png(upload, rgb)
 
 
 def decode_and_colorize_full(
     colorizer: Colorizer, data: bytes, filename: str, max_pixels: int, hints: Hints | None
 ) -> bytes:
-    """Decode an upload and return its full-resolution result as PNG bytes."""
+    """Decode an upload and return its full-resolution result as PNG bytes (stopping between
+    stages once the request has timed out)."""
     return colorize_full(colorizer, decode_upload(data, filename, max_pixels), hints)
 
 
