@@ -510,8 +510,8 @@ def test_server_recovers_after_overload(slow_server: BackgroundServer) -> None:
 
 def test_image_store_drops_least_recently_used_and_expired() -> None:
     now = [0.0]
-    store = ImageStore(capacity=2, ttl_s=10, clock=lambda: now[0])
-    preview = torch.zeros(1, 1, 4, 4)
+    preview = torch.zeros(1, 1, 4, 4)  # 64 bytes, + 1 byte of file each
+    store = ImageStore(capacity_bytes=2 * 65, ttl_s=10, clock=lambda: now[0])
     first = store.add("a.png", b"a", 4, 4, preview)
     second = store.add("b.png", b"b", 4, 4, preview)
     store.get(first.id)  # first is now the most recently used
@@ -525,7 +525,21 @@ def test_image_store_drops_least_recently_used_and_expired() -> None:
     with pytest.raises(UnknownImage, match="upload it again"):
         store.get(first.id)
     assert store.get(third.id).filename == "c.png"
-    assert len(store) == 1
+    assert len(store) == 1 and store.nbytes == 65
+
+
+def test_image_store_is_bounded_by_memory_not_by_count() -> None:
+    preview = torch.zeros(1, 1, 8, 8)  # 256 bytes
+    store = ImageStore(capacity_bytes=100 * (256 + 1000), ttl_s=60)
+    ids = [store.add(f"{i}.png", bytes(1000), 8, 8, preview).id for i in range(100)]
+    assert len(store) == 100 and all(store.get(i) for i in ids)  # 100 users, nobody evicted
+    big = store.add("scan.tif", bytes(50 * 1256 - 256), 8, 8, preview)  # worth 50 entries
+    assert len(store) == 100 - 50 + 1 and store.nbytes <= store.capacity_bytes
+    with pytest.raises(UnknownImage):
+        store.get(ids[0])  # the least recently used made room
+    assert store.get(big.id) and store.get(ids[-1])
+    huge = store.add("huge.tif", bytes(10**6), 8, 8, preview)
+    assert len(store) == 1 and store.get(huge.id)  # the newest stays, alone
 
 
 def test_limits_refuse_non_positive_values() -> None:

@@ -296,3 +296,21 @@ def test_broken_hints_file_is_named_and_the_hints_stay(
     assert page.locator("#result").get_attribute("data-state") == "current"
     assert is_red(read_pixel(page, 100, 100))
     assert errors == []
+
+
+def test_a_photo_the_server_dropped_is_uploaded_again_without_a_word(browser_page) -> None:
+    page, errors = browser_page
+    dropped = page.evaluate(
+        """async () => {
+          const id = page.image.id;
+          await fetch(`/api/images/${id}`, { method: "DELETE" });  // as if evicted
+          return id;
+        }"""
+    )
+    generation = page.locator("#result").get_attribute("data-generation")
+    click_image_point(page, 250.0, 80.0)  # an edit in the current mode: the update needs the photo
+    wait_for_current_result(page, newer_than=generation)
+    assert page.evaluate("() => page.image.id") != dropped
+    assert "error" not in (page.locator("#status").get_attribute("class") or "")
+    assert is_red(read_pixel(page, 100, 100))  # the result of the same hints, from the new upload
+    assert errors == []

@@ -11,8 +11,9 @@ Endpoints (the OpenAPI spec is at ``/openapi.json``, browsable at ``/docs``):
 The page's repeated hint updates use a stored image instead of uploading it each time:
 
 - ``POST /api/images`` (multipart ``image``) decodes it once and keeps its bytes and its lightness
-  at preview size under a random id (``limits.cached_images`` kept, least recently used dropped;
-  dropped after ``limits.image_ttl_s`` unused; ``DELETE /api/images/{id}`` drops it at once);
+  at preview size under a random id (up to ``limits.store_bytes`` of them, least recently used
+  dropped first; dropped after ``limits.image_ttl_s`` unused; ``DELETE /api/images/{id}`` drops
+  it at once);
 - ``POST /api/images/{id}/preview`` (JSON ``{"hints": {...}, "temperature": t}``): the result at
   preview size (longer side ``limits.preview_side``) as PNG: this is the quick hint update;
 - ``POST /api/images/{id}/colorize`` (same body): the full-resolution result as a PNG download;
@@ -81,7 +82,7 @@ def create_app(
         colorizer=colorizer,
         limits=limits,
         gate=WorkGate(limits),
-        store=ImageStore(limits.cached_images, limits.image_ttl_s),
+        store=ImageStore(limits.store_bytes, limits.image_ttl_s),
     )
     app.include_router(router)
     _add_page(app)

@@ -1,8 +1,10 @@
 """Uploaded images kept between requests, so that the page's hint updates skip the upload.
 
 The store keeps the upload's bytes (for the full-resolution download, decoded again then) and the
-lightness at preview size (for the quick updates). It is bounded in entries (least recently used
-dropped first) and in age (unused entries expire). It is used from the server's event loop only.
+lightness at preview size (for the quick updates). It is bounded in memory (the bytes of uploads
+and previews together; least recently used dropped first) and in age (unused entries expire), so
+many users with small photos share it without evicting each other. It is used from the server's
+event loop only.
 """
 
 from __future__ import annotations
@@ -50,33 +52,47 @@ class StoredImage:
         """(h, w) of the preview."""
         return int(self.preview.shape[-2]), int(self.preview.shape[-1])
 
+    @property
+    def nbytes(self) -> int:
+        """Memory the entry holds: the upload's bytes and the preview's."""
+        return len(self.data) + self.preview.numel() * self.preview.element_size()
+
 
 class ImageStore:
-    """At most ``capacity`` images, each dropped after ``ttl_s`` seconds unused."""
+    """Images holding at most ``capacity_bytes`` together, each dropped after ``ttl_s`` seconds
+    unused (the newest image is kept even when it alone is larger)."""
 
     def __init__(
-        self, capacity: int, ttl_s: float, clock: Callable[[], float] = time.monotonic
+        self, capacity_bytes: int, ttl_s: float, clock: Callable[[], float] = time.monotonic
     ) -> None:
-        self.capacity = capacity
+        self.capacity_bytes = capacity_bytes
         self.ttl_s = ttl_s
         self._clock = clock
         self._images: OrderedDict[str, StoredImage] = OrderedDict()
+        self._bytes = 0
 
     def __len__(self) -> int:
         self._expire()
         return len(self._images)
 
+    @property
+    def nbytes(self) -> int:
+        """Memory the kept images hold."""
+        return self._bytes
+
     def add(
         self, filename: str, data: bytes, height: int, width: int, preview: Tensor
     ) -> StoredImage:
-        """Keep an upload under a new id, dropping the least recently used beyond capacity."""
+        """Keep an upload under a new id, dropping the least recently used ones while the store
+        holds more than its capacity."""
         self._expire()
         image = StoredImage(
             secrets.token_urlsafe(ID_BYTES), filename, data, height, width, preview, self._clock()
         )
         self._images[image.id] = image
-        while len(self._images) > self.capacity:
-            self._images.popitem(last=False)
+        self._bytes += image.nbytes
+        while self._bytes > self.capacity_bytes and len(self._images) > 1:
+            self._drop(next(iter(self._images)))
         return image
 
     def get(self, image_id: str) -> StoredImage:
@@ -95,9 +111,12 @@ class ImageStore:
     def remove(self, image_id: str) -> None:
         """Forget ``image_id``; :class:`UnknownImage` if absent."""
         self.get(image_id)
-        del self._images[image_id]
+        self._drop(image_id)
+
+    def _drop(self, image_id: str) -> None:
+        self._bytes -= self._images.pop(image_id).nbytes
 
     def _expire(self) -> None:
         deadline = self._clock() - self.ttl_s
         for image_id in [k for k, v in self._images.items() if v.last_used < deadline]:
-            del self._images[image_id]
+            self._drop(image_id)

@@ -20,6 +20,8 @@ const $ = (id) => document.getElementById(id);
 
 const page = {
   image: null, // {id, filename, width, height, preview_width, preview_height}
+  file: null, // the File the photo was opened from (uploaded again if the server drops it)
+  reuploading: null, // Promise of the running upload-again, shared by the requests that need it
   hints: [], // [{id, x, y, color: "#rrggbb", radius, lab?}]
   strokes: [], // [{id, points: [[x, y], ...], color: "#rrggbb", width, lab?}]
   boundaries: [], // [{id, points: [[x, y], ...], width}]
@@ -64,6 +66,34 @@ async function postJson(url, body, signal) {
     body: JSON.stringify(body),
     signal,
   });
+}
+
+// A request about the open photo; when the server has dropped it (expired, or evicted by other
+// users' uploads: 404), the photo is uploaded again, once, and the request repeated.
+async function postToImage(action, body, signal) {
+  const id = page.image.id;
+  const response = await postJson(`/api/images/${id}/${action}`, body, signal);
+  if (response.status !== 404 || !page.file || !(await uploadAgain(id))) return response;
+  return postJson(`/api/images/${page.image.id}/${action}`, body, signal);
+}
+
+function uploadAgain(lostId) {
+  if (page.image.id !== lostId) return Promise.resolve(true); // another request did it
+  if (!page.reuploading) {
+    const form = new FormData();
+    form.append("image", page.file, page.file.name);
+    page.reuploading = fetch("/api/images", { method: "POST", body: form })
+      .then(async (response) => {
+        if (!response.ok) return false;
+        page.image.id = (await response.json()).id;
+        return true;
+      })
+      .catch(() => false)
+      .finally(() => {
+        page.reuploading = null;
+      });
+  }
+  return page.reuploading;
 }
 
 function round1(value) {
@@ -339,6 +369,7 @@ async function openFile(file) {
     return;
   }
   page.image = await response.json();
+  page.file = file; // kept to upload again if the server drops it
   clearHints();
   showOriginal(file);
   $("workspace").hidden = false;
@@ -370,9 +401,8 @@ async function updateResult() {
   const controller = new AbortController();
   page.inFlight = controller;
   const generation = page.generation;
-  const url = `/api/images/${page.image.id}/preview`;
   try {
-    const response = await postJson(url, { hints: hintsDocument() }, controller.signal);
+    const response = await postToImage("preview", { hints: hintsDocument() }, controller.signal);
     if (!response.ok) {
       setStatus(`Update failed: ${await errorText(response)}`, true);
       if (response.status === 404) setStatus("The photo expired on the server; open it again.", true);
@@ -573,7 +603,7 @@ async function fetchSuggestions() {
   swatches.setAttribute("aria-busy", "true");
   const body = { x: hint.x, y: hint.y, hints: hintsDocument(hint.id), count: SUGGESTION_COUNT };
   try {
-    const response = await postJson(`/api/images/${page.image.id}/suggest`, body, controller.signal);
+    const response = await postToImage("suggest", body, controller.signal);
     if (!response.ok) {
       setStatus(`No suggestions: ${await errorText(response)}`, true);
       return;
@@ -731,8 +761,7 @@ function setBrushWidth(input) {
 async function downloadResult() {
   if (!page.image) return;
   setStatus("Colorizing at full resolution…");
-  const url = `/api/images/${page.image.id}/colorize`;
-  const response = await postJson(url, { hints: hintsDocument() });
+  const response = await postToImage("colorize", { hints: hintsDocument() });
   if (!response.ok) {
     setStatus(`Download failed: ${await errorText(response)}`, true);
     return;
