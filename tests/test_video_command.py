@@ -206,6 +206,24 @@ def test_options_reach_the_colour_core(tmp_path: Path, core_spy: CoreSpy) -> Non
     assert core_spy.frames == list(range(5))
 
 
+def test_surveillance_mode_decodes_without_the_colour_boost_unless_asked(
+    tmp_path: Path, core_spy: CoreSpy
+) -> None:
+    clip = make_clip(tmp_path / "clip.mp4", frames=2)
+    torch_fast = ("--backend", "torch", *FAST)
+    for index, args in enumerate(
+        (
+            ("--mode", "surveillance"),
+            ("--mode", "surveillance", "--colour-boost", "0.5"),
+            ("--mode", "film"),
+        )
+    ):
+        assert run_in_process(clip, "-o", tmp_path / f"{index}.mp4", *args, *torch_fast) == 0
+    surveillance, asked, film = (call["still"].bin_bias for call in core_spy.calls)
+    assert surveillance is None  # the boost coloured grey asphalt blue on fixed cameras
+    assert asked is not None and film is not None  # film keeps the weights' own boost
+
+
 def test_the_still_model_runs_in_onnx_runtime_unless_torch_is_asked_for(
     tmp_path: Path, core_spy: CoreSpy
 ) -> None:

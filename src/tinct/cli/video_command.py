@@ -17,7 +17,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from tinct.cli.model_options import add_backend_argument, load_colorizer
+from tinct.cli.model_options import add_backend_argument, colour_boost, load_colorizer
 from tinct.cli.reporting import report_failures
 from tinct.errors import FileProblem, TinctError
 from tinct.io.video_assemble import OUTPUT_FORMATS, check_output_suffix
@@ -94,6 +94,15 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         f"{DEFAULT_WORKING_SIDE})",
     )
     add_backend_argument(parser)
+    parser.add_argument(
+        "--colour-boost",
+        type=colour_boost,
+        default=None,
+        metavar="B",
+        help="more vivid, rarer colours (0 = off, 1 = full; see tinct colorize); default: 0 "
+        "with --mode surveillance, where the boost coloured grey asphalt blue and cost up to "
+        "5 dB (benchmarks/results/video_drift_v2*), else the boost chosen for the weights",
+    )
     parser.add_argument("--force", action="store_true", help="overwrite existing outputs")
     parser.add_argument(
         "--crf", type=_crf, default=DEFAULT_CRF, help=f"x264 quality (default {DEFAULT_CRF})"
@@ -278,12 +287,16 @@ class _VideoColour:
         self.weights: Path | None = args.weights
         self.working_side: int = args.working_side
         self.backend: str = args.backend
+        self.colour_boost: float | None = args.colour_boost
+        if self.colour_boost is None and args.mode == "surveillance":
+            self.colour_boost = 0.0
         self.hints = _load_hints(args.hints) if args.hints is not None else None
         self.settings = {
             "model": self.model,
             "weights": _file_identity(args.weights),
             "propagation": "closed-form" if self.options.refiner is None else "learned",
             "working_side": args.working_side,
+            "colour_boost": self.colour_boost,
             "hints": _file_identity(args.hints),
             "options": repr(self.options),
         }
@@ -304,8 +317,13 @@ class _VideoColour:
     @property
     def colorizer(self) -> Colorizer:
         if self._colorizer is None:
-            self._colorizer = _load_colorizer(
-                self.model, self.weights, self.working_side, self.backend
+            self._colorizer = load_colorizer(
+                "video",
+                self.model,
+                weights=self.weights,
+                working_side=self.working_side,
+                backend=self.backend,
+                colour_boost=self.colour_boost,
             )
         return self._colorizer
 
@@ -325,12 +343,6 @@ def _model_name(text: str) -> str:
         return get_model_spec(text).name
     except ValueError as error:
         raise TinctError(str(error)) from None
-
-
-def _load_colorizer(model: str, weights: Path | None, working_side: int, backend: str) -> Colorizer:
-    return load_colorizer(
-        "video", model, weights=weights, working_side=working_side, backend=backend
-    )
 
 
 def _load_refiner() -> Any:
