@@ -12,6 +12,8 @@ from tinct.evaluation.ablation import AblationError, load_study
 
 from .test_training import make_image_folder
 
+pytestmark = pytest.mark.slow  # training runs: `-m "not slow"` skips them
+
 RECIPE = """model = "tinct-lite_tiny"
 [data]
 train_dirs = ["{data}"]

@@ -36,6 +36,8 @@ from tinct.models import ModelSpec, get_model_spec
 from tinct.models.backbones.efficientnet_lite import Conv2dSame
 from tinct.quantize.decoding import decode_annealed_mean
 
+pytestmark = pytest.mark.slow  # ONNX export: `-m "not slow"` skips them
+
 TINY = "tinct-lite_tiny"
 HAVE_ONNX = all(importlib.util.find_spec(p) is not None for p in ("onnx", "onnxruntime"))
 needs_onnx = pytest.mark.skipif(

@@ -23,6 +23,8 @@ from tinct.server.app import create_app
 from tinct.server.background import BackgroundServer
 from tinct.server.headless_browser import CHROMIUM, CHROMIUM_ARGS
 
+pytestmark = pytest.mark.slow  # a real browser: `-m "not slow"` skips them
+
 WIDTH, HEIGHT = 320, 240
 UPDATE_TIMEOUT_MS = 15_000
 

@@ -24,6 +24,8 @@ from tinct.weights import WeightsError
 
 from .conftest import PROJECT_ROOT
 
+pytestmark = pytest.mark.slow  # clip training: `-m "not slow"` skips them
+
 
 def _tiny(recurrent: bool = True) -> torch.nn.Module:
     return create_model("tinct-lite-recurrent_tiny", recurrent=recurrent).eval()

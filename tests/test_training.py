@@ -20,6 +20,8 @@ from tinct.training.recipe import load_recipe, recipe_from_dict
 
 from .conftest import SHARED_DATA, require_shared
 
+pytestmark = pytest.mark.slow  # training runs: `-m "not slow"` skips them
+
 
 def make_image_folder(root: Path, per_class: int = 12, size: int = 40) -> Path:
     rng = np.random.default_rng(0)

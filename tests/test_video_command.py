@@ -23,6 +23,8 @@ from tinct.io.video_reader import read_video_info
 
 from .test_video_stream import audio_packets, decoded, make_clip
 
+pytestmark = pytest.mark.slow  # video encoding and subprocesses: `-m "not slow"` skips them
+
 FAST = ("--working-side", "64")  # the still model on a 64 px grid: quick on tiny clips
 # One thread: on a busy 2-core machine, two OpenMP threads make these tiny convolutions many
 # times slower (they wait on each other), and nothing here is big enough to gain from two.
