@@ -227,7 +227,17 @@ def _colorize_one(
         bar.update(frames_done)
 
     try:
-        return _recolor(source, target, colour, args, bar, opened)
+        return recolor_video_file(
+            source,
+            target,
+            colour.chroma,
+            settings=EncodeSettings(crf=args.crf, preset=args.preset),
+            chunk_frames=args.chunk_frames,
+            force=args.force,
+            run_settings=colour.settings,
+            on_open=opened,
+            on_frame=lambda: bar.update(1),
+        )
     except OSError as error:  # from Python's or FFmpeg's writes (PyAV's errors carry errno)
         if error.errno not in WRITE_ERRNOS:
             raise
@@ -239,27 +249,6 @@ def _colorize_one(
         ) from None
     finally:
         bar.close()
-
-
-def _recolor(
-    source: Path,
-    target: Path,
-    colour: _VideoColour,
-    args: argparse.Namespace,
-    bar: tqdm,
-    opened: Callable[[VideoInfo, int], None],
-) -> RecolorResult:
-    return recolor_video_file(
-        source,
-        target,
-        colour.chroma,
-        settings=EncodeSettings(crf=args.crf, preset=args.preset),
-        chunk_frames=args.chunk_frames,
-        force=args.force,
-        run_settings=colour.settings,
-        on_open=opened,
-        on_frame=lambda: bar.update(1),
-    )
 
 
 def _summary(source: Path, result: RecolorResult, trained: bool) -> str:

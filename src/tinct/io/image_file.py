@@ -435,7 +435,7 @@ def _encode(
     file_format: str,
     array: np.ndarray,
     like: ImageFile | None,
-    png_compress_level: int = 6,
+    png_compress_level: int,
 ) -> None:
     exif = like.exif if like is not None and file_format in FORMATS_WITH_METADATA else None
     icc = like.icc_profile if like is not None and file_format in FORMATS_WITH_METADATA else None

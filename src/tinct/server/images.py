@@ -75,33 +75,39 @@ def decode_upload(data: bytes, filename: str, max_pixels: int) -> DecodedUpload:
     return DecodedUpload(image=image, lightness=lightness, filename=filename)
 
 
-def declared_pixels(data: bytes) -> int:
-    """Width x height from an upload's header (0 when it cannot be read: decoding then says
-    why), for the work gate's pixel budget."""
+def _header_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from an upload's header, None when the header cannot be read; raises
+    Pillow's DecompressionBombError for a size it will not even describe."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as image:
-                return image.size[0] * image.size[1]
-    except (Image.DecompressionBombError, *_HEADER_ERRORS):
+                return image.size
+    except _HEADER_ERRORS:
+        return None
+
+
+def declared_pixels(data: bytes) -> int:
+    """Width x height from an upload's header (0 when it cannot be read: decoding then says
+    why), for the work gate's pixel budget."""
+    try:
+        size = _header_size(data)
+    except Image.DecompressionBombError:
         return 0
+    return 0 if size is None else size[0] * size[1]
 
 
 def _refuse_too_many_pixels(data: bytes, filename: str, max_pixels: int) -> None:
     """413 from the header alone when the image is too big; other problems are left to
     ``read_image``, which names them."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as image:
-                width, height = image.size
+        size = _header_size(data)
     except Image.DecompressionBombError:
         raise RequestProblem(
             f"upload {filename!r} has too many pixels to decode safely (limit {max_pixels:,})", 413
         ) from None
-    except _HEADER_ERRORS:
-        return
-    if width * height > max_pixels:
+    if size is not None and size[0] * size[1] > max_pixels:
+        width, height = size
         raise RequestProblem(
             f"upload {filename!r} has {width}x{height} = {width * height:,} pixels, more than "
             f"the server's limit of {max_pixels:,}; send a smaller image",

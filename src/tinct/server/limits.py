@@ -181,11 +181,6 @@ class WorkGate:
             self._pixels -= pixels
             self._changed.notify_all()
 
-    @property
-    def running(self) -> int:
-        """Jobs in the worker threads now (finished ones are released on the event loop)."""
-        return self._running
-
     def close(self) -> None:
         """Stop the worker threads once their jobs are done."""
         self._executor.shutdown(wait=False, cancel_futures=True)

@@ -176,8 +176,14 @@ async def suggest(
     """The top colours of the predicted distribution at (x, y) of an uploaded photo."""
     parsed = await run_in_threadpool(work.hints_from_form, hints, state.limits)
     data, filename = await _upload_bytes(image)
+    size, lightness = await _decode_for_store(state, data, filename)
+    return await _suggest_on(state, lightness, size, x, y, parsed, count)
+
+
+async def _decode_for_store(state: State, data: bytes, filename: str) -> tuple[Any, Any]:
+    """:func:`work.decode_for_store` through the gate: (H, W) and the preview lightness."""
     limits = state.limits
-    size, lightness = await state.gate.run(
+    return await state.gate.run(
         work.decode_for_store,
         data,
         filename,
@@ -185,7 +191,6 @@ async def suggest(
         limits.preview_side,
         pixels=declared_pixels(data),
     )
-    return await _suggest_on(state, lightness, size, x, y, parsed, count)
 
 
 async def _suggest_on(
@@ -210,16 +215,8 @@ async def upload_image(state: State, image: ImageUpload) -> ImageInfo:
     """Keep a photo for hint updates; answers its id (the automatic result: ``preview`` with no
     hints)."""
     data, filename = await _upload_bytes(image)
-    limits = state.limits
-    size, preview = await state.gate.run(
-        work.decode_for_store,
-        data,
-        filename,
-        limits.max_pixels,
-        limits.preview_side,
-        pixels=declared_pixels(data),
-    )
-    return _info(state.store.add(filename, data, *size, preview), limits)
+    size, preview = await _decode_for_store(state, data, filename)
+    return _info(state.store.add(filename, data, *size, preview), state.limits)
 
 
 def _info(image: StoredImage, limits: ServerLimits) -> ImageInfo:
