@@ -22,7 +22,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageCms, ImageOps, JpegImagePlugin
 
-from tinct.color.lab import rgb_to_lab
+from tinct.color.lab import rgb_to_lab, rgb_to_lightness
+from tinct.color.recombine import RgbStrips
 from tinct.errors import ImageReadError, ImageWriteError
 from tinct.io import ImageFile, atomic_write, read_image, write_image
 
@@ -241,6 +242,37 @@ def test_read_gives_the_saved_pixels_in_the_tensor_contract(source_dir: Path, ki
     else:
         assert image.alpha is not None
         torch.testing.assert_close(image.alpha, source.alpha, atol=1e-6, rtol=0)
+
+
+@pytest.mark.parametrize("kind", SOURCES_8_BIT + SOURCES_16_BIT)
+def test_pixels_stay_in_their_own_type_and_give_the_lightness_of_rgb(
+    source_dir: Path, kind: str
+) -> None:
+    source = make_source(source_dir, kind)
+    image = read_image(source.path)
+    assert image.pixels.dtype == (np.uint16 if source.bit_depth == 16 else np.uint8)
+    assert image.pixels.shape[:2] == image.size == (HEIGHT, WIDTH)
+    assert image.has_alpha == (source.alpha is not None)
+    expected = rgb_to_lightness(image.rgb.double()).float()
+    torch.testing.assert_close(image.lightness(), expected, atol=2e-4, rtol=0)
+
+
+def test_float_gray_gives_its_lightness(tmp_path: Path) -> None:
+    values = np.linspace(0.0, 1.0, HEIGHT * WIDTH, dtype=np.float32).reshape(HEIGHT, WIDTH)
+    Image.fromarray(values, mode="F").save(tmp_path / "float.tif")
+    image = read_image(tmp_path / "float.tif")
+    assert image.pixels.dtype == np.float32 and image.is_gray
+    torch.testing.assert_close(image.lightness(), rgb_to_lightness(image.rgb), atol=1e-4, rtol=0)
+
+
+def test_a_result_written_strip_by_strip_is_the_whole_result(tmp_path: Path) -> None:
+    generator = torch.Generator().manual_seed(0)
+    lightness = torch.rand(1, 300, 200, generator=generator) * 100
+    ab = (torch.rand(2, 40, 30, generator=generator) - 0.5) * 100
+    strips = RgbStrips(lightness, ab)
+    whole = write_image(tmp_path / "whole.png", strips.to_tensor())
+    stripwise = write_image(tmp_path / "strips.png", strips)
+    assert np.array_equal(np.asarray(Image.open(whole)), np.asarray(Image.open(stripwise)))
 
 
 @pytest.mark.parametrize("kind", SOURCES_8_BIT + SOURCES_16_BIT)

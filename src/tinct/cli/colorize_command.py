@@ -14,7 +14,6 @@ from tinct.cli.model_options import (
 )
 from tinct.cli.output_paths import output_path
 from tinct.cli.reporting import progress, report_failures
-from tinct.color.lab import rgb_to_lightness
 from tinct.errors import FileProblem, TinctError
 from tinct.guidance.hints import HintsError
 from tinct.guidance.hints_file import load_hints
@@ -93,10 +92,9 @@ def colorize_file(
     if target.exists() and not force:
         raise FileProblem(target, "output already exists; pass --force to overwrite it")
     image = read_image(source)
-    lightness = rgb_to_lightness(image.rgb.unsqueeze(0))
     try:
         hints = None if hints_file is None else load_hints(hints_file)
-        result = colorizer.colorize_lightness(lightness, hints)[0]
+        result = colorizer.colorize_strips(image.lightness(), hints)
     except HintsError as error:
         raise FileProblem(source, f"hints: {error}") from None
     return write_image(target, result, alpha=image.alpha, like=image, force=force)

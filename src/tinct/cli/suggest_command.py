@@ -49,13 +49,12 @@ def _count(text: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tinct.color.lab import rgb_to_lightness
     from tinct.io.image_file import read_image
 
     image = read_image(args.image)
     hints = None if args.hints is None else load_hints(args.hints)
     colorizer = load_colorizer("suggest", args.model, weights=args.weights)
-    lightness = rgb_to_lightness(image.rgb.unsqueeze(0))
+    lightness = image.lightness().unsqueeze(0)
     try:
         suggestions = suggest_colors(colorizer, lightness, args.x, args.y, hints, args.count)
     except ValueError as error:

@@ -2,38 +2,89 @@
 
 Clamping RGB channels of an out-of-gamut colour shifts its lightness and hue; colorization must
 never change the original L, so we scale ab towards 0 instead. Gray (ab = 0) is always in gamut
-for L in [0, 100], so a scale in [0, 1] that brings the colour into gamut always exists; it is
-found per pixel by bisection, only for pixels that are out of gamut.
+for L in [0, 100], so a scale in [0, 1] that brings the colour into gamut always exists. It is
+searched per pixel, only for pixels that are out of gamut, by a 4-way search: each round tries
+3 evenly spaced scales at once and keeps the interval after the last one that fits, so seven
+rounds resolve the scale to 2**-14 (below 0.01 ab units) with few, wide tensor operations.
 """
 
 from __future__ import annotations
 
+from functools import cache
+
 import torch
 from torch import Tensor
 
-from tinct.color.lab import lab_to_linear_rgb
+from tinct.color.lab import (
+    D65_WHITE_XYZ,
+    LINEAR_RGB_FROM_XYZ,
+    lab_f_inverse,
+    lab_planes_to_linear_rgb,
+    linear_to_srgb,
+)
 
-GAMUT_TOLERANCE = 0.0  # L must survive exactly; rounding-level misses only cost chroma
-BISECTION_STEPS = 14  # chroma scale resolved to 2**-14, i.e. below 0.01 ab units
+SEARCH_WAYS = 4  # the interval is split in 4 per round (3 scales tried at once)
+SEARCH_ROUNDS = 7  # 4**7 = 2**14 steps between gray and the predicted chroma
+# The table of chroma that is in gamut at every hue: L in steps of 0.5, hues every half degree,
+# and a margin of 1 ab unit for the hues between those tried (a test checks millions of colours).
+SAFE_CHROMA_L_STEP = 0.5
+SAFE_CHROMA_HUE_STEP_DEGREES = 0.5
+SAFE_CHROMA_MARGIN = 1.0
+_BEYOND_GAMUT_CHROMA = 200.0  # more than any sRGB colour has
 
 
-def _in_gamut(lightness: Tensor, ab: Tensor) -> Tensor:
-    """Boolean ``(*, H, W)``: whether each Lab pixel maps inside linear RGB [0, 1]."""
-    linear = lab_to_linear_rgb(torch.cat((lightness, ab), dim=-3))
-    inside = (linear >= -GAMUT_TOLERANCE) & (linear <= 1.0 + GAMUT_TOLERANCE)
-    return inside.all(dim=-3)
+def in_gamut(lightness: Tensor, a: Tensor, b: Tensor) -> Tensor:
+    """Boolean, same shape as the planes: whether each Lab pixel maps inside linear RGB [0, 1]."""
+    inside = None
+    for channel in lab_planes_to_linear_rgb(lightness, a, b):
+        fits = (channel >= 0.0) & (channel <= 1.0)
+        inside = fits if inside is None else inside & fits
+    return inside  # type: ignore[return-value]
 
 
-def _largest_in_gamut_scale(lightness: Tensor, ab: Tensor) -> Tensor:
-    """Largest s in [0, 1] per pixel of flat ``(N, C, 1, 1)`` inputs with (L, s*ab) in gamut."""
+def largest_in_gamut_scale(lightness: Tensor, a: Tensor, b: Tensor) -> Tensor:
+    """Largest s in [0, 1) (to 2**-14) per out-of-gamut pixel of flat ``(N,)`` planes with
+    (L, s*a, s*b) in gamut, assuming the scales that fit form an interval from 0 (as for sRGB).
+
+    Y depends on L alone, and X and Z on one chroma axis each, so a round evaluates all
+    candidate scales with one inverse transfer of (f_x, f_z) and one 3x3 matrix product.
+    """
+    dtype, device = lightness.dtype, lightness.device
+    f_y = (lightness + 16.0) / 116.0
+    y = lab_f_inverse(f_y).unsqueeze(-1)  # (N, 1)
+    axes = torch.stack((a / 500.0, b / -200.0), dim=-1).unsqueeze(-2)  # (N, 1, 2): f_x, f_z slopes
+    white = torch.tensor((D65_WHITE_XYZ[0], D65_WHITE_XYZ[2]), dtype=dtype, device=device)
+    to_rgb = torch.tensor(LINEAR_RGB_FROM_XYZ, dtype=dtype, device=device).T  # XYZ rows -> RGB
+    steps = torch.arange(1, SEARCH_WAYS, dtype=dtype, device=device)
     low = torch.zeros_like(lightness)
-    high = torch.ones_like(lightness)
-    for _ in range(BISECTION_STEPS):
-        middle = (low + high) / 2
-        fits = _in_gamut(lightness, ab * middle).unsqueeze(-3)
-        low = torch.where(fits, middle, low)
-        high = torch.where(fits, high, middle)
+    width = 1.0
+    for _ in range(SEARCH_ROUNDS):
+        width /= SEARCH_WAYS
+        scales = (low.unsqueeze(-1) + steps * width).unsqueeze(-1)  # (N, ways - 1, 1)
+        xz = lab_f_inverse(f_y[:, None, None] + scales * axes) * white  # (N, ways - 1, 2)
+        xyz = torch.cat((xz[..., :1], y.expand(-1, xz.shape[1]).unsqueeze(-1), xz[..., 1:]), -1)
+        linear = xyz @ to_rgb
+        fits = ((linear >= 0.0) & (linear <= 1.0)).all(dim=-1)
+        # Count the candidates that fit before the first that does not.
+        fitting = fits.to(torch.uint8).cumprod(dim=-1).sum(dim=-1)
+        low = low + fitting.to(dtype) * width
     return low
+
+
+def _scaled_chroma_outside(lightness: Tensor, ab: Tensor, outside: Tensor) -> tuple[Tensor, Tensor]:
+    """L ``(N,)`` and in-gamut ab ``(N, 2)`` of the pixels where ``outside`` (``(*, H, W)``)."""
+    flat_l = lightness.movedim(-3, -1)[outside][:, 0]
+    flat_ab = ab.movedim(-3, -1)[outside]
+    scale = largest_in_gamut_scale(flat_l, flat_ab[:, 0], flat_ab[:, 1])
+    return flat_l, flat_ab * scale.unsqueeze(-1)
+
+
+def _check_shapes(lightness: Tensor, ab: Tensor) -> None:
+    if lightness.shape[-3] != 1 or ab.shape[-3] != 2 or lightness.shape[-2:] != ab.shape[-2:]:
+        raise ValueError(
+            f"expected lightness (*, 1, H, W) and ab (*, 2, H, W), "
+            f"got {tuple(lightness.shape)} and {tuple(ab.shape)}"
+        )
 
 
 def clip_ab_to_gamut(lightness: Tensor, ab: Tensor) -> Tensor:
@@ -46,19 +97,75 @@ def clip_ab_to_gamut(lightness: Tensor, ab: Tensor) -> Tensor:
     Returns:
         ``(*, 2, H, W)`` ab, unchanged where already in gamut.
     """
-    if lightness.shape[-3] != 1 or ab.shape[-3] != 2 or lightness.shape[-2:] != ab.shape[-2:]:
-        raise ValueError(
-            f"expected lightness (*, 1, H, W) and ab (*, 2, H, W), "
-            f"got {tuple(lightness.shape)} and {tuple(ab.shape)}"
-        )
+    _check_shapes(lightness, ab)
     lightness = lightness.clamp(0.0, 100.0)
-    outside = ~_in_gamut(lightness, ab)
-    if not outside.any():
+    outside = ~in_gamut(lightness[..., 0, :, :], ab[..., 0, :, :], ab[..., 1, :, :])
+    if not bool(outside.any()):
         return ab
-    # Gather the out-of-gamut pixels as (N, C, 1, 1) so the bisection touches only them.
-    flat_l = lightness.movedim(-3, -1)[outside].view(-1, 1, 1, 1)
-    flat_ab = ab.movedim(-3, -1)[outside].view(-1, 2, 1, 1)
-    scale = _largest_in_gamut_scale(flat_l, flat_ab)
     result = ab.movedim(-3, -1).clone()
-    result[outside] = (flat_ab * scale).view(-1, 2)
+    result[outside] = _scaled_chroma_outside(lightness, ab, outside)[1]
     return result.movedim(-1, -3)
+
+
+def lab_to_rgb_in_gamut(lightness: Tensor, ab: Tensor) -> Tensor:
+    """sRGB of (L, ab) with out-of-gamut chroma reduced first: the same as
+    ``lab_to_rgb(cat(L, clip_ab_to_gamut(L, ab)))``, converting in-gamut pixels only once.
+
+    Args:
+        lightness: ``(*, 1, H, W)`` L in [0, 100] (clamped to it).
+        ab: ``(*, 2, H, W)`` chroma, same leading shape.
+
+    Returns:
+        ``(*, 3, H, W)`` sRGB in [0, 1].
+    """
+    _check_shapes(lightness, ab)
+    lightness = lightness.clamp(0.0, 100.0)
+    planes = lab_planes_to_linear_rgb(lightness[..., 0, :, :], ab[..., 0, :, :], ab[..., 1, :, :])
+    linear = torch.stack(planes, dim=-3)
+    outside = ((linear < 0.0) | (linear > 1.0)).any(dim=-3)
+    if bool(outside.any()):
+        flat_l, flat_ab = _scaled_chroma_outside(lightness, ab, outside)
+        fixed = lab_planes_to_linear_rgb(flat_l, flat_ab[:, 0], flat_ab[:, 1])
+        linear.movedim(-3, -1)[outside] = torch.stack(fixed, dim=-1)
+    return linear_to_srgb(linear).clamp_(0.0, 1.0)
+
+
+@cache
+def safe_chroma_squared() -> Tensor:
+    """Squared chroma below which every hue is inside sRGB, per step of L (float32).
+
+    Entry ``i`` holds for all L in ``[i, i + 1] * SAFE_CHROMA_L_STEP``. Pixels whose chroma is
+    below it need no gamut search; computed once per process (about 0.1 s).
+    """
+    lightness = torch.arange(0.0, 100.0 + SAFE_CHROMA_L_STEP / 2, SAFE_CHROMA_L_STEP)
+    hues = torch.deg2rad(torch.arange(0.0, 360.0, SAFE_CHROMA_HUE_STEP_DEGREES))
+    grid_l = lightness.unsqueeze(1).expand(-1, len(hues)).reshape(-1)
+    grid_a = torch.cos(hues).repeat(len(lightness)) * _BEYOND_GAMUT_CHROMA
+    grid_b = torch.sin(hues).repeat(len(lightness)) * _BEYOND_GAMUT_CHROMA
+    reach = largest_in_gamut_scale(grid_l, grid_a, grid_b).view(len(lightness), -1)
+    least = reach.min(dim=1).values * _BEYOND_GAMUT_CHROMA
+    between = torch.minimum(least[:-1], least[1:])  # each step of L: the lower of its two ends
+    return (between - SAFE_CHROMA_MARGIN).clamp(min=0.0).square()
+
+
+def clip_planes_to_gamut_(lightness: Tensor, a: Tensor, b: Tensor) -> None:
+    """Scale ``a`` and ``b`` in place towards gray where (L, a, b) falls outside sRGB.
+
+    The fast form of :func:`clip_ab_to_gamut` for same-shaped float32 planes with L in
+    [0, 100]: a table of the chroma that is safe at every hue leaves only the few pixels above
+    it to the exact test, and only those outside to the search.
+    """
+    table = safe_chroma_squared()
+    step = (lightness * (1.0 / SAFE_CHROMA_L_STEP)).long().clamp_(0, len(table) - 1)
+    suspect = a * a + b * b > table[step]
+    if not bool(suspect.any()):
+        return
+    suspect_l, suspect_a, suspect_b = lightness[suspect], a[suspect], b[suspect]
+    outside = ~in_gamut(suspect_l, suspect_a, suspect_b)
+    if not bool(outside.any()):
+        return
+    scale = largest_in_gamut_scale(suspect_l[outside], suspect_a[outside], suspect_b[outside])
+    suspect_a[outside] *= scale
+    suspect_b[outside] *= scale
+    a[suspect] = suspect_a
+    b[suspect] = suspect_b

@@ -24,8 +24,6 @@ LAB_OFFSET = 16.0 / 116.0
 # f^-1 switches at f(EPSILON), which is 0.2068966 (= 6/29).
 LAB_INVERSE_THRESHOLD = 0.2068966
 
-L_MAX = 100.0
-
 
 def _check_channels(image: Tensor, name: str) -> None:
     if not isinstance(image, Tensor):
@@ -58,8 +56,8 @@ def _lab_f(t: Tensor) -> Tensor:
     )
 
 
-def _lab_f_inverse(f: Tensor) -> Tensor:
-    return torch.where(f > LAB_INVERSE_THRESHOLD, f**3, (f - LAB_OFFSET) / LAB_LINEAR_SLOPE)
+def lab_f_inverse(f: Tensor) -> Tensor:
+    return torch.where(f > LAB_INVERSE_THRESHOLD, f * f * f, (f - LAB_OFFSET) / LAB_LINEAR_SLOPE)
 
 
 def rgb_to_lab(rgb: Tensor) -> Tensor:
@@ -80,16 +78,36 @@ def rgb_to_lab(rgb: Tensor) -> Tensor:
     return torch.stack((lightness, 500.0 * (fx - fy), 200.0 * (fy - fz)), dim=-3)
 
 
+def _linear_rgb_from_xyz_matrix() -> tuple[tuple[float, float, float], ...]:
+    inverse = torch.linalg.inv(torch.tensor(XYZ_FROM_LINEAR_RGB, dtype=torch.float64))
+    return tuple(tuple(float(value) for value in row) for row in inverse)
+
+
+# XYZ (D65) -> linear sRGB, computed once; rows give R, G, B.
+LINEAR_RGB_FROM_XYZ = _linear_rgb_from_xyz_matrix()
+
+
+def lab_planes_to_linear_rgb(
+    lightness: Tensor, a: Tensor, b: Tensor
+) -> tuple[Tensor, Tensor, Tensor]:
+    """Linear R, G, B planes of Lab given as three same-shaped planes, without clipping.
+
+    The per-channel form of :func:`lab_to_linear_rgb`: no stacking, so that the gamut search
+    and strip-wise recombination touch only the memory they need.
+    """
+    fy = (lightness + 16.0) / 116.0
+    x = lab_f_inverse(fy + a / 500.0) * D65_WHITE_XYZ[0]
+    y = lab_f_inverse(fy) * D65_WHITE_XYZ[1]
+    z = lab_f_inverse(fy - b / 200.0) * D65_WHITE_XYZ[2]
+    return tuple(  # type: ignore[return-value]
+        x * row[0] + y * row[1] + z * row[2] for row in LINEAR_RGB_FROM_XYZ
+    )
+
+
 def lab_to_linear_rgb(lab: Tensor) -> Tensor:
     """Convert CIE Lab (D65) to linear RGB without clipping (out of gamut leaves [0, 1])."""
     _check_channels(lab, "lab")
-    lightness, a, b = lab.unbind(dim=-3)
-    fy = (lightness + 16.0) / 116.0
-    f = torch.stack((fy + a / 500.0, fy, fy - b / 200.0), dim=-3)
-    white = torch.tensor(D65_WHITE_XYZ, dtype=lab.dtype, device=lab.device).view(3, 1, 1)
-    xyz = _lab_f_inverse(f) * white
-    matrix = torch.linalg.inv(torch.tensor(XYZ_FROM_LINEAR_RGB, dtype=torch.float64))
-    return _apply_matrix(xyz, matrix.to(dtype=lab.dtype, device=lab.device))
+    return torch.stack(lab_planes_to_linear_rgb(*lab.unbind(dim=-3)), dim=-3)
 
 
 def lab_to_rgb(lab: Tensor, clip: bool = True) -> Tensor:
@@ -108,8 +126,31 @@ def lab_to_rgb(lab: Tensor, clip: bool = True) -> Tensor:
 
 
 def rgb_to_lightness(rgb: Tensor) -> Tensor:
-    """CIE L of an sRGB image: ``(*, 3, H, W)`` in [0, 1] -> ``(*, 1, H, W)`` in [0, 100]."""
-    return rgb_to_lab(rgb)[..., :1, :, :]
+    """CIE L of an sRGB image: ``(*, 3, H, W)`` in [0, 1] -> ``(*, 1, H, W)`` in [0, 100].
+
+    Only relative luminance Y is needed (Yn = 1), so a and b are never computed.
+    """
+    _check_channels(rgb, "rgb")
+    return lightness_from_linear(*srgb_to_linear(rgb).unbind(dim=-3)).unsqueeze(-3)
+
+
+def lightness_of_levels(peak: int) -> tuple[Tensor, Tensor]:
+    """Tables for the lightness of integer code values ``0..peak`` (``peak`` 255 or 65535).
+
+    Returns:
+        ``(linear, gray_lightness)``, both float32 of length ``peak + 1``: the linear value of
+        each code value, and the CIE L of the gray pixel with that value in all three channels.
+        A file's lightness is then a table lookup (gray) or three lookups and a weighted sum
+        (colour, see :func:`lightness_from_linear`) instead of a transfer curve per pixel.
+    """
+    values = torch.arange(peak + 1, dtype=torch.float64) / peak
+    return srgb_to_linear(values).float(), gray_to_lightness(values).float()
+
+
+def lightness_from_linear(red: Tensor, green: Tensor, blue: Tensor) -> Tensor:
+    """CIE L of linear RGB planes (for tables of :func:`lightness_of_levels`)."""
+    weights = XYZ_FROM_LINEAR_RGB[1]
+    return 116.0 * _lab_f(red * weights[0] + green * weights[1] + blue * weights[2]) - 16.0
 
 
 def gray_to_lightness(gray: Tensor) -> Tensor:
@@ -129,5 +170,5 @@ def lightness_to_gray(lightness: Tensor) -> Tensor:
     Returns:
         ``(*, 1, H, W)`` gray in [0, 1].
     """
-    relative_luminance = _lab_f_inverse((lightness + 16.0) / 116.0)
+    relative_luminance = lab_f_inverse((lightness + 16.0) / 116.0)
     return linear_to_srgb(relative_luminance).clamp(0.0, 1.0)

@@ -1,13 +1,32 @@
-"""Recombine the original full-resolution lightness with predicted (low-resolution) chroma."""
+"""Recombine the original full-resolution lightness with predicted (low-resolution) chroma.
+
+Chroma is predicted at a working resolution of about 256 pixels; the result has the size of the
+original. It is made strip by strip of rows (:func:`recombine_strips`): the chroma is upsampled
+in width once, each strip's rows are interpolated from it, and each strip goes through the gamut
+search and the conversion to sRGB on its own, so that a 100-megapixel photo never holds more
+than a strip of float intermediates. :class:`RgbStrips` hands such a result to a writer lazily.
+
+On the CPU (float32, no gradients) a strip is converted by OpenCV after a table of always-safe
+chroma has sent only the few doubtful pixels to the exact gamut test; elsewhere (a GPU, float64,
+autograd) by the tensor functions of :mod:`tinct.color.gamut`. Both give the same colours to a
+tenth of an 8-bit level.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from tinct.color.gamut import clip_ab_to_gamut
-from tinct.color.lab import lab_to_rgb
+from tinct.color.gamut import clip_planes_to_gamut_, lab_to_rgb_in_gamut
+from tinct.color.lab_opencv import lab_planes_to_srgb
+
+# About a megapixel per strip: its float temporaries (some tens of MB) stay small beside the
+# image, and strips stay wide enough for the per-call overheads to vanish.
+STRIP_PIXELS = 1 << 20
 
 
 def upsample_ab(ab: Tensor, size: tuple[int, int]) -> Tensor:
@@ -15,6 +34,64 @@ def upsample_ab(ab: Tensor, size: tuple[int, int]) -> Tensor:
     if tuple(ab.shape[-2:]) == tuple(size):
         return ab
     return F.interpolate(ab, size=size, mode="bilinear", align_corners=False)
+
+
+def _upsampled_rows(wide: Tensor, height: int, top: int, bottom: int) -> Tensor:
+    """Rows ``top:bottom`` of ``wide`` ``(B, 2, h, W)`` bilinearly resized to ``height`` rows,
+    with the sampling of ``F.interpolate(..., align_corners=False)``."""
+    source_height = wide.shape[-2]
+    if source_height == height:
+        return wide[..., top:bottom, :].clone()  # callers clip it in place
+    rows = torch.arange(top, bottom, dtype=torch.float64)
+    source = ((rows + 0.5) * (source_height / height) - 0.5).clamp(min=0.0)
+    first = source.floor().long().clamp(max=source_height - 1)
+    second = (first + 1).clamp(max=source_height - 1)
+    weight = (source - first).to(wide.dtype).view(1, 1, -1, 1)
+    return wide[..., first, :] * (1.0 - weight) + wide[..., second, :] * weight
+
+
+def recombine_strips(
+    lightness: Tensor, ab: Tensor, strip_pixels: int = STRIP_PIXELS
+) -> Iterator[tuple[int, Tensor]]:
+    """The colour image of :func:`recombine_lightness_ab`, strip by strip from the top.
+
+    Yields:
+        ``(top, rgb)``: the strip's first row and its ``(B, 3, rows, W)`` sRGB in [0, 1] (on the
+        CPU a channels-last view).
+    """
+    _check_shapes(lightness, ab)
+    height, width = lightness.shape[-2:]
+    wide = upsample_ab(ab.to(lightness.dtype), (ab.shape[-2], width))  # width only, once
+    convert = _opencv_strip if _opencv_applies(lightness, ab) else _tensor_strip
+    rows = max(1, strip_pixels // width)
+    for top in range(0, height, rows):
+        bottom = min(height, top + rows)
+        strip_ab = _upsampled_rows(wide, height, top, bottom)
+        yield top, convert(lightness[..., top:bottom, :], strip_ab)
+
+
+def _opencv_applies(lightness: Tensor, ab: Tensor) -> bool:
+    return (
+        lightness.device.type == "cpu"
+        and lightness.dtype == torch.float32
+        and not (torch.is_grad_enabled() and (lightness.requires_grad or ab.requires_grad))
+    )
+
+
+def _tensor_strip(lightness: Tensor, ab: Tensor) -> Tensor:
+    return lab_to_rgb_in_gamut(lightness, ab)
+
+
+def _opencv_strip(lightness: Tensor, ab: Tensor) -> Tensor:
+    """``(B, 3, rows, W)`` channels-last sRGB of float32 CPU strips; ``ab`` is clipped in place."""
+    images = []
+    for item_lightness, item_ab in zip(lightness[:, 0], ab, strict=True):
+        item_lightness = item_lightness.clamp(0.0, 100.0)
+        a, b = item_ab.unbind(0)
+        clip_planes_to_gamut_(item_lightness, a, b)
+        images.append(lab_planes_to_srgb(item_lightness, a, b))
+    batch = images[0].unsqueeze(0) if len(images) == 1 else torch.stack(images)
+    return batch.permute(0, 3, 1, 2)
 
 
 def recombine_lightness_ab(lightness: Tensor, ab: Tensor) -> Tensor:
@@ -30,11 +107,51 @@ def recombine_lightness_ab(lightness: Tensor, ab: Tensor) -> Tensor:
     Returns:
         ``(B, 3, H, W)`` sRGB in [0, 1].
     """
+    _check_shapes(lightness, ab)
+    batch, _, height, width = lightness.shape
+    result = lightness.new_empty((batch, 3, height, width))
+    for top, strip in recombine_strips(lightness, ab):
+        result[..., top : top + strip.shape[-2], :] = strip
+    return result
+
+
+def _check_shapes(lightness: Tensor, ab: Tensor) -> None:
     if lightness.dim() != 4 or ab.dim() != 4 or lightness.shape[0] != ab.shape[0]:
         raise ValueError(
             f"expected lightness (B, 1, H, W) and ab (B, 2, h, w), "
             f"got {tuple(lightness.shape)} and {tuple(ab.shape)}"
         )
-    full_ab = upsample_ab(ab.to(lightness.dtype), tuple(lightness.shape[-2:]))
-    full_ab = clip_ab_to_gamut(lightness, full_ab)
-    return lab_to_rgb(torch.cat((lightness, full_ab), dim=1))
+
+
+@dataclass(frozen=True)
+class RgbStrips:
+    """A full-resolution colour result that is computed strip by strip when it is read.
+
+    Holds only the lightness and the working-resolution chroma; iterating yields ``(top, rgb)``
+    with ``rgb`` the ``(3, rows, W)`` sRGB in [0, 1] of rows ``top:top + rows`` (each iteration
+    computes them anew). Writers quantize strip by strip (:func:`tinct.io.image_file.write_image`),
+    so the result never exists as a whole float image.
+
+    Attributes:
+        lightness: ``(1, H, W)`` L in [0, 100].
+        ab: ``(2, h, w)`` predicted chroma, any resolution.
+    """
+
+    lightness: Tensor
+    ab: Tensor
+
+    def __post_init__(self) -> None:
+        _check_shapes(self.lightness.unsqueeze(0), self.ab.unsqueeze(0))
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(H, W)."""
+        return tuple(self.lightness.shape[-2:])  # type: ignore[return-value]
+
+    def __iter__(self) -> Iterator[tuple[int, Tensor]]:
+        for top, strip in recombine_strips(self.lightness.unsqueeze(0), self.ab.unsqueeze(0)):
+            yield top, strip[0]
+
+    def to_tensor(self) -> Tensor:
+        """The whole ``(3, H, W)`` sRGB image."""
+        return recombine_lightness_ab(self.lightness.unsqueeze(0), self.ab.unsqueeze(0))[0]

@@ -1,8 +1,11 @@
 """Reading and writing image files: the only place where PIL, numpy, OpenCV and integers live.
 
 Inside tinct an image is a float32 ``(3, H, W)`` RGB tensor in [0, 1]. :func:`read_image` turns a
-file into that (plus what is needed to write a result "of the same kind": alpha, bit depth,
-EXIF, ICC profile) and :func:`write_image` turns it back into a file, atomically.
+file into an :class:`ImageFile`, which keeps the decoded pixels in their own integer type (a
+100-megapixel 8-bit gray scan is 100 MB, not the 1.2 GB of float RGB) and gives the float RGB,
+the alpha and the CIE lightness on demand, plus what is needed to write a result "of the same
+kind" (bit depth, EXIF, ICC profile). :func:`write_image` turns a float image, whole or as
+:class:`~tinct.color.recombine.RgbStrips`, back into a file, atomically.
 
 Pillow reads and writes everything except 16-bit colour (48/64-bit RGB/RGBA), which it reduces to
 8 bits per channel; those PNG and TIFF files go through OpenCV instead (BGR order, no metadata
@@ -18,6 +21,7 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from types import ModuleType
 from typing import BinaryIO, NamedTuple
@@ -27,6 +31,8 @@ import torch
 from PIL import Image
 from torch import Tensor
 
+from tinct.color.lab import gray_to_lightness, lightness_from_linear, lightness_of_levels
+from tinct.color.recombine import RgbStrips
 from tinct.errors import FileProblem, ImageReadError, ImageWriteError
 from tinct.io.atomic import atomic_write
 
@@ -75,15 +81,17 @@ _PILLOW_DECODE_ERRORS = (
 _METADATA_ERRORS = (*_PILLOW_DECODE_ERRORS, TypeError)
 
 _ORIENTATION_TRANSFORMS = {
-    # EXIF Orientation -> what makes stored (..., H, W) pixels upright, as ImageOps.exif_transpose.
-    2: lambda x: x.flip(-1),
-    3: lambda x: x.flip((-2, -1)),
-    4: lambda x: x.flip(-2),
-    5: lambda x: x.transpose(-2, -1),
-    6: lambda x: x.rot90(-1, (-2, -1)),
-    7: lambda x: x.transpose(-2, -1).flip((-2, -1)),
-    8: lambda x: x.rot90(1, (-2, -1)),
+    # EXIF Orientation -> what makes stored (H, W, C) pixels upright, as ImageOps.exif_transpose.
+    2: lambda x: x[:, ::-1],
+    3: lambda x: x[::-1, ::-1],
+    4: lambda x: x[::-1],
+    5: lambda x: x.transpose(1, 0, 2),
+    6: lambda x: np.rot90(x, -1),
+    7: lambda x: x.transpose(1, 0, 2)[::-1, ::-1],
+    8: lambda x: np.rot90(x, 1),
 }
+# Rows of colour pixels turned into lightness at a time (bounds the float temporaries).
+_LIGHTNESS_STRIP_PIXELS = 1 << 20
 
 
 @dataclass(frozen=True, eq=False)
@@ -91,20 +99,21 @@ class ImageFile:
     """An image read from a file, with what is needed to write a result of the same kind.
 
     Attributes:
-        rgb: ``(3, H, W)`` float32 in [0, 1], upright (EXIF orientation applied). Gray sources
-            are replicated to three equal channels.
-        alpha: ``(1, H, W)`` float32 in [0, 1] (1 = opaque), or None when the source had none.
+        pixels: ``(H, W, C)`` upright (EXIF orientation applied) as decoded, in the source's own
+            type: uint8 (8-bit sources), uint16 (16-bit) or float32 in [0, 1] (32-bit gray).
+            C is 1 (gray), 2 (gray, alpha), 3 (RGB) or 4 (RGB, alpha); palette and CMYK
+            sources are converted to RGB.
         bit_depth: bits per channel of the source, 8 or 16 (sources above 8 bits report 16).
         is_gray: the source had no colour channels (modes 1, L, LA, I;16, I, F).
         format: Pillow's name of the source format ("JPEG", "PNG", ...), or None.
-        exif: the source's EXIF with Orientation reset to 1 (``rgb`` is already upright), or None.
+        exif: the source's EXIF with Orientation reset to 1 (the pixels are already upright), or
+            None.
         icc_profile: the source's ICC profile when it describes RGB, else None (a gray or CMYK
             profile would mislabel a colour result).
         path: the file that was read.
     """
 
-    rgb: Tensor
-    alpha: Tensor | None
+    pixels: np.ndarray
     bit_depth: int
     is_gray: bool
     format: str | None
@@ -112,10 +121,57 @@ class ImageFile:
     icc_profile: bytes | None
     path: Path
 
+    @property
+    def size(self) -> tuple[int, int]:
+        """(H, W)."""
+        return self.pixels.shape[:2]
+
+    @property
+    def has_alpha(self) -> bool:
+        return self.pixels.shape[2] in (2, 4)
+
+    @property
+    def _peak(self) -> float:
+        return 1.0 if self.pixels.dtype == np.float32 else float(np.iinfo(self.pixels.dtype).max)
+
+    @property
+    def rgb(self) -> Tensor:
+        """``(3, H, W)`` float32 in [0, 1], made on each access; gray gives three equal channels."""
+        colour = self.pixels[..., : 3 if self.pixels.shape[2] >= 3 else 1]
+        unit = _hwc_to_unit_chw(colour, self._peak)
+        return unit.expand(3, -1, -1).contiguous() if unit.shape[0] == 1 else unit
+
+    @property
+    def alpha(self) -> Tensor | None:
+        """``(1, H, W)`` float32 in [0, 1] (1 = opaque), or None when the source had none."""
+        return _hwc_to_unit_chw(self.pixels[..., -1:], self._peak) if self.has_alpha else None
+
+    def lightness(self) -> Tensor:
+        """CIE L ``(1, H, W)`` in [0, 100] of the colour channels, as
+        :func:`tinct.color.lab.rgb_to_lightness` of :attr:`rgb` but from tables of the code
+        values, without a float copy of the image."""
+        colour = self.pixels[..., : 3 if self.pixels.shape[2] >= 3 else 1]
+        if colour.dtype == np.float32:
+            return gray_to_lightness(_hwc_to_unit_chw(colour, 1.0))
+        linear, gray_lightness = _lightness_tables(int(self._peak))
+        if colour.shape[2] == 1:
+            return torch.from_numpy(gray_lightness[colour[..., 0]]).unsqueeze(0)
+        result = torch.empty((1, *self.size), dtype=torch.float32)
+        rows = max(1, _LIGHTNESS_STRIP_PIXELS // self.size[1])
+        for top in range(0, self.size[0], rows):
+            strip = colour[top : top + rows]
+            planes = (torch.from_numpy(linear[strip[..., channel]]) for channel in range(3))
+            result[0, top : top + rows] = lightness_from_linear(*planes)
+        return result
+
+
+@cache
+def _lightness_tables(peak: int) -> tuple[np.ndarray, np.ndarray]:
+    return tuple(table.numpy() for table in lightness_of_levels(peak))  # type: ignore[return-value]
+
 
 class _Pixels(NamedTuple):
-    rgb: Tensor  # (3, H, W) in [0, 1], as stored (orientation not applied)
-    alpha: Tensor | None  # (1, H, W) in [0, 1]
+    pixels: np.ndarray  # (H, W, C) as stored (orientation not applied), see ImageFile
     bit_depth: int
     is_gray: bool
 
@@ -149,10 +205,8 @@ def read_image(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Ima
         pixels = _pixels_from_opencv(path, data, image.size, _stored_is_gray(image, data))
     else:
         pixels = _pixels_from_pillow(image, bit_depth)
-    orientation = _exif_orientation(image)
     return ImageFile(
-        rgb=_apply_exif_orientation(pixels.rgb, orientation),
-        alpha=None if pixels.alpha is None else _apply_exif_orientation(pixels.alpha, orientation),
+        pixels=_apply_exif_orientation(pixels.pixels, _exif_orientation(image)),
         bit_depth=pixels.bit_depth,
         is_gray=pixels.is_gray,
         format=image.format,
@@ -239,16 +293,17 @@ def _needs_opencv(image: Image.Image, bit_depth: int) -> bool:
 
 def _pixels_from_pillow(image: Image.Image, bit_depth: int) -> _Pixels:
     if image.mode in _HIGH_BIT_GRAY_MODES:
-        # Gray above 8 bits: keep the integer values (0..65535), or floats as given for "F".
+        if image.mode.startswith("I;16"):
+            return _Pixels(np.asarray(image).astype(np.uint16)[..., None], 16, True)
+        # 32-bit integer or float gray: scaled to [0, 1] as floats (integers as 16-bit values).
         peak = 1.0 if image.mode == "F" else 65535.0
-        gray = np.clip(np.asarray(image, dtype=np.float32) / peak, 0.0, 1.0)
-        return _Pixels(_gray_to_rgb(torch.from_numpy(gray)[None]), None, 16, True)
+        gray = np.clip(np.asarray(image, dtype=np.float32) / np.float32(peak), 0.0, 1.0)
+        return _Pixels(gray[..., None], 16, True)
     is_gray = image.mode in _GRAY_MODES
     has_alpha = image.mode in _ALPHA_MODES or "transparency" in image.info
     target_mode = ("L" if is_gray else "RGB") + ("A" if has_alpha else "")
-    channels = _hwc_to_unit_chw(np.asarray(image.convert(target_mode)), peak=255.0)
-    colour, alpha = (channels[:-1], channels[-1:]) if has_alpha else (channels, None)
-    return _Pixels(_gray_to_rgb(colour) if is_gray else colour, alpha, bit_depth, is_gray)
+    array = np.asarray(image.convert(target_mode))
+    return _Pixels(array[..., None] if array.ndim == 2 else array, bit_depth, is_gray)
 
 
 def _pixels_from_opencv(path: Path, data: bytes, size: tuple[int, int], is_gray: bool) -> _Pixels:
@@ -258,25 +313,17 @@ def _pixels_from_opencv(path: Path, data: bytes, size: tuple[int, int], is_gray:
         array = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
     if array is None or array.dtype != np.uint16 or array.shape[1::-1] != size:
         raise ImageReadError(path, "has 16-bit pixel data that OpenCV could not decode")
-    if array.ndim == 3 and array.shape[2] >= 3:
+    if array.ndim == 2:
+        array = array[..., None]
+    elif array.shape[2] >= 3:
         array = array[..., [2, 1, 0, 3][: array.shape[2]]]  # BGR(A) -> RGB(A)
-    channels = _hwc_to_unit_chw(array, peak=65535.0)
-    has_alpha = channels.shape[0] in (2, 4)
-    colour = channels[:-1] if has_alpha else channels
-    alpha = channels[-1:] if has_alpha else None
-    return _Pixels(_gray_to_rgb(colour[:1]) if colour.shape[0] == 1 else colour, alpha, 16, is_gray)
+    return _Pixels(array, 16, is_gray)
 
 
 def _hwc_to_unit_chw(array: np.ndarray, peak: float) -> Tensor:
-    """``(H, W)`` or ``(H, W, C)`` integers in [0, peak] -> ``(C, H, W)`` float32 in [0, 1]."""
-    if array.ndim == 2:
-        array = array[:, :, None]
+    """``(H, W, C)`` values in [0, peak] -> ``(C, H, W)`` float32 in [0, 1]."""
     unit = array.astype(np.float32) / np.float32(peak)
     return torch.from_numpy(unit).permute(2, 0, 1).contiguous()
-
-
-def _gray_to_rgb(gray: Tensor) -> Tensor:
-    return gray.expand(3, -1, -1).contiguous()
 
 
 def _exif_orientation(image: Image.Image) -> int:
@@ -288,10 +335,10 @@ def _exif_orientation(image: Image.Image) -> int:
     return orientation if is_known else 1
 
 
-def _apply_exif_orientation(pixels: Tensor, orientation: int) -> Tensor:
-    """Make stored ``(C, H, W)`` pixels upright, as ``ImageOps.exif_transpose`` does."""
+def _apply_exif_orientation(pixels: np.ndarray, orientation: int) -> np.ndarray:
+    """Make stored ``(H, W, C)`` pixels upright, as ``ImageOps.exif_transpose`` does."""
     transform = _ORIENTATION_TRANSFORMS.get(orientation)
-    return pixels if transform is None else transform(pixels).contiguous()
+    return pixels if transform is None else np.ascontiguousarray(transform(pixels))
 
 
 def _upright_exif_bytes(image: Image.Image) -> bytes | None:
@@ -319,7 +366,7 @@ def _rgb_icc_profile(image: Image.Image) -> bytes | None:
 
 def write_image(
     path: str | Path,
-    rgb: Tensor,
+    rgb: Tensor | RgbStrips,
     *,
     alpha: Tensor | None = None,
     like: ImageFile | None = None,
@@ -341,7 +388,8 @@ def write_image(
 
     Args:
         path: output file; its extension picks the format.
-        rgb: ``(3, H, W)`` float tensor, RGB in [0, 1] (any device).
+        rgb: ``(3, H, W)`` float tensor, RGB in [0, 1] (any device), or a full-resolution
+            result as :class:`~tinct.color.recombine.RgbStrips`, quantized strip by strip.
         alpha: ``(1, H, W)`` float tensor in [0, 1], same H and W as ``rgb``, or None.
         like: the :class:`ImageFile` the result comes from: its bit depth, EXIF and ICC profile
             are carried over.
@@ -360,9 +408,11 @@ def write_image(
     """
     target = Path(path)
     file_format = _format_for_suffix(target)
-    _check_image_tensor("rgb", rgb, channels=3)
+    if not isinstance(rgb, RgbStrips):
+        _check_image_tensor("rgb", rgb, channels=3)
+    size = rgb.size if isinstance(rgb, RgbStrips) else tuple(rgb.shape[1:])
     if alpha is not None:
-        _check_image_tensor("alpha", alpha, channels=1, size=tuple(rgb.shape[1:]))
+        _check_image_tensor("alpha", alpha, channels=1, size=size)
     bits = _output_bit_depth(file_format, bit_depth, like)
     _refuse_unwanted_target(target, force)
     kept_alpha = alpha if file_format in FORMATS_WITH_ALPHA else None
@@ -420,13 +470,27 @@ def _refuse_unwanted_target(target: Path, force: bool) -> None:
         raise ImageWriteError(target, "already exists; pass --force to overwrite it")
 
 
-def _quantize_to_hwc(rgb: Tensor, alpha: Tensor | None, bits: int) -> np.ndarray:
-    """``(3, H, W)`` (+ ``(1, H, W)``) floats -> ``(H, W, 3 or 4)`` uint8/uint16, rounded."""
-    parts = [rgb] if alpha is None else [rgb, alpha]
-    channels = torch.cat([part.detach().to("cpu", torch.float32) for part in parts])
+def _quantize_to_hwc(rgb: Tensor | RgbStrips, alpha: Tensor | None, bits: int) -> np.ndarray:
+    """``(3, H, W)`` floats or strips (+ ``(1, H, W)``) -> ``(H, W, 3 or 4)`` uint8/uint16,
+    rounded, filled strip by strip."""
+    height, width = rgb.size if isinstance(rgb, RgbStrips) else rgb.shape[1:]
+    channels = 3 if alpha is None else 4
+    array = np.empty((height, width, channels), np.uint16 if bits == 16 else np.uint8)
+    strips = rgb if isinstance(rgb, RgbStrips) else [(0, rgb)]  # a tensor was checked already
+    for top, strip in strips:
+        if strips is rgb and not bool(torch.isfinite(strip).all()):
+            raise ValueError("rgb contains NaN or infinite values")
+        _quantize_into(array[top : top + strip.shape[1], :, :3], strip, bits)
+    if alpha is not None:
+        _quantize_into(array[..., 3:], alpha, bits)
+    return array
+
+
+def _quantize_into(target: np.ndarray, values: Tensor, bits: int) -> None:
+    """Round ``(C, h, W)`` floats in [0, 1] into the ``(h, W, C)`` integer view ``target``."""
     peak = (1 << bits) - 1
-    levels = channels.clamp(0.0, 1.0).mul(peak).round().to(torch.int32)
-    return levels.permute(1, 2, 0).numpy().astype(np.uint16 if bits == 16 else np.uint8)
+    channels_last = values.detach().to("cpu", torch.float32).permute(1, 2, 0)
+    torch.from_numpy(target).copy_(channels_last.clamp(0.0, 1.0).mul_(peak).round_())
 
 
 def _encode(

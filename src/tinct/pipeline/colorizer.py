@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from tinct.color.lab import rgb_to_lightness
-from tinct.color.recombine import recombine_lightness_ab
+from tinct.color.recombine import RgbStrips, recombine_lightness_ab
 from tinct.data.transforms import resize
 from tinct.guidance.hint_maps import resize_hint_map
 from tinct.guidance.hints import Hints
@@ -176,6 +176,15 @@ class Colorizer:
             )
         ab = self.predict_ab(lightness, hints).to(lightness.device, lightness.dtype)
         return recombine_lightness_ab(lightness, ab)
+
+    @torch.inference_mode()
+    def colorize_strips(self, lightness: Tensor, hints: Tensor | Hints | None = None) -> RgbStrips:
+        """The colour image of one ``(1, H, W)`` lightness, made strip by strip when it is read
+        (for writers: a full-resolution result never exists as a whole float image)."""
+        if lightness.dim() != 3 or lightness.shape[0] != 1:
+            raise ValueError(f"lightness must have shape (1, H, W), got {tuple(lightness.shape)}")
+        ab = self.predict_ab(lightness.unsqueeze(0), hints)[0]
+        return RgbStrips(lightness, ab.to(lightness.device, lightness.dtype))
 
     def colorize_rgb(self, rgb: Tensor, hints: Tensor | Hints | None = None) -> Tensor:
         """Colorize ``(B, 3, H, W)`` sRGB in [0, 1]; only its lightness is used."""

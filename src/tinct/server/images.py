@@ -19,7 +19,7 @@ from urllib.parse import quote
 from PIL import Image
 from torch import Tensor
 
-from tinct.color.lab import rgb_to_lightness
+from tinct.color.recombine import RgbStrips
 from tinct.data.transforms import fit_within, resize
 from tinct.errors import ImageReadError
 from tinct.io.image_file import ImageFile, read_image, write_image
@@ -71,7 +71,7 @@ def decode_upload(data: bytes, filename: str, max_pixels: int) -> DecodedUpload:
             image = read_image(path, max_pixels=max_pixels)
         except ImageReadError as error:
             raise RequestProblem(f"upload {filename!r} {error.problem}") from None
-    lightness = rgb_to_lightness(image.rgb.unsqueeze(0))
+    lightness = image.lightness().unsqueeze(0)
     return DecodedUpload(image=image, lightness=lightness, filename=filename)
 
 
@@ -120,12 +120,12 @@ def preview_lightness(lightness: Tensor, side: int) -> Tensor:
     return resize(lightness, fit_within(lightness.shape[-2], lightness.shape[-1], side))
 
 
-def encode_full_png(upload: DecodedUpload, rgb: Tensor) -> bytes:
+def encode_full_png(upload: DecodedUpload, rgb: Tensor | RgbStrips) -> bytes:
     """The full-resolution result as the PNG ``tinct colorize`` would write.
 
     Args:
         upload: the source (its alpha, bit depth, EXIF and ICC profile are carried over).
-        rgb: ``(3, H, W)`` sRGB in [0, 1] at the source's size.
+        rgb: ``(3, H, W)`` sRGB in [0, 1] at the source's size, whole or as strips.
     """
     with tempfile.TemporaryDirectory(prefix="tinct-result-") as folder:
         path = write_image(

@@ -116,7 +116,7 @@ def colorize_full(colorizer: Colorizer, upload: DecodedUpload, hints: Hints | No
     size = (upload.height, upload.width)
     hint_map = hint_map_for(colorizer, hints, size, size)
     stop_if_cancelled()
-    rgb = colorizer.colorize_lightness(upload.lightness, hint_map)[0]
+    rgb = colorizer.colorize_strips(upload.lightness[0], hint_map)
     stop_if_cancelled()
     return encode_full_png(upload, rgb)
 

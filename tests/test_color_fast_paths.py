@@ -1,0 +1,117 @@
+"""The fast paths of full-resolution recombination agree with the tensor reference.
+
+Large photos are recombined strip by strip, with a table of always-safe chroma in front of the
+exact gamut test and OpenCV converting Lab to sRGB; these tests hold each shortcut to the plain
+tensor functions of :mod:`tinct.color` (float64 inputs take the tensor path throughout).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+from tinct.color import clip_ab_to_gamut, lab_to_rgb
+from tinct.color.gamut import (
+    in_gamut,
+    clip_planes_to_gamut_,
+    lab_to_rgb_in_gamut,
+    largest_in_gamut_scale,
+    safe_chroma_squared,
+)
+from tinct.color.lab_opencv import lab_planes_to_srgb
+from tinct.color.recombine import RgbStrips, recombine_lightness_ab, recombine_strips
+
+EIGHT_BIT_STEP = 1 / 255
+
+
+def _random_lab(count: int, max_chroma: float, seed: int) -> tuple[torch.Tensor, ...]:
+    generator = torch.Generator().manual_seed(seed)
+    lightness = torch.rand(count, generator=generator) * 100
+    hue = torch.rand(count, generator=generator) * 2 * math.pi
+    chroma = torch.rand(count, generator=generator) * max_chroma
+    return lightness, chroma * torch.cos(hue), chroma * torch.sin(hue)
+
+
+def test_every_colour_below_the_safe_chroma_table_is_in_gamut() -> None:
+    lightness, a, b = _random_lab(2_000_000, 60.0, seed=1)
+    table = safe_chroma_squared()
+    step = (lightness * 2).long().clamp(max=len(table) - 1)
+    below = a * a + b * b <= table[step]
+    assert bool(in_gamut(lightness, a, b)[below].all())
+    assert float(below.float().mean()) > 0.3  # the table is not uselessly cautious
+
+
+def test_the_search_finds_the_largest_in_gamut_scale() -> None:
+    lightness, a, b = _random_lab(20_000, 150.0, seed=2)
+    outside = ~in_gamut(lightness, a, b)
+    lightness, a, b = lightness[outside].double(), a[outside].double(), b[outside].double()
+    scale = largest_in_gamut_scale(lightness, a, b)
+    assert bool(in_gamut(lightness, a * scale, b * scale).all())
+    nudged = scale + 2.0**-13
+    assert not bool(in_gamut(lightness, a * nudged, b * nudged).any())
+
+
+def test_clipping_planes_in_place_matches_clip_ab_to_gamut() -> None:
+    lightness, a, b = _random_lab(100_000, 120.0, seed=3)
+    expected = clip_ab_to_gamut(lightness.view(1, 1, -1), torch.stack((a, b)).view(2, 1, -1))
+    clip_planes_to_gamut_(lightness, a, b)
+    torch.testing.assert_close(torch.stack((a, b)).view(2, 1, -1), expected, atol=1e-3, rtol=0)
+
+
+def test_opencv_conversion_agrees_with_lab_to_rgb_in_gamut() -> None:
+    lightness, a, b = _random_lab(200_000, 120.0, seed=4)
+    clip_planes_to_gamut_(lightness, a, b)
+    planes = [plane.view(400, 500) for plane in (lightness, a, b)]
+    fast = lab_planes_to_srgb(*planes).permute(2, 0, 1)
+    reference = lab_to_rgb(torch.stack(planes).double())
+    assert float((fast.double() - reference).abs().max()) < 0.2 * EIGHT_BIT_STEP
+
+
+def _reference_recombination(lightness: torch.Tensor, ab: torch.Tensor) -> torch.Tensor:
+    """Upsample the whole chroma at once, then convert with tensor operations only."""
+    full = F.interpolate(ab, size=lightness.shape[-2:], mode="bilinear", align_corners=False)
+    return lab_to_rgb_in_gamut(lightness, full)
+
+
+def _smooth_scene(height: int, width: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    generator = torch.Generator().manual_seed(seed)
+    lightness = torch.rand(2, 1, height, width, generator=generator) * 100
+    ab = (torch.rand(2, 2, height // 8 + 1, width // 8 + 3, generator=generator) - 0.5) * 160
+    return lightness, ab
+
+
+def test_strips_match_one_whole_image_interpolation_at_every_boundary() -> None:
+    lightness, ab = _smooth_scene(97, 61, seed=5)
+    expected = _reference_recombination(lightness.double(), ab.double())
+    for strip_pixels in (1, 61 * 7, 61 * 40, 10**6):  # one row, odd strips, one strip
+        strips = list(recombine_strips(lightness.double(), ab.double(), strip_pixels))
+        result = torch.cat([strip for _, strip in strips], dim=-2)
+        assert [top for top, _ in strips] == list(range(0, 97, max(1, strip_pixels // 61)))
+        torch.testing.assert_close(result, expected, atol=1e-6, rtol=0)
+
+
+def test_cpu_float32_recombination_matches_the_tensor_reference() -> None:
+    lightness, ab = _smooth_scene(130, 90, seed=6)
+    fast = recombine_lightness_ab(lightness, ab)
+    reference = _reference_recombination(lightness.double(), ab.double())
+    assert fast.dtype == torch.float32
+    assert float((fast.double() - reference).abs().max()) < 0.5 * EIGHT_BIT_STEP
+
+
+def test_recombination_leaves_the_callers_chroma_alone() -> None:
+    lightness, _ = _smooth_scene(32, 32, seed=7)
+    ab = torch.full((2, 2, 32, 32), 120.0)  # far out of gamut, same size: no interpolation
+    before = ab.clone()
+    recombine_lightness_ab(lightness, ab)
+    assert torch.equal(ab, before)
+
+
+def test_rgb_strips_give_the_whole_image_lazily() -> None:
+    lightness, ab = _smooth_scene(50, 40, seed=8)
+    strips = RgbStrips(lightness[0], ab[0])
+    assert strips.size == (50, 40)
+    assembled = torch.cat([strip for _, strip in strips], dim=-2)
+    torch.testing.assert_close(assembled, recombine_lightness_ab(lightness, ab)[0])
+    torch.testing.assert_close(strips.to_tensor(), assembled)
