@@ -14,8 +14,8 @@ import torch.nn.functional as F
 
 from tinct.color import clip_ab_to_gamut, lab_to_rgb
 from tinct.color.gamut import (
-    in_gamut,
     clip_planes_to_gamut_,
+    in_gamut,
     lab_to_rgb_in_gamut,
     largest_in_gamut_scale,
     safe_chroma_squared,
