@@ -47,23 +47,25 @@ def largest_in_gamut_scale(lightness: Tensor, a: Tensor, b: Tensor) -> Tensor:
     (L, s*a, s*b) in gamut, assuming the scales that fit form an interval from 0 (as for sRGB).
 
     Y depends on L alone, and X and Z on one chroma axis each, so a round evaluates all
-    candidate scales with one inverse transfer of (f_x, f_z) and one 3x3 matrix product.
+    candidate scales with two inverse transfers and three broadcast multiply-adds.
     """
     dtype, device = lightness.dtype, lightness.device
     f_y = (lightness + 16.0) / 116.0
-    y = lab_f_inverse(f_y).unsqueeze(-1)  # (N, 1)
-    axes = torch.stack((a / 500.0, b / -200.0), dim=-1).unsqueeze(-2)  # (N, 1, 2): f_x, f_z slopes
-    white = torch.tensor((D65_WHITE_XYZ[0], D65_WHITE_XYZ[2]), dtype=dtype, device=device)
-    to_rgb = torch.tensor(LINEAR_RGB_FROM_XYZ, dtype=dtype, device=device).T  # XYZ rows -> RGB
-    steps = torch.arange(1, SEARCH_WAYS, dtype=dtype, device=device)
+    # Column j of the XYZ -> RGB matrix: what X, Y, Z add to (R, G, B).
+    x_to_rgb, y_to_rgb, z_to_rgb = torch.tensor(LINEAR_RGB_FROM_XYZ, dtype=dtype, device=device).T
+    from_y = (lab_f_inverse(f_y) * D65_WHITE_XYZ[1]).view(-1, 1, 1) * y_to_rgb  # (N, 1, 3)
+    slope_x = (a / 500.0).view(-1, 1, 1)
+    slope_z = (b / -200.0).view(-1, 1, 1)
+    f_y = f_y.view(-1, 1, 1)
+    steps = torch.arange(1, SEARCH_WAYS, dtype=dtype, device=device).view(1, -1, 1)
     low = torch.zeros_like(lightness)
     width = 1.0
     for _ in range(SEARCH_ROUNDS):
         width /= SEARCH_WAYS
-        scales = (low.unsqueeze(-1) + steps * width).unsqueeze(-1)  # (N, ways - 1, 1)
-        xz = lab_f_inverse(f_y[:, None, None] + scales * axes) * white  # (N, ways - 1, 2)
-        xyz = torch.cat((xz[..., :1], y.expand(-1, xz.shape[1]).unsqueeze(-1), xz[..., 1:]), -1)
-        linear = xyz @ to_rgb
+        scales = low.view(-1, 1, 1) + steps * width  # (N, ways - 1, 1)
+        x = lab_f_inverse(f_y + scales * slope_x) * D65_WHITE_XYZ[0]
+        z = lab_f_inverse(f_y + scales * slope_z) * D65_WHITE_XYZ[2]
+        linear = from_y + x * x_to_rgb + z * z_to_rgb  # (N, ways - 1, 3)
         fits = ((linear >= 0.0) & (linear <= 1.0)).all(dim=-1)
         # Count the candidates that fit before the first that does not.
         fitting = fits.to(torch.uint8).cumprod(dim=-1).sum(dim=-1)
@@ -151,21 +153,21 @@ def safe_chroma_squared() -> Tensor:
 def clip_planes_to_gamut_(lightness: Tensor, a: Tensor, b: Tensor) -> None:
     """Scale ``a`` and ``b`` in place towards gray where (L, a, b) falls outside sRGB.
 
-    The fast form of :func:`clip_ab_to_gamut` for same-shaped float32 planes with L in
+    The fast form of :func:`clip_ab_to_gamut` for same-shaped contiguous planes with L in
     [0, 100]: a table of the chroma that is safe at every hue leaves only the few pixels above
     it to the exact test, and only those outside to the search.
     """
     table = safe_chroma_squared()
-    step = (lightness * (1.0 / SAFE_CHROMA_L_STEP)).long().clamp_(0, len(table) - 1)
-    suspect = a * a + b * b > table[step]
-    if not bool(suspect.any()):
+    flat_l, flat_a, flat_b = lightness.reshape(-1), a.view(-1), b.view(-1)
+    step = (flat_l * (1.0 / SAFE_CHROMA_L_STEP)).long().clamp_(0, len(table) - 1)
+    suspect = (flat_a * flat_a + flat_b * flat_b > table[step]).nonzero().squeeze(1)
+    if not len(suspect):
         return
-    suspect_l, suspect_a, suspect_b = lightness[suspect], a[suspect], b[suspect]
-    outside = ~in_gamut(suspect_l, suspect_a, suspect_b)
-    if not bool(outside.any()):
+    suspect_l, suspect_a, suspect_b = (plane[suspect] for plane in (flat_l, flat_a, flat_b))
+    outside = (~in_gamut(suspect_l, suspect_a, suspect_b)).nonzero().squeeze(1)
+    if not len(outside):
         return
+    chosen = suspect[outside]
     scale = largest_in_gamut_scale(suspect_l[outside], suspect_a[outside], suspect_b[outside])
-    suspect_a[outside] *= scale
-    suspect_b[outside] *= scale
-    a[suspect] = suspect_a
-    b[suspect] = suspect_b
+    flat_a[chosen] = suspect_a[outside] * scale
+    flat_b[chosen] = suspect_b[outside] * scale
