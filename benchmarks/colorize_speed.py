@@ -78,14 +78,14 @@ def batch_run(colorizer: Colorizer, batch: int) -> Callable[[], object]:
 
 
 def file_run(colorizer: Colorizer, folder: Path) -> Callable[[], object]:
-    from tinct.cli.colorize_command import colorize_file
+    from tinct.batch import PhotoJob, colorize_photo
 
     source = folder / "photo.jpg"
     if not source.exists():
         gray = (np.random.default_rng(0).random((125, 125)) * 255).astype(np.uint8)
         Image.fromarray(gray).resize((1000, 1000), Image.BICUBIC).save(source, quality=92)
     target = folder / f"photo.{id(colorizer)}.jpg"
-    return lambda: colorize_file(colorizer, source, target, force=True)
+    return lambda: colorize_photo(colorizer, PhotoJob(source, target), force=True)
 
 
 def machine(backends: dict[str, Colorizer]) -> str:

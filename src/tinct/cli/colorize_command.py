@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from tinct.batch.photos import PhotoJob, colorize_photos
 from tinct.cli.model_options import (
     add_backend_argument,
     add_colour_arguments,
@@ -15,10 +16,7 @@ from tinct.cli.model_options import (
 from tinct.cli.output_paths import output_path
 from tinct.cli.reporting import progress, report_failures
 from tinct.errors import FileProblem, TinctError
-from tinct.guidance.hints import HintsError
-from tinct.guidance.hints_file import load_hints
 from tinct.io.discover import find_image_files
-from tinct.io.image_file import read_image, write_image
 from tinct.pipeline.colorizer import DEFAULT_WORKING_SIDE, Colorizer
 
 
@@ -85,21 +83,6 @@ def hints_file_for(source: Path, hints: Path | None) -> Path | None:
     return candidate if candidate.is_file() else None
 
 
-def colorize_file(
-    colorizer: Colorizer, source: Path, target: Path, force: bool, hints_file: Path | None = None
-) -> Path:
-    """Read, colorize and atomically write one file; FileProblem on a bad input, hints or output."""
-    if target.exists() and not force:
-        raise FileProblem(target, "output already exists; pass --force to overwrite it")
-    image = read_image(source)
-    try:
-        hints = None if hints_file is None else load_hints(hints_file)
-        result = colorizer.colorize_strips(image.lightness(), hints)
-    except HintsError as error:
-        raise FileProblem(source, f"hints: {error}") from None
-    return write_image(target, result, alpha=image.alpha, like=image, force=force)
-
-
 def _check_hints_option(args: argparse.Namespace, inputs: int, colorizer: Colorizer) -> None:
     if args.hints is None:
         return
@@ -119,15 +102,21 @@ def run(args: argparse.Namespace) -> int:
         raise FileProblem(Path(args.paths[0]), "no image files found")
     colorizer = load_colorizer_from_args("colorize", args)
     _check_hints_option(args, len(roots), colorizer)
+    jobs = [
+        PhotoJob(
+            source,
+            output_path(source, root, args.output, single=len(roots) == 1),
+            hints_file_for(source, args.hints),
+        )
+        for source, root in roots.items()
+    ]
     failures: list[FileProblem] = []
-    for source, root in progress(roots.items(), len(roots), "colorize"):
-        target = output_path(source, root, args.output, single=len(roots) == 1)
-        try:
-            hints_file = hints_file_for(source, args.hints)
-            written = colorize_file(colorizer, source, target, args.force, hints_file)
-        except FileProblem as error:
-            failures.append(error)
+    results = colorize_photos(colorizer, jobs, args.force)
+    for result in progress(results, len(jobs), "colorize"):
+        if result.problem is not None:
+            failures.append(result.problem)
             continue
-        print(f"{source} -> {written}" + ("" if colorizer.trained else "  (untrained model)"))
+        note = "" if colorizer.trained else "  (untrained model)"
+        print(f"{result.job.source} -> {result.written}{note}")
     report_failures(failures, "colorize")
     return 1 if failures else 0
