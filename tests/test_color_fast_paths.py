@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+import pytest
 import torch
 import torch.nn.functional as F
 
@@ -43,8 +44,9 @@ def test_every_colour_below_the_safe_chroma_table_is_in_gamut() -> None:
     assert float(below.float().mean()) > 0.3  # the table is not uselessly cautious
 
 
-def test_the_search_finds_the_largest_in_gamut_scale() -> None:
-    lightness, a, b = _random_lab(20_000, 150.0, seed=2)
+@pytest.mark.parametrize("count", [300, 20_000])  # the 4-way search and chunked bisection
+def test_the_search_finds_the_largest_in_gamut_scale(count: int) -> None:
+    lightness, a, b = _random_lab(count, 150.0, seed=2)
     outside = ~in_gamut(lightness, a, b)
     lightness, a, b = lightness[outside].double(), a[outside].double(), b[outside].double()
     scale = largest_in_gamut_scale(lightness, a, b)

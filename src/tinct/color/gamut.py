@@ -3,9 +3,10 @@
 Clamping RGB channels of an out-of-gamut colour shifts its lightness and hue; colorization must
 never change the original L, so we scale ab towards 0 instead. Gray (ab = 0) is always in gamut
 for L in [0, 100], so a scale in [0, 1] that brings the colour into gamut always exists. It is
-searched per pixel, only for pixels that are out of gamut, by a 4-way search: each round tries
-3 evenly spaced scales at once and keeps the interval after the last one that fits, so seven
-rounds resolve the scale to 2**-14 (below 0.01 ab units) with few, wide tensor operations.
+searched per pixel, only for pixels that are out of gamut, to 2**-14 (below 0.01 ab units). A
+few pixels take a 4-way search (each round tries 3 evenly spaced scales at once, so seven rounds
+of wide tensor operations suffice); many take plain bisection in chunks (the fewest evaluations
+per pixel, with temporaries that stay in cache).
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ from tinct.color.lab import (
     linear_to_srgb,
 )
 
-SEARCH_WAYS = 4  # the interval is split in 4 per round (3 scales tried at once)
-SEARCH_ROUNDS = 7  # 4**7 = 2**14 steps between gray and the predicted chroma
+SEARCH_BITS = 14  # the scale's resolution: 2**-14 of the predicted chroma
+FEW_PIXELS = 4096  # up to this many, a 4-way search (7 rounds), else bisection (14 rounds)
+SEARCH_CHUNK = 1 << 16  # pixels searched at once
 # The table of chroma that is in gamut at every hue: L in steps of 0.5, hues every half degree,
 # and a margin of 1 ab unit for the hues between those tried (a test checks millions of colours).
 SAFE_CHROMA_L_STEP = 0.5
@@ -44,7 +46,15 @@ def in_gamut(lightness: Tensor, a: Tensor, b: Tensor) -> Tensor:
 
 def largest_in_gamut_scale(lightness: Tensor, a: Tensor, b: Tensor) -> Tensor:
     """Largest s in [0, 1) (to 2**-14) per out-of-gamut pixel of flat ``(N,)`` planes with
-    (L, s*a, s*b) in gamut, assuming the scales that fit form an interval from 0 (as for sRGB).
+    (L, s*a, s*b) in gamut, assuming the scales that fit form an interval from 0 (as for sRGB)."""
+    if len(lightness) <= FEW_PIXELS:
+        return _search(lightness, a, b, ways=4)
+    chunks = zip(*(plane.split(SEARCH_CHUNK) for plane in (lightness, a, b)), strict=True)
+    return torch.cat([_search(*chunk, ways=2) for chunk in chunks])
+
+
+def _search(lightness: Tensor, a: Tensor, b: Tensor, ways: int) -> Tensor:
+    """:func:`largest_in_gamut_scale` by a ``ways``-way search (``ways`` a power of 2).
 
     Y depends on L alone, and X and Z on one chroma axis each, so a round evaluates all
     candidate scales with two inverse transfers and three broadcast multiply-adds.
@@ -57,16 +67,20 @@ def largest_in_gamut_scale(lightness: Tensor, a: Tensor, b: Tensor) -> Tensor:
     slope_x = (a / 500.0).view(-1, 1, 1)
     slope_z = (b / -200.0).view(-1, 1, 1)
     f_y = f_y.view(-1, 1, 1)
-    steps = torch.arange(1, SEARCH_WAYS, dtype=dtype, device=device).view(1, -1, 1)
+    steps = torch.arange(1, ways, dtype=dtype, device=device).view(1, -1, 1)
     low = torch.zeros_like(lightness)
     width = 1.0
-    for _ in range(SEARCH_ROUNDS):
-        width /= SEARCH_WAYS
+    for _ in range(SEARCH_BITS // (ways.bit_length() - 1)):
+        width /= ways
         scales = low.view(-1, 1, 1) + steps * width  # (N, ways - 1, 1)
         x = lab_f_inverse(f_y + scales * slope_x) * D65_WHITE_XYZ[0]
         z = lab_f_inverse(f_y + scales * slope_z) * D65_WHITE_XYZ[2]
         linear = from_y + x * x_to_rgb + z * z_to_rgb  # (N, ways - 1, 3)
-        fits = ((linear >= 0.0) & (linear <= 1.0)).all(dim=-1)
+        least, most = linear.aminmax(dim=-1)
+        fits = (least >= 0.0) & (most <= 1.0)  # (N, ways - 1)
+        if ways == 2:
+            low = low + fits[:, 0].to(dtype) * width
+            continue
         # Count the candidates that fit before the first that does not.
         fitting = fits.to(torch.uint8).cumprod(dim=-1).sum(dim=-1)
         low = low + fitting.to(dtype) * width

@@ -142,6 +142,8 @@ class RgbStrips:
 
     def __post_init__(self) -> None:
         _check_shapes(self.lightness.unsqueeze(0), self.ab.unsqueeze(0))
+        if not (bool(torch.isfinite(self.ab).all()) and bool(torch.isfinite(self.lightness).all())):
+            raise ValueError("lightness and chroma must be finite (no NaN or infinity)")
 
     @property
     def size(self) -> tuple[int, int]:

@@ -476,10 +476,8 @@ def _quantize_to_hwc(rgb: Tensor | RgbStrips, alpha: Tensor | None, bits: int) -
     height, width = rgb.size if isinstance(rgb, RgbStrips) else rgb.shape[1:]
     channels = 3 if alpha is None else 4
     array = np.empty((height, width, channels), np.uint16 if bits == 16 else np.uint8)
-    strips = rgb if isinstance(rgb, RgbStrips) else [(0, rgb)]  # a tensor was checked already
-    for top, strip in strips:
-        if strips is rgb and not bool(torch.isfinite(strip).all()):
-            raise ValueError("rgb contains NaN or infinite values")
+    # Tensors were checked for NaN and infinity before; RgbStrips check their inputs themselves.
+    for top, strip in rgb if isinstance(rgb, RgbStrips) else [(0, rgb)]:
         _quantize_into(array[top : top + strip.shape[1], :, :3], strip, bits)
     if alpha is not None:
         _quantize_into(array[..., 3:], alpha, bits)
@@ -490,7 +488,8 @@ def _quantize_into(target: np.ndarray, values: Tensor, bits: int) -> None:
     """Round ``(C, h, W)`` floats in [0, 1] into the ``(h, W, C)`` integer view ``target``."""
     peak = (1 << bits) - 1
     channels_last = values.detach().to("cpu", torch.float32).permute(1, 2, 0)
-    torch.from_numpy(target).copy_(channels_last.clamp(0.0, 1.0).mul_(peak).round_())
+    # Values are in [0, peak] after the clamp, so adding 0.5 and truncating rounds them.
+    torch.from_numpy(target).copy_(channels_last.clamp(0.0, 1.0).mul_(peak).add_(0.5))
 
 
 def _encode(
