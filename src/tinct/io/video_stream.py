@@ -24,6 +24,7 @@ import numpy as np
 
 from tinct import __version__
 from tinct.errors import FileProblem
+from tinct.io.background import CallBehind, read_ahead
 from tinct.io.video_assemble import assemble_video, check_output_suffix
 from tinct.io.video_frames import VideoReadError
 from tinct.io.video_journal import (
@@ -39,6 +40,10 @@ from tinct.io.video_writer import EncodeSettings, SegmentEncoder
 ChromaPlanes = tuple[int, np.ndarray, np.ndarray]
 ChromaFunction = Callable[[VideoInfo, Iterator[DecodedFrame]], Iterator[ChromaPlanes]]
 DEFAULT_CHUNK_FRAMES = 240
+# Frames decoded ahead of the colour and waiting to be encoded behind it: the three run at once
+# (PyAV, the models and libx264 release the GIL), with a few frames of memory each.
+DECODE_AHEAD = 8
+ENCODE_BEHIND = 8
 SYNTHETIC_COLOUR_NOTE = "colorized by tinct {version}: colours are synthetic, not recorded"
 
 
@@ -124,7 +129,8 @@ def recolor_video_file(
             on_open(reader.info, journal.frames_done)
         try:
             chunks = _Chunks(folder, journal, reader.info, settings, on_frame)
-            chunks.encode_all(reader.frames(start=journal.frames_done), chroma, chunk_frames)
+            with read_ahead(reader.frames(start=journal.frames_done), DECODE_AHEAD) as frames:
+                chunks.encode_all(frames, chroma, chunk_frames)
         except VideoReadError:
             shutil.rmtree(folder, ignore_errors=True)  # the source is bad: the parts are useless
             raise
@@ -165,7 +171,8 @@ class _Chunks:
     def _encode_chunk(
         self, chunk: Iterator[DecodedFrame], chroma: ChromaFunction, encoder: SegmentEncoder
     ) -> None:
-        """Feed one chunk to the chroma function and encode what it yields, in frame order."""
+        """Feed one chunk to the chroma function and encode what it yields, in frame order (on
+        the encoding thread, finished before the segment is closed)."""
         waiting: dict[int, DecodedFrame] = {}  # seen by the chroma function, not yet coloured
 
         def remembered() -> Iterator[DecodedFrame]:
@@ -173,12 +180,18 @@ class _Chunks:
                 waiting[frame.index] = frame
                 yield frame
 
-        for index, u, v in chroma(self.info, remembered()):
-            frame = waiting.pop(index, None)
-            if frame is None or any(earlier < index for earlier in waiting):
-                raise RuntimeError(f"chroma function yielded frame {index} out of order or twice")
-            encoder.write(frame, u, v)
-            if self.on_frame is not None:
-                self.on_frame()
+        behind = CallBehind(encoder.write, ENCODE_BEHIND, name="tinct-encode")
+        try:
+            for index, u, v in chroma(self.info, remembered()):
+                frame = waiting.pop(index, None)
+                if frame is None or any(earlier < index for earlier in waiting):
+                    raise RuntimeError(
+                        f"chroma function yielded frame {index} out of order or twice"
+                    )
+                behind.submit(frame, u, v)
+                if self.on_frame is not None:
+                    self.on_frame()
+        finally:
+            behind.finish()
         if waiting or next(chunk, None) is not None:
             raise RuntimeError("chroma function stopped before giving chroma for every frame")
