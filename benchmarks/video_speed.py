@@ -39,17 +39,18 @@ DAVIS = Path("../shared/data/video/davis")
 FPS = 24
 
 
-def join_clips(sources: list[Path], target: Path) -> int:
-    """Re-encode the frames of ``sources`` one after another into ``target``; frame count."""
+def join_clips(sources: list[Path], target: Path, width: int = 854, height: int = 480) -> int:
+    """Re-encode the frames of ``sources`` one after another into ``target`` at ``width`` x
+    ``height``; frame count."""
     count = 0
     with av.open(str(target), "w") as output:
         stream = output.add_stream("libx264", rate=FPS)
-        stream.width, stream.height, stream.pix_fmt = 854, 480, "yuv420p"
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.options = {"crf": "18", "preset": "ultrafast"}
         for source in sources:
             with av.open(str(source)) as clip:
                 for frame in clip.decode(video=0):
-                    frame = frame.reformat(width=854, height=480, format="yuv420p")
+                    frame = frame.reformat(width=width, height=height, format="yuv420p")
                     frame.pts, frame.time_base = count, Fraction(1, FPS)
                     output.mux(stream.encode(frame))
                     count += 1
