@@ -21,11 +21,12 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from report import describe_machine, report_header, write_report
+from report import PEAK_RSS_MB_SOURCE, describe_machine, report_header, write_report
 
 ASPECT = 3 / 2
 SOURCE = "val/objects-people/ccp_street_people__0524.jpg"
@@ -47,6 +48,12 @@ def make_scan(path: Path, megapixels: float, data: Path) -> Path:
     return path
 
 
+def _size(path: Path) -> list[int]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        return list(Image.open(path).size)
+
+
 def run_colorize(source: Path, target: Path, src: Path | None) -> tuple[float, float]:
     """Seconds and peak RSS (MB) of one `tinct colorize` process."""
     env = dict(os.environ)
@@ -61,17 +68,20 @@ def run_colorize(source: Path, target: Path, src: Path | None) -> tuple[float, f
     return seconds, float(completed.stdout.split()[-1])
 
 
-# The child runs the CLI in-process and prints its own peak RSS (getrusage of the child only).
-_CHILD = """
-import resource, sys
+# The child runs the CLI in-process and prints its own peak RSS.
+_CHILD = (
+    PEAK_RSS_MB_SOURCE
+    + """
+import sys
 from tinct.cli.main import main
 try:
     main(["colorize", sys.argv[1], "-o", sys.argv[2], "--force"])
 except SystemExit as exit:
     if exit.code:
         raise
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+print(peak_rss_mb())
 """
+)
 
 
 def measure(scans: dict[float, Path], tiny: Path, out: Path, src: Path | None) -> dict:
@@ -106,7 +116,7 @@ def main() -> None:
         tiny = make_scan(folder_path / "tiny.jpg", 0.004, args.data)
         record = {
             "machine": describe_machine(),
-            "scans": {f"{mp:g} MP": list(Image.open(path).size) for mp, path in scans.items()},
+            "scans": {f"{mp:g} MP": _size(path) for mp, path in scans.items()},
             "variants": {
                 name: str(src) if src else "this checkout" for name, src in variants.items()
             },

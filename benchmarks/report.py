@@ -55,3 +55,19 @@ def write_report(stem: Path, record: dict, table: str) -> None:
     stem.with_suffix(".json").write_text(json.dumps(record, indent=2) + "\n")
     stem.with_suffix(".md").write_text(table)
     print(table)
+
+
+# Python source for a child process's own peak RSS in MB. Linux keeps ru_maxrss across fork and
+# exec, so getrusage in a child reports at least its parent's peak; VmHWM is the new process's.
+PEAK_RSS_MB_SOURCE = """
+def peak_rss_mb():
+    import resource
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+"""

@@ -21,7 +21,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from report import describe_machine, report_header, write_report
+from report import PEAK_RSS_MB_SOURCE, describe_machine, report_header, write_report
 from video_speed import DAVIS, join_clips
 
 from tinct.data.davis_split import davis_split
@@ -29,15 +29,18 @@ from tinct.data.davis_split import davis_split
 SIZES = ((854, 480), (1280, 720))
 
 # The child times the CLI in-process and prints seconds and its own peak RSS in MB.
-_CHILD = """
-import resource, sys, time
+_CHILD = (
+    PEAK_RSS_MB_SOURCE
+    + """
+import sys, time
 from tinct.cli.main import main
 started = time.perf_counter()
 code = main(["video", sys.argv[1], "-o", sys.argv[2], "--force"])
 seconds = time.perf_counter() - started
-print(seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+print(seconds, peak_rss_mb())
 sys.exit(code)
 """
+)
 
 
 def run_video(clip: Path, src: Path | None) -> tuple[float, float]:

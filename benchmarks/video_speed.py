@@ -30,7 +30,7 @@ from pathlib import Path
 
 import av
 import numpy as np
-from report import describe_machine, write_report
+from report import PEAK_RSS_MB_SOURCE, describe_machine, write_report
 
 from tinct.cli.main import main as tinct_main
 from tinct.data.davis_split import davis_split
@@ -93,9 +93,9 @@ def frames_per_second(clip: Path, frames: int, extra: list[str]) -> float:
     return frames / seconds
 
 
-PEAK_MEMORY = (
-    "import resource, sys; from tinct.cli.main import main; code = main(sys.argv[1:]); "
-    "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss); sys.exit(code)"
+PEAK_MEMORY = PEAK_RSS_MB_SOURCE + (
+    "import sys; from tinct.cli.main import main; code = main(sys.argv[1:]); "
+    "print(peak_rss_mb()); sys.exit(code)"
 )
 
 
@@ -103,7 +103,7 @@ def peak_memory_mb(clip: Path, extra: list[str]) -> float:
     command = [sys.executable, "-c", PEAK_MEMORY, "video", str(clip), "-o"]
     command += [str(clip.with_name(clip.stem + "-out.mp4")), "--force", *extra]
     done = subprocess.run(command, capture_output=True, text=True, check=True)
-    return int(done.stdout.strip().splitlines()[-1]) / 1024
+    return float(done.stdout.strip().splitlines()[-1])
 
 
 def measure_speed(folder: Path, keyframe_every: int) -> dict[str, object]:

@@ -15,10 +15,16 @@ import torch.nn.functional as F
 
 from tinct.color import clip_ab_to_gamut, lab_to_rgb
 from tinct.color.gamut import (
-    clip_planes_to_gamut_,
+    SEARCH_RESOLUTION,
     in_gamut,
     lab_to_rgb_in_gamut,
     largest_in_gamut_scale,
+)
+from tinct.color.gamut_tables import (
+    HUE_STEPS,
+    L_STEP,
+    chroma_bounds,
+    clip_planes_to_gamut_,
     safe_chroma_squared,
 )
 from tinct.color.lab_opencv import lab_planes_to_srgb
@@ -38,10 +44,27 @@ def _random_lab(count: int, max_chroma: float, seed: int) -> tuple[torch.Tensor,
 def test_every_colour_below_the_safe_chroma_table_is_in_gamut() -> None:
     lightness, a, b = _random_lab(2_000_000, 60.0, seed=1)
     table = safe_chroma_squared()
-    step = (lightness * 2).long().clamp(max=len(table) - 1)
+    step = (lightness / L_STEP).long().clamp(max=len(table) - 1)
     below = a * a + b * b <= table[step]
     assert bool(in_gamut(lightness, a, b)[below].all())
     assert float(below.float().mean()) > 0.3  # the table is not uselessly cautious
+
+
+def test_the_bounds_table_brackets_the_largest_in_gamut_chroma() -> None:
+    lightness, a, b = _random_lab(2_000_000, 150.0, seed=9)
+    chroma = torch.sqrt(a * a + b * b)
+    hue = torch.atan2(b, a) * (HUE_STEPS / (2 * math.pi))
+    lower, upper = chroma_bounds()
+    cell = (
+        (lightness / L_STEP).long().clamp(max=lower.shape[0] - 1),
+        hue.floor().long().remainder(HUE_STEPS),
+    )
+    inside = in_gamut(lightness, a, b)
+    assert bool(inside[chroma <= lower[cell]].all())
+    assert not bool(inside[chroma > upper[cell]].any())
+    bounded = upper.isfinite()  # cells near the cusps have no upper bound
+    assert float(bounded.float().mean()) > 0.9
+    assert float((upper - lower)[bounded].mean()) < 8.0  # narrow enough to spare most tests
 
 
 @pytest.mark.parametrize("count", [300, 20_000])  # the 4-way search and chunked bisection
@@ -51,7 +74,7 @@ def test_the_search_finds_the_largest_in_gamut_scale(count: int) -> None:
     lightness, a, b = lightness[outside].double(), a[outside].double(), b[outside].double()
     scale = largest_in_gamut_scale(lightness, a, b)
     assert bool(in_gamut(lightness, a * scale, b * scale).all())
-    nudged = scale + 2.0**-13
+    nudged = scale + 2 * SEARCH_RESOLUTION / torch.sqrt(a * a + b * b)
     assert not bool(in_gamut(lightness, a * nudged, b * nudged).any())
 
 
@@ -59,7 +82,8 @@ def test_clipping_planes_in_place_matches_clip_ab_to_gamut() -> None:
     lightness, a, b = _random_lab(100_000, 120.0, seed=3)
     expected = clip_ab_to_gamut(lightness.view(1, 1, -1), torch.stack((a, b)).view(2, 1, -1))
     clip_planes_to_gamut_(lightness, a, b)
-    torch.testing.assert_close(torch.stack((a, b)).view(2, 1, -1), expected, atol=1e-3, rtol=0)
+    fast = torch.stack((a, b)).view(2, 1, -1)
+    torch.testing.assert_close(fast, expected, atol=2 * SEARCH_RESOLUTION, rtol=0)
 
 
 def test_opencv_conversion_agrees_with_lab_to_rgb_in_gamut() -> None:

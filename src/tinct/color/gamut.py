@@ -3,15 +3,14 @@
 Clamping RGB channels of an out-of-gamut colour shifts its lightness and hue; colorization must
 never change the original L, so we scale ab towards 0 instead. Gray (ab = 0) is always in gamut
 for L in [0, 100], so a scale in [0, 1] that brings the colour into gamut always exists. It is
-searched per pixel, only for pixels that are out of gamut, to 2**-14 (below 0.01 ab units). A
-few pixels take a 4-way search (each round tries 3 evenly spaced scales at once, so seven rounds
-of wide tensor operations suffice); many take plain bisection in chunks (the fewest evaluations
-per pixel, with temporaries that stay in cache).
+searched per pixel, only for pixels that are out of gamut, until the chroma is known to 0.005
+ab units. A few pixels take a 4-way search (each round tries 3 evenly spaced scales at once, so
+half as many rounds of wide tensor operations suffice); many take plain bisection in chunks (the
+fewest evaluations per pixel, with temporaries that stay in cache). Callers that know
+bounds on the scale (:mod:`tinct.color.gamut_tables`) narrow the search to them.
 """
 
 from __future__ import annotations
-
-from functools import cache
 
 import torch
 from torch import Tensor
@@ -24,15 +23,9 @@ from tinct.color.lab import (
     linear_to_srgb,
 )
 
-SEARCH_BITS = 14  # the scale's resolution: 2**-14 of the predicted chroma
-FEW_PIXELS = 4096  # up to this many, a 4-way search (7 rounds), else bisection (14 rounds)
+SEARCH_RESOLUTION = 0.005  # ab units: the search stops when the chroma is known this closely
+FEW_PIXELS = 4096  # up to this many, a 4-way search (fewer rounds), else bisection
 SEARCH_CHUNK = 1 << 16  # pixels searched at once
-# The table of chroma that is in gamut at every hue: L in steps of 0.5, hues every half degree,
-# and a margin of 1 ab unit for the hues between those tried (a test checks millions of colours).
-SAFE_CHROMA_L_STEP = 0.5
-SAFE_CHROMA_HUE_STEP_DEGREES = 0.5
-SAFE_CHROMA_MARGIN = 1.0
-_BEYOND_GAMUT_CHROMA = 200.0  # more than any sRGB colour has
 
 
 def in_gamut(lightness: Tensor, a: Tensor, b: Tensor) -> Tensor:
@@ -44,22 +37,43 @@ def in_gamut(lightness: Tensor, a: Tensor, b: Tensor) -> Tensor:
     return inside  # type: ignore[return-value]
 
 
-def largest_in_gamut_scale(lightness: Tensor, a: Tensor, b: Tensor) -> Tensor:
-    """Largest s in [0, 1) (to 2**-14) per out-of-gamut pixel of flat ``(N,)`` planes with
-    (L, s*a, s*b) in gamut, assuming the scales that fit form an interval from 0 (as for sRGB)."""
+def largest_in_gamut_scale(
+    lightness: Tensor, a: Tensor, b: Tensor, low: Tensor | None = None, high: Tensor | None = None
+) -> Tensor:
+    """Largest s in [0, 1) per out-of-gamut pixel of flat ``(N,)`` planes with (L, s*a, s*b) in
+    gamut, to 0.005 ab units of chroma, assuming the scales that fit form an interval from 0 (as
+    for sRGB).
+
+    Args:
+        low, high: per-pixel bounds with ``low`` in gamut and the answer below ``high``
+            (default 0 and 1).
+    """
+    low = torch.zeros_like(lightness) if low is None else low
+    high = torch.ones_like(lightness) if high is None else high
     if len(lightness) <= FEW_PIXELS:
-        return _search(lightness, a, b, ways=4)
-    chunks = zip(*(plane.split(SEARCH_CHUNK) for plane in (lightness, a, b)), strict=True)
+        return _search(lightness, a, b, low, high - low, ways=4)
+    planes = (lightness, a, b, low, high - low)
+    chunks = zip(*(plane.split(SEARCH_CHUNK) for plane in planes), strict=True)
     return torch.cat([_search(*chunk, ways=2) for chunk in chunks])
 
 
-def _search(lightness: Tensor, a: Tensor, b: Tensor, ways: int) -> Tensor:
-    """:func:`largest_in_gamut_scale` by a ``ways``-way search (``ways`` a power of 2).
+def _search(
+    lightness: Tensor, a: Tensor, b: Tensor, low: Tensor, width: Tensor, ways: int
+) -> Tensor:
+    """:func:`largest_in_gamut_scale` by a ``ways``-way search (``ways`` a power of 2) of the
+    scales ``[low, low + width)``.
 
     Y depends on L alone, and X and Z on one chroma axis each, so a round evaluates all
     candidate scales with two inverse transfers and three broadcast multiply-adds.
     """
+    if not len(lightness):
+        return low
     dtype, device = lightness.dtype, lightness.device
+    # Halvings each pixel needs, even so that the 4-way search (two per round) lands on the
+    # same grid as bisection: a pixel's answer does not depend on the others searched with it.
+    span = (width * torch.sqrt(a * a + b * b)).clamp(min=SEARCH_RESOLUTION) / SEARCH_RESOLUTION
+    halvings = 2 * torch.ceil(torch.log2(span) / 2)
+    per_round = ways.bit_length() - 1
     f_y = (lightness + 16.0) / 116.0
     # Column j of the XYZ -> RGB matrix: what X, Y, Z add to (R, G, B).
     x_to_rgb, y_to_rgb, z_to_rgb = torch.tensor(LINEAR_RGB_FROM_XYZ, dtype=dtype, device=device).T
@@ -68,22 +82,17 @@ def _search(lightness: Tensor, a: Tensor, b: Tensor, ways: int) -> Tensor:
     slope_z = (b / -200.0).view(-1, 1, 1)
     f_y = f_y.view(-1, 1, 1)
     steps = torch.arange(1, ways, dtype=dtype, device=device).view(1, -1, 1)
-    low = torch.zeros_like(lightness)
-    width = 1.0
-    for _ in range(SEARCH_BITS // (ways.bit_length() - 1)):
-        width /= ways
-        scales = low.view(-1, 1, 1) + steps * width  # (N, ways - 1, 1)
+    for done in range(0, int(halvings.max()), per_round):
+        width = width / ways
+        scales = low.view(-1, 1, 1) + steps * width.view(-1, 1, 1)  # (N, ways - 1, 1)
         x = lab_f_inverse(f_y + scales * slope_x) * D65_WHITE_XYZ[0]
         z = lab_f_inverse(f_y + scales * slope_z) * D65_WHITE_XYZ[2]
         linear = from_y + x * x_to_rgb + z * z_to_rgb  # (N, ways - 1, 3)
         least, most = linear.aminmax(dim=-1)
         fits = (least >= 0.0) & (most <= 1.0)  # (N, ways - 1)
-        if ways == 2:
-            low = low + fits[:, 0].to(dtype) * width
-            continue
         # Count the candidates that fit before the first that does not.
-        fitting = fits.to(torch.uint8).cumprod(dim=-1).sum(dim=-1)
-        low = low + fitting.to(dtype) * width
+        fitting = fits[:, 0] if ways == 2 else fits.to(torch.uint8).cumprod(dim=-1).sum(dim=-1)
+        low = low + fitting.to(dtype) * width * (halvings > done).to(dtype)
     return low
 
 
@@ -144,44 +153,3 @@ def lab_to_rgb_in_gamut(lightness: Tensor, ab: Tensor) -> Tensor:
         fixed = lab_planes_to_linear_rgb(flat_l, flat_ab[:, 0], flat_ab[:, 1])
         linear.movedim(-3, -1)[outside] = torch.stack(fixed, dim=-1)
     return linear_to_srgb(linear).clamp_(0.0, 1.0)
-
-
-@cache
-def safe_chroma_squared() -> Tensor:
-    """Squared chroma below which every hue is inside sRGB, per step of L (float32).
-
-    Entry ``i`` holds for all L in ``[i, i + 1] * SAFE_CHROMA_L_STEP``. Pixels whose chroma is
-    below it need no gamut search; computed once per process (about 0.1 s).
-    """
-    lightness = torch.arange(0.0, 100.0 + SAFE_CHROMA_L_STEP / 2, SAFE_CHROMA_L_STEP)
-    hues = torch.deg2rad(torch.arange(0.0, 360.0, SAFE_CHROMA_HUE_STEP_DEGREES))
-    grid_l = lightness.unsqueeze(1).expand(-1, len(hues)).reshape(-1)
-    grid_a = torch.cos(hues).repeat(len(lightness)) * _BEYOND_GAMUT_CHROMA
-    grid_b = torch.sin(hues).repeat(len(lightness)) * _BEYOND_GAMUT_CHROMA
-    reach = largest_in_gamut_scale(grid_l, grid_a, grid_b).view(len(lightness), -1)
-    least = reach.min(dim=1).values * _BEYOND_GAMUT_CHROMA
-    between = torch.minimum(least[:-1], least[1:])  # each step of L: the lower of its two ends
-    return (between - SAFE_CHROMA_MARGIN).clamp(min=0.0).square()
-
-
-def clip_planes_to_gamut_(lightness: Tensor, a: Tensor, b: Tensor) -> None:
-    """Scale ``a`` and ``b`` in place towards gray where (L, a, b) falls outside sRGB.
-
-    The fast form of :func:`clip_ab_to_gamut` for same-shaped contiguous planes with L in
-    [0, 100]: a table of the chroma that is safe at every hue leaves only the few pixels above
-    it to the exact test, and only those outside to the search.
-    """
-    table = safe_chroma_squared()
-    flat_l, flat_a, flat_b = lightness.reshape(-1), a.view(-1), b.view(-1)
-    step = (flat_l * (1.0 / SAFE_CHROMA_L_STEP)).long().clamp_(0, len(table) - 1)
-    suspect = (flat_a * flat_a + flat_b * flat_b > table[step]).nonzero().squeeze(1)
-    if not len(suspect):
-        return
-    suspect_l, suspect_a, suspect_b = (plane[suspect] for plane in (flat_l, flat_a, flat_b))
-    outside = (~in_gamut(suspect_l, suspect_a, suspect_b)).nonzero().squeeze(1)
-    if not len(outside):
-        return
-    chosen = suspect[outside]
-    scale = largest_in_gamut_scale(suspect_l[outside], suspect_a[outside], suspect_b[outside])
-    flat_a[chosen] = suspect_a[outside] * scale
-    flat_b[chosen] = suspect_b[outside] * scale

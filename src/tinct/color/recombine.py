@@ -21,7 +21,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from tinct.color.gamut import clip_planes_to_gamut_, lab_to_rgb_in_gamut
+from tinct.color.gamut import lab_to_rgb_in_gamut
+from tinct.color.gamut_tables import clip_planes_to_gamut_
 from tinct.color.lab_opencv import lab_planes_to_srgb
 
 # About a megapixel per strip: its float temporaries (some tens of MB) stay small beside the

@@ -1,0 +1,115 @@
+"""Tables of in-gamut chroma that spare most pixels the exact gamut test and narrow the search.
+
+A full-resolution result has millions of pixels and only a few percent of them out of gamut.
+:func:`clip_planes_to_gamut_` sorts them in three steps, each on fewer pixels:
+
+1. one table over L of the chroma that is inside sRGB at *every* hue: pixels below it (most of
+   them) are in gamut;
+2. for the rest, a table over L and hue of bounds on the largest in-gamut chroma: below the
+   lower bound a pixel is in gamut, above the upper bound it is out, and only those in between
+   take the exact test;
+3. the pixels out of gamut are searched (:func:`tinct.color.gamut.largest_in_gamut_scale`)
+   between the two bounds instead of between gray and their own chroma.
+
+Both tables are computed once per process from the exact test, on a grid with margins for the
+colours between grid points; a test checks their bounds on millions of random colours.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import cache
+
+import torch
+from torch import Tensor
+
+from tinct.color.gamut import in_gamut, largest_in_gamut_scale
+
+L_STEP = 0.5  # grid of L, both tables
+HUE_STEPS = 360  # grid of hue of the bounds table (one degree)
+SAFE_HUE_STEP_DEGREES = 0.5  # hues tried for the safe-at-every-hue table
+MARGIN = 2.0  # ab units, for the colours between grid points
+# A cell whose corners differ by more than this (near the cusps of the gamut, where the largest
+# chroma changes steeply with L) gets no upper bound: its doubtful pixels all take the exact test.
+STEEP_CELL = 4.0
+_BEYOND_GAMUT_CHROMA = 200.0  # more than any sRGB colour has
+
+
+def _largest_chroma(lightness: Tensor, hues: Tensor) -> Tensor:
+    """``(len(lightness), len(hues))`` largest in-gamut chroma on the grid."""
+    grid_l = lightness.unsqueeze(1).expand(-1, len(hues)).reshape(-1)
+    grid_a = torch.cos(hues).repeat(len(lightness)) * _BEYOND_GAMUT_CHROMA
+    grid_b = torch.sin(hues).repeat(len(lightness)) * _BEYOND_GAMUT_CHROMA
+    reach = largest_in_gamut_scale(grid_l, grid_a, grid_b)
+    return reach.view(len(lightness), len(hues)) * _BEYOND_GAMUT_CHROMA
+
+
+def _lightness_grid() -> Tensor:
+    return torch.arange(0.0, 100.0 + L_STEP / 2, L_STEP)
+
+
+@cache
+def safe_chroma_squared() -> Tensor:
+    """Squared chroma below which every hue is inside sRGB, per step of L (float32).
+
+    Entry ``i`` holds for all L in ``[i, i + 1] * L_STEP``.
+    """
+    hues = torch.deg2rad(torch.arange(0.0, 360.0, SAFE_HUE_STEP_DEGREES))
+    least = _largest_chroma(_lightness_grid(), hues).min(dim=1).values
+    between = torch.minimum(least[:-1], least[1:])  # each step of L: the lower of its two ends
+    return (between - MARGIN / 2).clamp(min=0.0).square()
+
+
+@cache
+def chroma_bounds() -> tuple[Tensor, Tensor]:
+    """Lower and upper bounds ``(L steps, HUE_STEPS)`` on the largest in-gamut chroma of each
+    cell of L (steps of ``L_STEP``) and hue (whole degrees from 0, counter-clockwise from +a)."""
+    hues = torch.arange(HUE_STEPS) * (2 * math.pi / HUE_STEPS)
+    reach = _largest_chroma(_lightness_grid(), hues)
+    corners = torch.stack(
+        [
+            reach[:-1],
+            reach[1:],
+            reach[:-1].roll(-1, dims=1),  # the next hue, wrapping at 360 degrees
+            reach[1:].roll(-1, dims=1),
+        ]
+    )
+    least, most = corners.min(dim=0).values, corners.max(dim=0).values
+    upper = torch.where(most - least > STEEP_CELL, torch.inf, most + MARGIN)
+    return (least - MARGIN).clamp(min=0.0), upper
+
+
+def clip_planes_to_gamut_(lightness: Tensor, a: Tensor, b: Tensor) -> None:
+    """Scale ``a`` and ``b`` in place towards gray where (L, a, b) falls outside sRGB.
+
+    The fast form of :func:`tinct.color.gamut.clip_ab_to_gamut` for same-shaped contiguous
+    planes with L in [0, 100] (see the module for the steps).
+    """
+    safe = safe_chroma_squared()
+    flat_l, flat_a, flat_b = lightness.reshape(-1), a.view(-1), b.view(-1)
+    step = (flat_l * (1.0 / L_STEP)).long().clamp_(0, len(safe) - 1)
+    suspect = (flat_a * flat_a + flat_b * flat_b > safe[step]).nonzero().squeeze(1)
+    if not len(suspect):
+        return
+    s_l, s_a, s_b = (plane[suspect] for plane in (flat_l, flat_a, flat_b))
+    chroma = torch.sqrt(s_a * s_a + s_b * s_b)
+    hue = torch.atan2(s_b, s_a) * (HUE_STEPS / (2 * math.pi))
+    cell = (step[suspect], hue.floor().long().remainder_(HUE_STEPS))
+    lower, upper = (bound[cell] for bound in chroma_bounds())
+    unsure = ((chroma > lower) & (chroma <= upper)).nonzero().squeeze(1)
+    outside = chroma > upper
+    outside[unsure] = ~in_gamut(s_l[unsure], s_a[unsure], s_b[unsure])
+    outside = outside.nonzero().squeeze(1)
+    if not len(outside):
+        return
+    reach = chroma[outside]
+    scale = largest_in_gamut_scale(
+        s_l[outside],
+        s_a[outside],
+        s_b[outside],
+        low=lower[outside] / reach,
+        high=torch.clamp(upper[outside] / reach, max=1.0),
+    )
+    chosen = suspect[outside]
+    flat_a[chosen] = s_a[outside] * scale
+    flat_b[chosen] = s_b[outside] * scale
