@@ -141,3 +141,12 @@ def test_rgb_strips_give_the_whole_image_lazily() -> None:
     assembled = torch.cat([strip for _, strip in strips], dim=-2)
     torch.testing.assert_close(assembled, recombine_lightness_ab(lightness, ab)[0])
     torch.testing.assert_close(strips.to_tensor(), assembled)
+
+
+def test_channels_last_chroma_is_recombined_like_contiguous_chroma() -> None:
+    lightness, ab = _smooth_scene(40, 56, seed=10)
+    expected = recombine_lightness_ab(lightness, ab)
+    strided = ab.contiguous(memory_format=torch.channels_last)
+    torch.testing.assert_close(recombine_lightness_ab(lightness, strided), expected)
+    same_size = F.interpolate(ab, size=(40, 56)).contiguous(memory_format=torch.channels_last)
+    recombine_lightness_ab(lightness, same_size)  # no interpolation: rows are a strided view

@@ -88,7 +88,7 @@ def _opencv_strip(lightness: Tensor, ab: Tensor) -> Tensor:
     images = []
     for item_lightness, item_ab in zip(lightness[:, 0], ab, strict=True):
         item_lightness = item_lightness.clamp(0.0, 100.0)
-        a, b = item_ab.unbind(0)
+        a, b = item_ab.contiguous().unbind(0)  # clipped in place below
         clip_planes_to_gamut_(item_lightness, a, b)
         images.append(lab_planes_to_srgb(item_lightness, a, b))
     batch = images[0].unsqueeze(0) if len(images) == 1 else torch.stack(images)
