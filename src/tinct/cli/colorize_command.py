@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
-from tinct.batch.photos import PhotoJob, colorize_photos
+from tinct.batch.failures import write_failures_report
+from tinct.batch.photos import PhotoJob, PhotoResult, colorize_photos
 from tinct.cli.model_options import (
     add_backend_argument,
     add_colour_arguments,
@@ -13,10 +15,10 @@ from tinct.cli.model_options import (
     model_name,
     temperature,
 )
-from tinct.cli.output_paths import output_path
+from tinct.cli.output_paths import COLORIZED_TAG, output_path
 from tinct.cli.reporting import progress, report_failures
 from tinct.errors import FileProblem, TinctError
-from tinct.io.discover import find_image_files
+from tinct.io.discover import IMAGE_SUFFIXES, find_image_files
 from tinct.pipeline.colorizer import DEFAULT_WORKING_SIDE, Colorizer
 
 
@@ -61,18 +63,45 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     add_backend_argument(parser)
     add_colour_arguments(parser)
-    parser.add_argument("--force", action="store_true", help="overwrite existing outputs")
+    existing = parser.add_mutually_exclusive_group()
+    existing.add_argument("--force", action="store_true", help="overwrite existing outputs")
+    existing.add_argument(
+        "--skip-existing",
+        action="store_true",
+        help="skip photos whose output exists (outputs are written atomically, so an existing "
+        "one is complete): rerun an interrupted run to finish the rest",
+    )
+    parser.add_argument(
+        "--report",
+        type=Path,
+        metavar="DIR",
+        help="folder for failures.jsonl, one JSON line per photo that failed (default: the "
+        "output folder, when -o names one)",
+    )
     parser.set_defaults(run=run)
 
 
-def _roots(arguments: list[str]) -> dict[Path, Path | None]:
-    """For each file found, the folder argument it was found under (None for files and globs)."""
+def _roots(arguments: list[str], output: Path | None) -> dict[Path, Path | None]:
+    """For each file found, the folder argument it was found under (None for files and globs).
+
+    Folders and globs never yield tinct's own outputs (``NAME.colorized.EXT``, or anything in
+    the output folder), so that a rerun does not colorize its results again; files named
+    explicitly are always taken.
+    """
     roots: dict[Path, Path | None] = {}
     for argument in arguments:
         folder = Path(argument) if Path(argument).is_dir() else None
+        named = Path(argument).is_file()
         for path in find_image_files([argument]):
-            roots.setdefault(path, folder)
+            if named or not _is_an_output(path, output):
+                roots.setdefault(path, folder)
     return roots
+
+
+def _is_an_output(path: Path, output: Path | None) -> bool:
+    if path.stem.endswith(COLORIZED_TAG):
+        return True
+    return output is not None and path.resolve().is_relative_to(output.resolve())
 
 
 def hints_file_for(source: Path, hints: Path | None) -> Path | None:
@@ -96,27 +125,61 @@ def _check_hints_option(args: argparse.Namespace, inputs: int, colorizer: Colori
         raise TinctError(f"model {colorizer.name} does not take hints; use tinct-lite or guided")
 
 
+def _report_folder(args: argparse.Namespace, single: bool) -> Path | None:
+    """Where failures.jsonl goes: ``--report``, else the output folder (if -o names one)."""
+    if args.report is not None:
+        return args.report
+    names_a_file = (
+        args.output is not None and single and args.output.suffix.lower() in IMAGE_SUFFIXES
+    )
+    return None if args.output is None or names_a_file else args.output
+
+
+def _refuse_output_over_inputs(args: argparse.Namespace) -> None:
+    if args.output is None:
+        return
+    for argument in args.paths:
+        if Path(argument).is_dir() and Path(argument).resolve() == args.output.resolve():
+            raise FileProblem(
+                args.output, "is the input folder itself; choose another folder for the results"
+            )
+
+
 def run(args: argparse.Namespace) -> int:
-    roots = _roots(args.paths)
+    _refuse_output_over_inputs(args)
+    roots = _roots(args.paths, args.output)
     if not roots:
         raise FileProblem(Path(args.paths[0]), "no image files found")
     colorizer = load_colorizer_from_args("colorize", args)
     _check_hints_option(args, len(roots), colorizer)
+    single = len(roots) == 1
     jobs = [
         PhotoJob(
             source,
-            output_path(source, root, args.output, single=len(roots) == 1),
+            output_path(source, root, args.output, single=single),
             hints_file_for(source, args.hints),
         )
         for source, root in roots.items()
     ]
-    failures: list[FileProblem] = []
+    if args.skip_existing:
+        remaining = [job for job in jobs if not job.target.exists()]
+        if len(remaining) < len(jobs):
+            print(
+                f"skipping {len(jobs) - len(remaining)} photo(s) already colorized", file=sys.stderr
+            )
+        jobs = remaining
+    failed: list[PhotoResult] = []
     results = colorize_photos(colorizer, jobs, args.force)
     for result in progress(results, len(jobs), "colorize"):
         if result.problem is not None:
-            failures.append(result.problem)
+            failed.append(result)
             continue
         note = "" if colorizer.trained else "  (untrained model)"
         print(f"{result.job.source} -> {result.written}{note}")
-    report_failures(failures, "colorize")
-    return 1 if failures else 0
+    report_failures([result.problem for result in failed if result.problem], "colorize")
+    folder = _report_folder(args, single)
+    if folder is not None:
+        report = write_failures_report(folder, failed)
+        if report is not None:
+            print(f"failures listed in {report}", file=sys.stderr)
+    return 1 if failed else 0

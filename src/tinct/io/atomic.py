@@ -9,7 +9,9 @@ name. On any failure, including ``KeyboardInterrupt``, the temporary file is rem
 from __future__ import annotations
 
 import errno
+import glob
 import os
+import re
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -57,6 +59,26 @@ def atomic_write(path: str | os.PathLike[str], *, overwrite: bool = False) -> It
 def _temp_path_beside(target: Path) -> Path:
     stem = target.name[:_MAX_STEM_CHARS_IN_TEMP_NAME]
     return target.with_name(f".{stem}.{secrets.token_hex(4)}.tmp")
+
+
+def remove_leftover_temp_files(target: str | os.PathLike[str]) -> int:
+    """Remove the hidden temporary files that killed writes of ``target`` left beside it.
+
+    Only names :func:`atomic_write` makes for ``target`` are touched (``.NAME.XXXXXXXX.tmp``,
+    eight hex digits). Call it when no other process is writing ``target``.
+
+    Returns:
+        How many were removed.
+    """
+    target = Path(target)
+    stem = target.name[:_MAX_STEM_CHARS_IN_TEMP_NAME]
+    pattern = re.compile(rf"\.{re.escape(stem)}\.[0-9a-f]{{8}}\.tmp")
+    removed = 0
+    for candidate in target.parent.glob(f".{glob.escape(stem)}.*.tmp"):
+        if pattern.fullmatch(candidate.name):
+            candidate.unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 def _move_into_place(temp_path: Path, target: Path, *, overwrite: bool) -> None:
