@@ -79,9 +79,11 @@ def test_colorize_folder_keeps_going_and_preserves_size_and_lightness(
     assert "untrained" not in result.stderr + result.stdout  # the shipped model is trained
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == [
         "a.png",
+        "failures.jsonl",
         "nested",
         "nested/b.jpg",
     ]
+    assert "broken.jpg" in (out / "failures.jsonl").read_text()
     for name in ("a.png", "nested/b.jpg"):
         source, colour = read_image(photos / name), read_image(out / name)
         assert colour.rgb.shape == source.rgb.shape

@@ -161,7 +161,8 @@ def test_unusable_hints_files_fail_their_photo_only(tmp_path: Path, capsys) -> N
     write_hints(hints / "c.json", wide)  # 2100 px at the working size is past OpenCV's limit
     out = tmp_path / "out"
     assert main(["colorize", str(photos), "-o", str(out), "--hints", str(hints)]) == 1
-    assert sorted(p.name for p in out.iterdir()) == ["c.png", "d.png"]
+    assert sorted(p.name for p in out.iterdir()) == ["c.png", "d.png", "failures.jsonl"]
+    assert (out / "failures.jsonl").read_text().count("\n") == 2  # a and b
     error = capsys.readouterr().err
     assert "a.json: JSON nested too deeply" in error and "b.json: a number" in error
     assert "Traceback" not in error
