@@ -38,8 +38,6 @@ SUBCOMMANDS = (
     weights_command,
 )
 
-EXIT_OK = 0
-EXIT_SOME_INPUTS_FAILED = 1
 EXIT_ERROR = 2
 
 

@@ -25,8 +25,6 @@ from tinct.models import get_model_spec
 from tinct.weights.store import find_weights
 from tinct.weights.verify import sha256_of_file
 
-BACKENDS = ("torch", "onnx")
-
 
 @dataclass
 class OnnxColorizer(PhotoColorizer):

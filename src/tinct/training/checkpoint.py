@@ -14,6 +14,7 @@ from torch import nn
 from tinct import __version__
 from tinct.errors import FileProblem
 from tinct.io.atomic import atomic_write
+from tinct.weights.colorizer_weights import TINCT_WEIGHTS_FORMAT
 
 CHECKPOINT_NAME = "checkpoint.pt"
 WEIGHTS_NAME = "model.safetensors"
@@ -40,7 +41,7 @@ def export_weights(path: Path, model: nn.Module, model_name: str, recipe_json: s
     """Final weights as safetensors, with the model name and recipe in the metadata."""
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     metadata = {
-        "format": "tinct-weights/1",
+        "format": TINCT_WEIGHTS_FORMAT,
         "model": model_name,
         "recipe": recipe_json,
         "tinct_version": __version__,

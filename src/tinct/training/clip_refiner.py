@@ -40,6 +40,7 @@ from tinct.io.atomic import atomic_write
 from tinct.models.temporal.propagation_refiner import build_propagation_refiner
 from tinct.training.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
 from tinct.training.recipe import _build_section
+from tinct.weights.colorizer_weights import TINCT_WEIGHTS_FORMAT
 
 WEIGHTS_NAME = "propagation-refiner.safetensors"
 LIGHTNESS_TO_UINT8 = 255.0 / 100.0
@@ -321,7 +322,7 @@ def export_refiner(path: Path, model: torch.nn.Module, recipe: RefinerRecipe) ->
 
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     metadata = {
-        "format": "tinct-weights/1",
+        "format": TINCT_WEIGHTS_FORMAT,
         "model": "propagation-refiner",
         "width": str(recipe.width),
         "scale": str(recipe.scale),

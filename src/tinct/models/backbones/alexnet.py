@@ -72,20 +72,3 @@ class AlexNetFeatures(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         """torchvision's ``features(x)``: ``(B, 3, H, W)`` -> ``(B, 256, h, w)``."""
         return self.features(x)
-
-
-def load_alexnet_imagenet_features(download: bool | None = None) -> AlexNetFeatures:
-    """AlexNet trunk with the ImageNet weights of the table entry ``alexnet-imagenet``.
-
-    The official torchvision file or the project's conversion is found through
-    :func:`tinct.weights.load_weights` (``TINCT_WEIGHTS_DIR``, the cache, or a download),
-    verified by sha256 and loaded strictly.
-
-    Raises:
-        WeightsError: no verified file was found, or its keys or shapes do not fit.
-    """
-    from tinct.weights import load_state_dict_exact, load_weights
-
-    model = AlexNetFeatures()
-    load_state_dict_exact(model, load_weights(WEIGHTS_NAME, download), source=WEIGHTS_NAME)
-    return model
