@@ -116,7 +116,7 @@ def test_unknown_model_and_bad_temperature_are_clear_errors(photos: Path) -> Non
         "unknown model 'tinct-lit'" in result.stderr and "did you mean tinct-lite" in result.stderr
     )
     result = tinct("colorize", photos / "a.png", "--temperature", "-1")
-    assert result.returncode == 2 and "temperature must be in [0, 10]" in result.stderr
+    assert result.returncode == 2 and "temperature must be a number in [0, 10]" in result.stderr
     assert "Traceback" not in result.stderr
 
 

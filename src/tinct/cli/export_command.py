@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from tinct.cli.model_options import load_colorizer
+from tinct.cli.numbers import bounded
 from tinct.errors import FileProblem, TinctError
 from tinct.export.onnx_export import DEFAULT_OPSET, DEFAULT_TOLERANCE, MAX_OPSET, MIN_OPSET
 
@@ -43,16 +44,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     onnx.set_defaults(run=run_onnx)
 
 
-def _opset(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"opset must be an integer, got {text!r}") from None
-    if not MIN_OPSET <= value <= MAX_OPSET:
-        raise argparse.ArgumentTypeError(
-            f"opset must be in [{MIN_OPSET}, {MAX_OPSET}], got {value}"
-        )
-    return value
+_opset = bounded("opset", int, MIN_OPSET, MAX_OPSET)
 
 
 def _load_model(args: argparse.Namespace):  # type: ignore[no-untyped-def]

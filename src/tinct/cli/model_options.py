@@ -8,6 +8,7 @@ import argparse
 import sys
 import warnings
 
+from tinct.cli.numbers import bounded
 from tinct.pipeline.colorizer import Colorizer
 
 
@@ -21,44 +22,10 @@ def model_name(text: str) -> str:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
-def temperature(text: str) -> float:
-    """argparse type: an annealed-mean temperature in [0, 10]."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"temperature must be a number, got {text!r}") from None
-    if not 0.0 <= value <= 10.0:
-        raise argparse.ArgumentTypeError(f"temperature must be in [0, 10], got {text}")
-    return value
-
-
-def chroma_smoothing(text: str) -> float:
-    """argparse type: a chroma-smoothing strength, working pixels >= 0."""
-    from tinct.pipeline.chroma_smoothing import check_strength
-
-    try:
-        value = float(text)
-        check_strength(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"chroma smoothing strength must be a number >= 0 (working pixels; 0 = off), "
-            f"got {text!r}"
-        ) from None
-    return value
-
-
-def colour_boost(text: str) -> float:
-    """argparse type: a colour boost in [0, 1]."""
-    from tinct.quantize.prior import check_colour_boost
-
-    try:
-        value = float(text)
-        check_colour_boost(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"colour boost must be a number in [0, 1] (0 = off), got {text!r}"
-        ) from None
-    return value
+# argparse types of the colour options, with the ranges the colorizer accepts.
+temperature = bounded("temperature", float, 0.0, 10.0)
+chroma_smoothing = bounded("chroma smoothing strength", float, 0.0, note="working pixels; 0 = off")
+colour_boost = bounded("colour boost", float, 0.0, 1.0, note="0 = off")
 
 
 def add_colour_arguments(parser: argparse.ArgumentParser) -> None:

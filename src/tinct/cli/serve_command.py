@@ -13,6 +13,7 @@ from tinct.cli.model_options import (
     model_name,
     temperature,
 )
+from tinct.cli.numbers import bounded
 from tinct.pipeline.colorizer import DEFAULT_WORKING_SIDE
 from tinct.server.limits import MEGABYTE, ServerLimits
 
@@ -87,27 +88,11 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"port must be a number, got {text!r}") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"port must be in 0..65535, got {value}")
-    return value
+_port = bounded("port", int, 0, 65535)
 
 
-def _positive(kind: type) -> object:
-    def parse(text: str) -> int | float:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a {kind.__name__}, got {text!r}") from None
-        if not value > 0:
-            raise argparse.ArgumentTypeError(f"must be positive, got {text}")
-        return value
-
-    return parse
+def _positive(kind: type[int] | type[float]) -> object:
+    return bounded("value", kind, above=0)
 
 
 def limits_from_args(args: argparse.Namespace) -> ServerLimits:

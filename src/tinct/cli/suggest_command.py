@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from tinct.cli.model_options import load_colorizer, model_name
+from tinct.cli.numbers import bounded
 from tinct.errors import FileProblem
 from tinct.guidance.hints_file import load_hints
 from tinct.guidance.suggest import DEFAULT_COUNT, suggest_colors
@@ -38,14 +39,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"count must be an integer, got {text!r}") from None
-    if not 1 <= value <= MAX_COUNT:
-        raise argparse.ArgumentTypeError(f"count must be in [1, {MAX_COUNT}], got {value}")
-    return value
+_count = bounded("count", int, 1, MAX_COUNT)
 
 
 def run(args: argparse.Namespace) -> int:

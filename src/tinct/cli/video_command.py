@@ -18,6 +18,7 @@ from typing import Any
 from tqdm import tqdm
 
 from tinct.cli.model_options import add_backend_argument, colour_boost, load_colorizer
+from tinct.cli.numbers import bounded
 from tinct.cli.reporting import report_failures
 from tinct.errors import FileProblem, TinctError
 from tinct.io.video_assemble import OUTPUT_FORMATS, check_output_suffix
@@ -123,21 +124,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _crf(text: str) -> int:
-    value = _positive_int(text) if text != "0" else 0
-    if value > MAX_CRF:
-        raise argparse.ArgumentTypeError(f"crf must be in [0, {MAX_CRF}], got {value}")
-    return value
+_positive_int = bounded("value", int, 1)
+_crf = bounded("crf", int, 0, MAX_CRF)
 
 
 def find_videos(folder: Path, output: Path | None) -> list[Path]:
