@@ -374,7 +374,8 @@ def test_export_command_writes_a_checked_graph_and_never_overwrites(tmp_path: Pa
 
 def test_export_command_errors_are_clear(tmp_path: Path) -> None:
     bad_opset = tinct("export", "onnx", "--model", TINY, "--opset", "99")
-    assert bad_opset.returncode == 2 and "opset must be a whole number in [13, 20]" in bad_opset.stderr
+    assert bad_opset.returncode == 2
+    assert "opset must be a whole number in [13, 20]" in bad_opset.stderr
     missing = tinct("export", "onnx", "--model", TINY, "-o", tmp_path / "x.onnx", block="onnx")
     assert missing.returncode == 2 and "Traceback" not in missing.stderr
     assert "'onnx'" in missing.stderr and "pip install" in missing.stderr
