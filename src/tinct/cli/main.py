@@ -21,6 +21,7 @@ from tinct.cli import (
     video_command,
     weights_command,
 )
+from tinct.cli.logs import show_tinct_log
 from tinct.errors import TinctError
 
 SUBCOMMANDS = (
@@ -56,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit code (0 ok, 1 some inputs failed, 2 error)."""
     args = build_parser().parse_args(argv)
+    show_tinct_log()
     try:
         return int(args.run(args))
     except TinctError as error:

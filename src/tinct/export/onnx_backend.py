@@ -9,7 +9,7 @@ code as the PyTorch backend's, so the two give the same pictures up to float rou
 from __future__ import annotations
 
 import hashlib
-import sys
+import logging
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -24,6 +24,8 @@ from tinct.export.optional import MissingPackageError, require_onnx_packages
 from tinct.models import get_model_spec
 from tinct.weights.store import find_weights
 from tinct.weights.verify import sha256_of_file
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -119,7 +121,7 @@ def _open_session(colorizer: PhotoColorizer, digest: str, opset: int) -> OnnxSes
     except MissingPackageError:
         raise
     except Exception as error:  # onnxruntime raises its own types for a damaged file
-        print(f"tinct: {path}: unreadable ({error}); exporting again", file=sys.stderr)
+        log.warning("%s: unreadable (%s); exporting again", path, error)
         path = cached_onnx_graph(model, spec, bins, digest, opset, refresh=True)
         return OnnxSession(path, signature)
 

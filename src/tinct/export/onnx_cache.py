@@ -8,8 +8,8 @@ the opset. Files live in ``onnx/`` under :func:`tinct.weights.store.cache_dir`
 
 from __future__ import annotations
 
+import logging
 import re
-import sys
 from pathlib import Path
 
 from torch import Tensor, nn
@@ -27,6 +27,8 @@ from tinct.export.onnx_export import (
 from tinct.io.atomic import atomic_write
 from tinct.models.registry import ModelSpec
 from tinct.weights.store import cache_dir
+
+log = logging.getLogger(__name__)
 
 GRAPH_LAYOUT = 3  # bump when ExportedColorizer's inputs or outputs change
 _HEX_DIGEST = re.compile(r"[0-9a-f]{64}")
@@ -96,7 +98,7 @@ def cached_onnx_graph(
     path = onnx_cache_dir() / onnx_cache_key(spec.name, weights_sha256, opset, tinct.__version__)
     if path.is_file() and not refresh:
         return path
-    print(f"tinct: exporting {spec.name} to ONNX once, into {path}", file=sys.stderr)
+    log.info("exporting %s to ONNX once, into %s", spec.name, path)
     graph, _ = verified_onnx_bytes(model, spec, bins, opset)
     with atomic_write(path, overwrite=True) as out:
         out.write(graph)

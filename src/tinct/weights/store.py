@@ -14,8 +14,8 @@ its name), unless ``TINCT_OFFLINE=1``. Every file is verified by sha256 before u
 from __future__ import annotations
 
 import http.client
+import logging
 import os
-import sys
 import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
@@ -28,6 +28,8 @@ from tqdm import tqdm
 from tinct.io.atomic import atomic_write
 from tinct.weights.table import WEIGHT_FILES, WeightFile
 from tinct.weights.verify import WeightsError, sha256_of_file
+
+log = logging.getLogger(__name__)
 
 DOWNLOAD_CHUNK = 1 << 20
 
@@ -74,16 +76,13 @@ def verify_file(entry: WeightFile, path: Path) -> Path:
             "the file is damaged or a different release: delete it and fetch it again"
         )
     if entry.sha256_is_prefix:
-        print(
-            f"tinct: {path.name} matches its published hash prefix; full sha256 {digest}",
-            file=sys.stderr,
-        )
+        log.info("%s matches its published hash prefix; full sha256 %s", path.name, digest)
     return path
 
 
 def _download(entry: WeightFile, url: str) -> Path:
     target = cache_dir() / entry.filename
-    print(f"tinct: downloading {entry.name} from {url}", file=sys.stderr)
+    log.info("downloading %s from %s", entry.name, url)
     try:
         with urllib.request.urlopen(url, timeout=60) as response, atomic_write(target) as out:
             total = int(response.headers.get("Content-Length") or 0) or None
