@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ast
+import io
 import logging
+import sys
 from pathlib import Path
 
 import pytest
@@ -22,6 +24,18 @@ def test_the_command_line_shows_tinct_log_messages_once(capsys: pytest.CaptureFi
     logging.getLogger("tinct.export.onnx_cache").info("exporting a model once")
     logging.getLogger("tinct.weights.store").debug("not shown")
     assert capsys.readouterr().err == "tinct: exporting a model once\n"
+
+
+def test_a_swapped_and_closed_stderr_is_left_behind(monkeypatch: pytest.MonkeyPatch) -> None:
+    show_tinct_log()
+    earlier = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", earlier)
+    logging.getLogger("tinct.weights.store").info("first")
+    earlier.close()  # what a test runner does with the stream it captured into
+    later = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", later)
+    logging.getLogger("tinct.weights.store").info("second")
+    assert later.getvalue() == "tinct: second\n"
 
 
 def test_library_modules_do_not_print() -> None:

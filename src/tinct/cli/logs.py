@@ -14,7 +14,7 @@ class _CurrentStderr(logging.StreamHandler):
     """Writes to whatever ``sys.stderr`` is at the time (test runners swap it)."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.setStream(sys.stderr)
+        self.stream = sys.stderr  # not setStream, which flushes the old one (it may be closed)
         super().emit(record)
 
 
