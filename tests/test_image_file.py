@@ -26,6 +26,7 @@ from tinct.color.lab import rgb_to_lab, rgb_to_lightness
 from tinct.color.recombine import RgbStrips
 from tinct.errors import ImageReadError, ImageWriteError
 from tinct.io import ImageFile, atomic_write, read_image, write_image
+from tinct.io.atomic import remove_leftover_temp_files
 
 HEIGHT, WIDTH = 40, 56
 MIN_LIGHTNESS_PSNR_DB = 50.0
@@ -707,6 +708,16 @@ def test_atomic_write_without_overwrite_never_clobbers(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+def test_only_the_leftovers_of_the_named_targets_are_removed(tmp_path: Path) -> None:
+    leftovers = [".a.png.deadbeef.tmp", ".b.png.0123abcd.tmp"]
+    kept = [".a.png.nothex00.tmp", ".a.pngx.deadbeef.tmp", ".c.png.0123abcd.tmp", "a.png"]
+    for name in leftovers + kept:
+        (tmp_path / name).write_bytes(b"x")
+    targets = [tmp_path / "a.png", tmp_path / "b.png", tmp_path / "missing" / "a.png"]
+    assert remove_leftover_temp_files(targets) == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(kept)
+
+
 def test_atomic_write_uses_normal_permissions(tmp_path: Path) -> None:
     umask = os.umask(0o022)
     try:

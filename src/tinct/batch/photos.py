@@ -24,7 +24,6 @@ from tinct.color.recombine import RgbStrips
 from tinct.errors import FileProblem
 from tinct.guidance.hints import Hints, HintsError
 from tinct.guidance.hints_file import load_hints
-from tinct.io.atomic import remove_leftover_temp_files
 from tinct.io.image_file import ImageFile, read_image, write_image
 from tinct.pipeline.colorizer import Colorizer
 
@@ -58,12 +57,7 @@ class _Decoded:
 
 
 def _read(job: PhotoJob, force: bool) -> _Decoded:
-    """The read stage: FileProblem for an existing output, an unreadable photo or bad hints.
-
-    Hidden temporary files that a killed run left beside the output are removed first.
-    """
-    if job.target.parent.is_dir():
-        remove_leftover_temp_files(job.target)
+    """The read stage: FileProblem for an existing output, an unreadable photo or bad hints."""
     if job.target.exists() and not force:
         raise FileProblem(job.target, "output already exists; pass --force to overwrite it")
     image = read_image(job.source)

@@ -18,6 +18,7 @@ from tinct.cli.model_options import (
 from tinct.cli.output_paths import COLORIZED_TAG, output_path
 from tinct.cli.reporting import progress, report_failures
 from tinct.errors import FileProblem, TinctError
+from tinct.io.atomic import remove_leftover_temp_files
 from tinct.io.discover import IMAGE_SUFFIXES, find_image_files
 from tinct.pipeline.colorizer import DEFAULT_WORKING_SIDE, Colorizer
 
@@ -89,19 +90,21 @@ def _roots(arguments: list[str], output: Path | None) -> dict[Path, Path | None]
     explicitly are always taken.
     """
     roots: dict[Path, Path | None] = {}
+    results = None if output is None else output.resolve()
     for argument in arguments:
         folder = Path(argument) if Path(argument).is_dir() else None
         named = Path(argument).is_file()
         for path in find_image_files([argument]):
-            if named or not _is_an_output(path, output):
+            if named or not _is_an_output(path, results):
                 roots.setdefault(path, folder)
     return roots
 
 
-def _is_an_output(path: Path, output: Path | None) -> bool:
+def _is_an_output(path: Path, results: Path | None) -> bool:
+    """Whether ``path`` is ``NAME.colorized.EXT`` or lies in (resolved) ``results``."""
     if path.stem.endswith(COLORIZED_TAG):
         return True
-    return output is not None and path.resolve().is_relative_to(output.resolve())
+    return results is not None and path.resolve().is_relative_to(results)
 
 
 def hints_file_for(source: Path, hints: Path | None) -> Path | None:
@@ -129,10 +132,9 @@ def _report_folder(args: argparse.Namespace, single: bool) -> Path | None:
     """Where failures.jsonl goes: ``--report``, else the output folder (if -o names one)."""
     if args.report is not None:
         return args.report
-    names_a_file = (
-        args.output is not None and single and args.output.suffix.lower() in IMAGE_SUFFIXES
-    )
-    return None if args.output is None or names_a_file else args.output
+    if args.output is None or (single and args.output.suffix.lower() in IMAGE_SUFFIXES):
+        return None  # results beside their inputs, or one output file
+    return args.output
 
 
 def _refuse_output_over_inputs(args: argparse.Namespace) -> None:
@@ -161,12 +163,11 @@ def run(args: argparse.Namespace) -> int:
         )
         for source, root in roots.items()
     ]
+    remove_leftover_temp_files(job.target for job in jobs)  # what a killed run left
     if args.skip_existing:
         remaining = [job for job in jobs if not job.target.exists()]
-        if len(remaining) < len(jobs):
-            print(
-                f"skipping {len(jobs) - len(remaining)} photo(s) already colorized", file=sys.stderr
-            )
+        if skipped := len(jobs) - len(remaining):
+            print(f"skipping {skipped} photo(s) already colorized", file=sys.stderr)
         jobs = remaining
     failed: list[PhotoResult] = []
     results = colorize_photos(colorizer, jobs, args.force)

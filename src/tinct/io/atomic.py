@@ -9,17 +9,18 @@ name. On any failure, including ``KeyboardInterrupt``, the temporary file is rem
 from __future__ import annotations
 
 import errno
-import glob
 import os
 import re
 import secrets
-from collections.abc import Iterator
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
 # Leave room for the prefix and suffix within the usual 255-byte limit on a file name.
 _MAX_STEM_CHARS_IN_TEMP_NAME = 200
+_TEMP_NAME = re.compile(r"\.(.+)\.[0-9a-f]{8}\.tmp")  # what _temp_path_beside makes
 
 
 @contextmanager
@@ -61,23 +62,28 @@ def _temp_path_beside(target: Path) -> Path:
     return target.with_name(f".{stem}.{secrets.token_hex(4)}.tmp")
 
 
-def remove_leftover_temp_files(target: str | os.PathLike[str]) -> int:
-    """Remove the hidden temporary files that killed writes of ``target`` left beside it.
+def remove_leftover_temp_files(targets: Iterable[str | os.PathLike[str]]) -> int:
+    """Remove the hidden temporary files that killed writes of ``targets`` left beside them.
 
-    Only names :func:`atomic_write` makes for ``target`` are touched (``.NAME.XXXXXXXX.tmp``,
-    eight hex digits). Call it when no other process is writing ``target``.
+    Only names :func:`atomic_write` makes for these targets are touched (``.NAME.XXXXXXXX.tmp``,
+    eight hex digits). Each folder is listed once, however many targets it holds. Call it when
+    no other process is writing the targets.
 
     Returns:
         How many were removed.
     """
-    target = Path(target)
-    stem = target.name[:_MAX_STEM_CHARS_IN_TEMP_NAME]
-    pattern = re.compile(rf"\.{re.escape(stem)}\.[0-9a-f]{{8}}\.tmp")
+    stems: dict[Path, set[str]] = defaultdict(set)
+    for target in map(Path, targets):
+        stems[target.parent].add(target.name[:_MAX_STEM_CHARS_IN_TEMP_NAME])
     removed = 0
-    for candidate in target.parent.glob(f".{glob.escape(stem)}.*.tmp"):
-        if pattern.fullmatch(candidate.name):
-            candidate.unlink(missing_ok=True)
-            removed += 1
+    for folder, names in stems.items():
+        if not folder.is_dir():
+            continue
+        for entry in os.scandir(folder):
+            match = _TEMP_NAME.fullmatch(entry.name)
+            if match and match.group(1) in names:
+                Path(entry.path).unlink(missing_ok=True)
+                removed += 1
     return removed
 
 
