@@ -27,7 +27,7 @@ from tinct.color.gamut import in_gamut, largest_in_gamut_scale
 
 L_STEP = 0.5  # grid of L, both tables
 HUE_STEPS = 360  # grid of hue of the bounds table (one degree)
-SAFE_HUE_STEP_DEGREES = 0.5  # hues tried for the safe-at-every-hue table
+GRID_HUES_PER_STEP = 2  # the safe table also tries the half degrees between
 MARGIN = 2.0  # ab units, for the colours between grid points
 # A cell whose corners differ by more than this (near the cusps of the gamut, where the largest
 # chroma changes steeply with L) gets no upper bound: its doubtful pixels all take the exact test.
@@ -35,17 +35,18 @@ STEEP_CELL = 4.0
 _BEYOND_GAMUT_CHROMA = 200.0  # more than any sRGB colour has
 
 
-def _largest_chroma(lightness: Tensor, hues: Tensor) -> Tensor:
-    """``(len(lightness), len(hues))`` largest in-gamut chroma on the grid."""
-    grid_l = lightness.unsqueeze(1).expand(-1, len(hues)).reshape(-1)
+@cache
+def _largest_chroma_grid() -> Tensor:
+    """``(L grid, HUE_STEPS * GRID_HUES_PER_STEP)`` largest in-gamut chroma, the one exact
+    search both tables derive from (L in steps of ``L_STEP``, hues counter-clockwise from +a)."""
+    lightness = torch.arange(0.0, 100.0 + L_STEP / 2, L_STEP)
+    count = HUE_STEPS * GRID_HUES_PER_STEP
+    hues = torch.arange(count) * (2 * math.pi / count)
+    grid_l = lightness.unsqueeze(1).expand(-1, count).reshape(-1)
     grid_a = torch.cos(hues).repeat(len(lightness)) * _BEYOND_GAMUT_CHROMA
     grid_b = torch.sin(hues).repeat(len(lightness)) * _BEYOND_GAMUT_CHROMA
     reach = largest_in_gamut_scale(grid_l, grid_a, grid_b)
-    return reach.view(len(lightness), len(hues)) * _BEYOND_GAMUT_CHROMA
-
-
-def _lightness_grid() -> Tensor:
-    return torch.arange(0.0, 100.0 + L_STEP / 2, L_STEP)
+    return reach.view(len(lightness), count) * _BEYOND_GAMUT_CHROMA
 
 
 @cache
@@ -54,8 +55,7 @@ def safe_chroma_squared() -> Tensor:
 
     Entry ``i`` holds for all L in ``[i, i + 1] * L_STEP``.
     """
-    hues = torch.deg2rad(torch.arange(0.0, 360.0, SAFE_HUE_STEP_DEGREES))
-    least = _largest_chroma(_lightness_grid(), hues).min(dim=1).values
+    least = _largest_chroma_grid().min(dim=1).values
     between = torch.minimum(least[:-1], least[1:])  # each step of L: the lower of its two ends
     return (between - MARGIN / 2).clamp(min=0.0).square()
 
@@ -64,8 +64,7 @@ def safe_chroma_squared() -> Tensor:
 def chroma_bounds() -> tuple[Tensor, Tensor]:
     """Lower and upper bounds ``(L steps, HUE_STEPS)`` on the largest in-gamut chroma of each
     cell of L (steps of ``L_STEP``) and hue (whole degrees from 0, counter-clockwise from +a)."""
-    hues = torch.arange(HUE_STEPS) * (2 * math.pi / HUE_STEPS)
-    reach = _largest_chroma(_lightness_grid(), hues)
+    reach = _largest_chroma_grid()[:, ::GRID_HUES_PER_STEP]
     corners = torch.stack(
         [
             reach[:-1],

@@ -4,7 +4,7 @@ OpenCV converts with the same white point, matrix and transfer curve as
 :func:`tinct.color.lab.lab_to_rgb`, in one vectorised pass instead of some thirty tensor
 operations per pixel: a 25-megapixel image takes about a tenth of a second. The two agree to
 4e-4 (a tenth of an 8-bit level) on in-gamut colours; OpenCV clamps out-of-gamut channels, so
-chroma is brought into gamut first (:func:`tinct.color.gamut.clip_planes_to_gamut_`).
+chroma is brought into gamut first (:func:`tinct.color.gamut_tables.clip_planes_to_gamut_`).
 """
 
 from __future__ import annotations

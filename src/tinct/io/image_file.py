@@ -135,10 +135,14 @@ class ImageFile:
         return 1.0 if self.pixels.dtype == np.float32 else float(np.iinfo(self.pixels.dtype).max)
 
     @property
+    def _colour(self) -> np.ndarray:
+        """``(H, W, 1 or 3)``: the pixels without alpha."""
+        return self.pixels[..., : 3 if self.pixels.shape[2] >= 3 else 1]
+
+    @property
     def rgb(self) -> Tensor:
         """``(3, H, W)`` float32 in [0, 1], made on each access; gray gives three equal channels."""
-        colour = self.pixels[..., : 3 if self.pixels.shape[2] >= 3 else 1]
-        unit = _hwc_to_unit_chw(colour, self._peak)
+        unit = _hwc_to_unit_chw(self._colour, self._peak)
         return unit.expand(3, -1, -1).contiguous() if unit.shape[0] == 1 else unit
 
     @property
@@ -150,7 +154,7 @@ class ImageFile:
         """CIE L ``(1, H, W)`` in [0, 100] of the colour channels, as
         :func:`tinct.color.lab.rgb_to_lightness` of :attr:`rgb` but from tables of the code
         values, without a float copy of the image."""
-        colour = self.pixels[..., : 3 if self.pixels.shape[2] >= 3 else 1]
+        colour = self._colour
         if colour.dtype == np.float32:
             return gray_to_lightness(_hwc_to_unit_chw(colour, 1.0))
         linear, gray_lightness = _lightness_tables(int(self._peak))
