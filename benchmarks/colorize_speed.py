@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import tempfile
 import time
 import warnings
@@ -34,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image
-from report import describe_machine
+from report import describe_machine, timed_in_turns
 
 from tinct.api import UntrainedModelWarning
 from tinct.models import create_model, get_model_spec
@@ -57,19 +56,6 @@ def colorizer_for(name: str, backend: str = "torch") -> Colorizer:
         except Exception:  # no weights available: compute does not depend on them
             spec = get_model_spec(name)
             return Colorizer(create_model(name), spec.bins(), name, False, spec.output)
-
-
-def interleaved_medians(runs: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
-    """Median seconds of each run, timed in turns after one warm-up of each."""
-    for run in runs.values():
-        run()
-    timings: dict[str, list[float]] = {key: [] for key in runs}
-    for _ in range(repeats):
-        for key, run in runs.items():
-            started = time.perf_counter()
-            run()
-            timings[key].append(time.perf_counter() - started)
-    return {key: statistics.median(values) for key, values in timings.items()}
 
 
 def batch_run(colorizer: Colorizer, batch: int) -> Callable[[], object]:
@@ -111,15 +97,15 @@ def measure(args: argparse.Namespace) -> dict[str, object]:
         ours[backend] = colorizer_for(args.model, backend)
         load_seconds[backend] = time.perf_counter() - started
     load_before = load_average()
-    batches = interleaved_medians(
+    batches = timed_in_turns(
         {backend: batch_run(c, args.batch) for backend, c in ours.items()}, args.repeats
     )
     with tempfile.TemporaryDirectory() as folder:
-        files = interleaved_medians(
+        files = timed_in_turns(
             {backend: file_run(c, Path(folder)) for backend, c in ours.items()}, args.repeats
         )
     other = colorizer_for(args.compare)
-    compare = interleaved_medians({"compare": batch_run(other, args.batch)}, 2)["compare"]
+    compare = timed_in_turns({"compare": batch_run(other, args.batch)}, 2)["compare"]
     result: dict[str, object] = {
         "machine": machine(ours),
         "load_average_before": load_before,

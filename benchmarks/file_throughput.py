@@ -19,16 +19,14 @@ Writes ``benchmarks/results/file_throughput.{json,md}``.
 from __future__ import annotations
 
 import argparse
-import statistics
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image
-from report import describe_machine, report_header, write_report
+from report import describe_machine, report_header, timed_in_turns, write_report
 
 import tinct
 from tinct.api import resolve_backend
@@ -81,19 +79,6 @@ def overlapped(colorizer, photos: list[Path], out: Path) -> Callable[[], None]:
                 raise result.problem
 
     return run
-
-
-def timed_in_turns(runs: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
-    """Median seconds of each run, timed in turns after one warm-up of each."""
-    for run in runs.values():
-        run()
-    timings: dict[str, list[float]] = {name: [] for name in runs}
-    for _ in range(repeats):
-        for name, run in runs.items():
-            started = time.perf_counter()
-            run()
-            timings[name].append(time.perf_counter() - started)
-    return {name: statistics.median(values) for name, values in timings.items()}
 
 
 def main() -> None:

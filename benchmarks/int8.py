@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import argparse
 import random
-import statistics
 import tempfile
-import time
 from dataclasses import fields
+from functools import partial
 from pathlib import Path
 
 import torch
-from report import describe_machine, report_header, write_report
+from report import describe_machine, report_header, timed_in_turns, write_report
 
 from tinct.evaluation.protocols import apply_protocol
 from tinct.evaluation.runner import EvalImage, evaluate
@@ -87,15 +86,8 @@ def quality(colorizers: dict, data: Path, lpips) -> dict[str, dict[str, dict[str
 
 def speeds(colorizers: dict, repeats: int) -> dict[str, float]:
     lightness = torch.rand(BATCH, 1, 256, 256, generator=torch.Generator().manual_seed(0)) * 100
-    for colorizer in colorizers.values():
-        colorizer.colorize_lightness(lightness)
-    timings: dict[str, list[float]] = {name: [] for name in colorizers}
-    for _ in range(repeats):
-        for name, colorizer in colorizers.items():
-            started = time.perf_counter()
-            colorizer.colorize_lightness(lightness)
-            timings[name].append(time.perf_counter() - started)
-    return {name: BATCH / statistics.median(values) for name, values in timings.items()}
+    runs = {name: partial(c.colorize_lightness, lightness) for name, c in colorizers.items()}
+    return {name: BATCH / seconds for name, seconds in timed_in_turns(runs, repeats).items()}
 
 
 def load_lpips_if_possible():

@@ -10,6 +10,9 @@ from __future__ import annotations
 import json
 import os
 import platform
+import statistics
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -42,6 +45,19 @@ def describe_machine(*extra: str) -> str:
         gpu,
     ]
     return ", ".join(parts)
+
+
+def timed_in_turns(runs: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
+    """Median seconds of each run, timed in turns after one warm-up of each."""
+    for run in runs.values():
+        run()
+    timings: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(repeats):
+        for name, run in runs.items():
+            started = time.perf_counter()
+            run()
+            timings[name].append(time.perf_counter() - started)
+    return {name: statistics.median(values) for name, values in timings.items()}
 
 
 def report_header(title: str, machine: str, command: str) -> list[str]:
