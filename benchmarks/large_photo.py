@@ -5,7 +5,7 @@
 Each photo is a gray JPEG scan made from a val photo (``../shared/data/val/objects-people``,
 enlarged, with film grain so that it compresses like a real scan; noise where the data is
 absent). Each run is ``python -m tinct colorize SCAN -o OUT.jpg --force`` in a fresh process:
-its peak RSS comes from ``getrusage``, and start-up (interpreter, torch, loading the model) is
+its peak RSS comes from its own ``VmHWM``, and start-up (interpreter, torch, loading the model) is
 taken out by timing the same command on a 64 px photo. ``--compare-src`` runs the same commands
 with another checkout's ``src`` first on ``PYTHONPATH`` (the code before a change, from
 ``git worktree add``), in turns with this one.
@@ -16,7 +16,6 @@ Writes ``benchmarks/results/large_photo.{json,md}``.
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import tempfile
@@ -26,7 +25,13 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from report import PEAK_RSS_MB_SOURCE, describe_machine, report_header, write_report
+from report import (
+    PEAK_RSS_MB_SOURCE,
+    describe_machine,
+    environment_with_src,
+    report_header,
+    write_report,
+)
 
 ASPECT = 3 / 2
 SOURCE = "val/objects-people/ccp_street_people__0524.jpg"
@@ -56,9 +61,7 @@ def _size(path: Path) -> list[int]:
 
 def run_colorize(source: Path, target: Path, src: Path | None) -> tuple[float, float]:
     """Seconds and peak RSS (MB) of one `tinct colorize` process."""
-    env = dict(os.environ)
-    if src is not None:
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(src), env.get("PYTHONPATH")]))
+    env = environment_with_src(src)
     command = [sys.executable, "-c", _CHILD, str(source), str(target)]
     started = time.perf_counter()
     completed = subprocess.run(command, env=env, capture_output=True, text=True)

@@ -60,6 +60,15 @@ def timed_in_turns(runs: dict[str, Callable[[], object]], repeats: int) -> dict[
     return {name: statistics.median(values) for name, values in timings.items()}
 
 
+def environment_with_src(src: Path | None) -> dict[str, str]:
+    """This process's environment, with ``src`` (another checkout's ``src``) first on
+    ``PYTHONPATH`` when given: a child process then imports that checkout's tinct."""
+    env = dict(os.environ)
+    if src is not None:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(src), env.get("PYTHONPATH")]))
+    return env
+
+
 def report_header(title: str, machine: str, command: str) -> list[str]:
     """The first lines of a Markdown report: its title, the machine and the command run."""
     return [f"# {title}", "", f"Machine: {machine}  ", f"Command: `{command}`", ""]

@@ -15,13 +15,18 @@ Writes ``benchmarks/results/video_overlap.{json,md}``.
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from report import PEAK_RSS_MB_SOURCE, describe_machine, report_header, write_report
+from report import (
+    PEAK_RSS_MB_SOURCE,
+    describe_machine,
+    environment_with_src,
+    report_header,
+    write_report,
+)
 from video_speed import DAVIS, join_clips
 
 from tinct.data.davis_split import davis_split
@@ -44,9 +49,7 @@ sys.exit(code)
 
 
 def run_video(clip: Path, src: Path | None) -> tuple[float, float]:
-    env = dict(os.environ)
-    if src is not None:
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(src), env.get("PYTHONPATH")]))
+    env = environment_with_src(src)
     target = clip.with_name(clip.stem + "-out.mp4")
     command = [sys.executable, "-c", _CHILD, str(clip), str(target)]
     done = subprocess.run(command, env=env, capture_output=True, text=True)
