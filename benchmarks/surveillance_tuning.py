@@ -40,7 +40,7 @@ from video_eval import (
 )
 
 import tinct
-from tinct.io.video_frames import write_video_frames
+from tinct.data.frame_photos import write_video_frames
 from tinct.pipeline.colorizer import DEFAULT_WORKING_SIDE
 from tinct.video import VideoOptions
 

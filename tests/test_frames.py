@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 import torch
 
+from tinct.data.frame_photos import write_video_frames
 from tinct.io import read_image
-from tinct.io.video_frames import VideoReadError, iter_video_frames, write_video_frames
+from tinct.io.video_frames import VideoReadError, iter_video_frames
 
 from .test_cli import tinct
 

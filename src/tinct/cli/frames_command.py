@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
         raise FileProblem(args.videos[0], f"--every must be at least 1, got {args.every}")
     if args.max_side is not None and args.max_side < 1:
         raise FileProblem(args.videos[0], f"--max-side must be at least 1, got {args.max_side}")
-    from tinct.io.video_frames import write_video_frames
+    from tinct.data.frame_photos import write_video_frames
 
     failures: list[FileProblem] = []
     for video in _videos(args.videos):

@@ -1,1 +1,2 @@
-"""Data: image-folder datasets and the tensor transforms applied to them."""
+"""Data: image-folder and video-clip datasets, the tensor transforms applied to them, and
+training photos taken from video."""

@@ -1,5 +1,5 @@
-"""Decode video frames with PyAV for training data (streamed; frames come one at a time), and
-write them as photos."""
+"""Decode video frames with PyAV for training data (streamed; frames come one at a time); they
+are written as photos by :mod:`tinct.data.frame_photos`."""
 
 from __future__ import annotations
 
@@ -43,36 +43,3 @@ def iter_video_frames(path: Path, every: int = 1) -> Iterator[tuple[int, Tensor]
                     )
     except av.error.FFmpegError as error:
         raise VideoReadError(path, f"cannot decode video ({error})") from error
-
-
-def write_video_frames(
-    video: Path,
-    folder: Path,
-    every: int = 1,
-    max_side: int | None = None,
-    before: int | None = None,
-    force: bool = False,
-) -> int:
-    """Write every ``every``-th frame of ``video`` as ``folder/<frame index>.png``; returns how
-    many were written.
-
-    Args:
-        max_side: shrink frames so that their longer side is at most this (None: keep the size).
-        before: stop at this frame index (None: the whole video).
-        force: overwrite existing files (else :func:`tinct.io.image_file.write_image` refuses).
-
-    Raises:
-        VideoReadError: as :func:`iter_video_frames`.
-    """
-    from tinct.data.transforms import resize_to_fit
-    from tinct.io.image_file import write_image
-
-    count = 0
-    for index, rgb in iter_video_frames(video, every):
-        if before is not None and index >= before:
-            break
-        if max_side is not None:
-            rgb = resize_to_fit(rgb, max_side).clamp(0.0, 1.0)
-        write_image(Path(folder) / f"{index:06d}.png", rgb, force=force)
-        count += 1
-    return count
