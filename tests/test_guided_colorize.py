@@ -15,7 +15,7 @@ from tinct.cli.main import main
 from tinct.color.lab import rgb_to_lab
 from tinct.guidance.hints_file import parse_hints, rasterize_hints
 from tinct.guidance.spread import spread_hint_colours
-from tinct.guidance.suggest import suggest_colors
+from tinct.pipeline.suggest import suggest_colors
 
 WARM_RED = "#b03020"
 

@@ -11,7 +11,7 @@ from tinct.cli.model_options import load_colorizer, model_name
 from tinct.cli.numbers import bounded
 from tinct.errors import FileProblem
 from tinct.guidance.hints_file import load_hints
-from tinct.guidance.suggest import DEFAULT_COUNT, suggest_colors
+from tinct.pipeline.suggest import DEFAULT_COUNT, suggest_colors
 
 MAX_COUNT = 32
 

@@ -18,9 +18,9 @@ from tinct.guidance.hints_file import (
     parse_hints,
     rasterize_hints,
 )
-from tinct.guidance.suggest import Suggestion, suggest_colors
 from tinct.models.registry import OUTPUT_AB_BINS
 from tinct.pipeline.colorizer import Colorizer, working_size
+from tinct.pipeline.suggest import Suggestion, suggest_colors
 from tinct.server.errors import RequestProblem
 from tinct.server.images import (
     DecodedUpload,
