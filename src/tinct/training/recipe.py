@@ -61,10 +61,23 @@ class RunConfig:
     device: str = "auto"
     precision: str = "fp32"  # "bf16": autocast the model's forward pass on CUDA (fp32 on CPU)
     val_temperature: float = 0.5  # annealed mean of the per-epoch validation PSNR and CF
+    # stop (checkpoint, export, metrics, as at the end) after this many training minutes of an
+    # uncontended run: the process's CPU time over the torch thread count, kept across resumes
+    # (tinct.training.resumable.TrainingClock); None: no time limit
+    max_train_minutes: float | None = None
 
     def __post_init__(self) -> None:
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
+        minutes = self.max_train_minutes
+        if minutes is None:
+            return
+        if isinstance(minutes, bool) or not isinstance(minutes, int | float) or not minutes > 0:
+            raise ValueError(
+                f"max_train_minutes must be a number of minutes above 0, got {minutes!r}"
+            )
+        # 30 and 30.0 are the same recipe (a checkpoint resumes only under the same recipe text)
+        object.__setattr__(self, "max_train_minutes", float(minutes))
 
 
 @dataclass(frozen=True)

@@ -5,11 +5,17 @@ training batch is; :class:`ResumableTrainer` runs the epochs to the recipe's end
 of an epoch comes from ``(seed, epoch)``, and a checkpoint holds the model, optimiser, schedule,
 position in training and the global torch RNG, so a run killed at any point and resumed ends
 with the same weights as one that never stopped.
+
+A recipe's ``run.max_train_minutes`` caps the training time, counted by :class:`TrainingClock`
+in minutes of an uncontended run and kept in the checkpoint, so a resumed run goes on counting;
+when it is spent, the run ends as at the recipe's last step (metrics, checkpoint, export). Only
+that stopping point depends on the machine; the steps before it are as reproducible as ever.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import math
 import sys
 import time
@@ -38,6 +44,8 @@ from tinct.training.recipe import Recipe
 METRICS_JSON = "metrics.json"
 RECIPE_JSON = "recipe.json"
 
+logger = logging.getLogger(__name__)
+
 
 @dataclass
 class Progress:
@@ -50,6 +58,36 @@ class Progress:
     best_val_loss: float | None = None  # lowest validation loss so far, and its epoch (1-based)
     best_epoch: int = 0
     stopped_early: bool = False  # the recipe's patience ran out
+    train_minutes: float = 0.0  # training time so far, as TrainingClock counts it
+    out_of_time: bool = False  # run.max_train_minutes is spent
+
+
+class TrainingClock:
+    """Training time in minutes of an uncontended run: the CPU time this process spent (all its
+    threads; not DataLoader worker processes) over the torch intra-op thread count.
+
+    On a machine shared with other work, wall-clock time charges a run for the time it waited;
+    CPU time does not, so runs of different models get the same amount of computation. It is an
+    approximation: threads that spin while waiting for a descheduled sibling count, and phases
+    that use fewer threads than torch has count for less than their wall time.
+
+    Args:
+        cpu_seconds: the clock to read (a test can pass a fake one).
+    """
+
+    def __init__(self, cpu_seconds: Callable[[], float] = time.process_time) -> None:
+        self.cpu_seconds = cpu_seconds
+        self.restart()
+
+    def restart(self) -> None:
+        """Start the next lap now: what ran since the last reading does not count."""
+        self._last = self.cpu_seconds()
+
+    def lap_minutes(self) -> float:
+        """Minutes since the last reading (or restart), and start the next lap."""
+        now = self.cpu_seconds()
+        spent, self._last = now - self._last, now
+        return spent / max(1, torch.get_num_threads()) / 60.0
 
 
 def loader_generator(seed: int) -> torch.Generator:
@@ -99,6 +137,8 @@ class ResumableTrainer:
     throughput_name = "images_per_second"
     #: How the DataLoader stacks items into a batch (None: PyTorch's default).
     collate_fn: Callable[[list[Any]], Any] | None = None
+    #: The CPU clock of the training-time budget (seconds; a test may script it).
+    cpu_seconds: Callable[[], float] = staticmethod(time.process_time)
 
     # set by the subclass before :meth:`_build_optimiser`
     train_set: Any  # a Dataset whose items depend on its ``epoch`` attribute
@@ -220,6 +260,7 @@ class ResumableTrainer:
             "val_loss": self.validate(),
             "lr": self.scheduler.get_last_lr()[0],
             self.throughput_name: items / max(seconds, 1e-9),
+            "train_minutes": progress.train_minutes,
             **self.validation_scores(),
         }
         progress.history.append(record)
@@ -246,29 +287,56 @@ class ResumableTrainer:
         with atomic_write(self.out_dir / METRICS_JSON, overwrite=True) as handle:
             handle.write(json.dumps(self.progress.history, indent=2).encode())
 
+    def _count_time(self, minutes: float) -> bool:
+        """Add ``minutes`` of training; True (and ``progress.out_of_time``) once the recipe's
+        ``run.max_train_minutes`` is spent."""
+        progress, budget = self.progress, self.recipe.run.max_train_minutes
+        progress.train_minutes += minutes
+        if budget is not None and progress.train_minutes >= budget and not progress.out_of_time:
+            progress.out_of_time = True
+            logger.info(
+                "%s: training budget of %g minutes spent at step %d of %d; finishing the run",
+                self.recipe.model,
+                budget,
+                progress.step,
+                self.total_steps,
+            )
+        return progress.out_of_time
+
     def _run_epoch(self, stop_at: int, bar: tqdm) -> None:
-        """Train from the current step to the end of its epoch or to ``stop_at``; checkpoints
-        every ``run.checkpoint_every`` steps, at the end of each epoch and where it stops."""
+        """Train from the current step to the end of its epoch, to ``stop_at`` or to the end of
+        the time budget; checkpoints every ``run.checkpoint_every`` steps, at the end of each
+        epoch and where it stops. The budget's clock runs for the steps and their batch loading,
+        not for validation and checkpoints."""
         epoch, skip = divmod(self.progress.step, self.steps_per_epoch)
         started, items = time.perf_counter(), 0
+        clock = TrainingClock(self.cpu_seconds)
         for batch in self._epoch_batches(epoch, skip):
             loss = self._train_step(batch)
+            out_of_time = self._count_time(clock.lap_minutes())
             items += self._batch_items(batch)
             bar.update(1)
             bar.set_postfix(loss=f"{loss:.4f}")
             step = self.progress.step
             end_of_epoch = step % self.steps_per_epoch == 0 or step == self.total_steps
-            if end_of_epoch:
+            if end_of_epoch or out_of_time:  # a cut epoch is measured where it stops
                 self._finish_epoch(epoch, time.perf_counter() - started, items)
-            if end_of_epoch or step % self.recipe.run.checkpoint_every == 0 or step >= stop_at:
+            every = step % self.recipe.run.checkpoint_every == 0
+            if end_of_epoch or out_of_time or every or step >= stop_at:
                 self.save()
-            if step >= stop_at or self.progress.stopped_early:
+            if step >= stop_at or self.progress.stopped_early or out_of_time:
                 break
+            clock.restart()
+
+    def _finished(self) -> bool:
+        """The run is over: last step, patience run out, or time budget spent."""
+        progress = self.progress
+        return progress.step >= self.total_steps or progress.stopped_early or progress.out_of_time
 
     def run(self, stop_after_steps: int | None = None) -> list[dict[str, float]]:
-        """Train to the recipe's end, or until its patience runs out (or pause after
-        ``stop_after_steps`` more steps); returns the per-epoch metrics. Resumes from
-        ``out_dir``'s checkpoint when there is one."""
+        """Train to the recipe's end, until its patience runs out or its time budget is spent
+        (or pause after ``stop_after_steps`` more steps); returns the per-epoch metrics.
+        Resumes from ``out_dir``'s checkpoint when there is one."""
         self.out_dir.mkdir(parents=True, exist_ok=True)
         with atomic_write(self.out_dir / RECIPE_JSON, overwrite=True) as handle:
             handle.write(self._recipe_json().encode())
@@ -284,10 +352,9 @@ class ResumableTrainer:
             disable=not self.show_progress,
             file=sys.stderr,
         )
-        while self.progress.step < stop_at and not self.progress.stopped_early:
+        while self.progress.step < stop_at and not self._finished():
             self._run_epoch(stop_at, bar)
         bar.close()
-        finished = self.progress.step >= self.total_steps or self.progress.stopped_early
-        if finished and self.recipe.optim.patience is None:
+        if self._finished() and self.recipe.optim.patience is None:
             self._export()  # with a patience, the best epoch's weights are already exported
         return self.progress.history
