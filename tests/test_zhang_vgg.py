@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 import torch
 
-from tinct.models.eccv16_bins import ECCV16_EXTRA_BINS, eccv16_bins
 from tinct.models.eccv16_official import load_eccv16_official
 from tinct.models.registry import ModelSpec
 from tinct.models.zhang_vgg import (
@@ -21,6 +20,7 @@ from tinct.models.zhang_vgg import (
     build_surveillance,
 )
 from tinct.quantize import decode_annealed_mean, gamut_ab_bins
+from tinct.quantize.eccv16_bins import ECCV16_EXTRA_BINS, eccv16_bins
 from tinct.weights import WeightsError
 
 from .conftest import SHARED_REFERENCE, require_shared

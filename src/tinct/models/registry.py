@@ -17,8 +17,10 @@ The model contract (every registered architecture):
   ``(h, w)`` may be smaller than ``(H, W)`` (chroma is upsampled and recombined with full L).
 - Models with ``class_head`` also have ``forward_with_classes(lightness, hints=None)`` returning
   ``(output, class_logits (B, num_classes))`` for joint training.
-- Models never do I/O or downloads; pretrained parts are loaded by their builder through
-  :mod:`tinct.weights`.
+- Models never do I/O or downloads: no module here opens, hashes or parses a file or searches
+  the weight table. A builder that needs pretrained parts (or a loader of trained weights such
+  as :func:`tinct.models.eccv16_official.load_eccv16_official`) asks :mod:`tinct.weights` for
+  verified tensors and loads them strictly; :mod:`tinct.weights` never imports the models.
 
 A ``*_tiny`` variant of each architecture is registered beside it for fast CPU tests.
 """

@@ -9,7 +9,7 @@ Eight blocks of (conv, ReLU) pairs, blocks 1-7 closed by a BatchNorm; no pooling
 
 The module layout (``model1`` ... ``model8`` as ``nn.Sequential``, a conv at every even index, the
 BatchNorm last, and a bias-free 1x1 conv ``model_out`` from bins to ab) is that of the ECCV16
-PyTorch release, so its weight file loads strictly (:mod:`tinct.models.eccv16_official`).
+PyTorch release, so its weight file loads strictly (:mod:`tinct.weights.eccv16_release`).
 ``model_out`` holds the bin centres divided by 110, as in the release, where the output is
 ``110 * model_out(softmax(logits))``: the plain mean over bins. tinct keeps it only for that
 layout and never uses it: ``forward`` returns the logits, decoded outside the model by the
@@ -27,10 +27,10 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from tinct.models.eccv16_bins import eccv16_bins
 from tinct.models.inputs import check_model_inputs
 from tinct.models.registry import OUTPUT_AB_BINS, ModelSpec
 from tinct.quantize.ab_bins import gamut_ab_bins
+from tinct.quantize.eccv16_bins import eccv16_bins
 
 L_CENTRE = 50.0  # the release feeds (L - 50) / 100, about [-0.5, 0.5]
 L_NORM = 100.0

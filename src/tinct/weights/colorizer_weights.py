@@ -47,9 +47,9 @@ def load_colorizer_weights(model: nn.Module, model_name: str, path: Path) -> Non
     if path.suffix == ".safetensors":
         _load_tinct_export(model, model_name, path)
     elif model_name == "eccv16":
-        from tinct.models.eccv16_official import load_eccv16_official
+        from tinct.weights.eccv16_release import load_eccv16_release
 
-        model.load_state_dict(load_eccv16_official(path, sha256_prefix=None).state_dict())
+        load_eccv16_release(model, path, sha256_prefix=None)
     else:
         raise WeightsError(
             f"{path}: {model_name} weights must be a .safetensors file from tinct train"

@@ -136,6 +136,18 @@ def find_weights(name: str, download: bool | None = None) -> Path:
     )
 
 
+def find_local_weights(name: str) -> Path | None:
+    """Path of a verified copy of the weights ``name`` present in :func:`search_dirs`, or None
+    when there is none (nothing is downloaded).
+
+    Raises:
+        WeightsError: a copy is present but damaged.
+    """
+    if locate(weight_file(name).filename) is None:
+        return None
+    return find_weights(name, download=False)
+
+
 def read_torch_state_dict(path: Path) -> dict[str, Tensor]:
     """Tensors of a torch state-dict file (``weights_only=True``), floats cast to float32.
 

@@ -31,6 +31,7 @@ CONFIDENCE_EPS = 1e-3  # keeps logit(confidence) finite
 CHROMA_EPS = 1e-2  # ab units: below this a mixed colour counts as grey
 
 REFINER_WEIGHTS = "propagation-refiner-v3"
+REFINER_MODEL_NAME = "propagation-refiner"  # the "model" its weight files' metadata names
 
 
 @dataclass(frozen=True)
@@ -141,29 +142,26 @@ def load_propagation_refiner(path: Path | None = None) -> nn.Module | None:
 
     ``path`` is a refiner file from ``python -m tinct.training.clip_refiner``; without it, the
     ``propagation-refiner-v3`` entry of the weight table (shipped in the package). None lets
-    the video core fall back to the closed-form blend.
+    the video core fall back to the closed-form blend. Finding, verifying and reading the file
+    is :mod:`tinct.weights`'s; its metadata gives the architecture.
 
     Raises:
-        tinct.weights.WeightsError: the file is damaged (sha256 differs, unreadable) or does
-            not fit the model.
+        tinct.weights.WeightsError: the file is damaged (sha256 differs, unreadable), is not a
+            refiner file, or does not fit the model.
     """
-    from safetensors import SafetensorError, safe_open
-
-    from tinct.weights.store import find_weights, locate, weight_file
+    from tinct.weights.store import find_local_weights
+    from tinct.weights.tinct_file import read_tinct_weights
     from tinct.weights.verify import WeightsError, load_state_dict_exact
 
+    path = find_local_weights(REFINER_WEIGHTS) if path is None else path
     if path is None:
-        if locate(weight_file(REFINER_WEIGHTS).filename) is None:
-            return None
-        path = find_weights(REFINER_WEIGHTS, download=False)
+        return None
+    found = read_tinct_weights(path, REFINER_MODEL_NAME)
     try:
-        with safe_open(str(path), framework="pt") as handle:
-            metadata = handle.metadata() or {}
-            width = int(metadata.get("width", RefinerConfig.width))
-            scale = int(metadata.get("scale", RefinerConfig.scale))
-            tensors = {key: handle.get_tensor(key) for key in handle.keys()}  # noqa: SIM118
-    except (SafetensorError, OSError, ValueError) as error:
+        width = int(found.metadata.get("width", RefinerConfig.width))
+        scale = int(found.metadata.get("scale", RefinerConfig.scale))
+    except ValueError as error:
         raise WeightsError(f"{path}: not a readable refiner file ({error})") from error
     model = build_propagation_refiner(width, scale)
-    load_state_dict_exact(model, tensors, source=str(path))
+    load_state_dict_exact(model, found.tensors, source=str(path))
     return model.eval()
