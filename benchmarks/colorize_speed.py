@@ -3,7 +3,7 @@
     python benchmarks/colorize_speed.py [--model tinct-lite] [--backend torch --backend onnx]
         [--compare eccv16] [--batch 16] [--repeats 5]
 
-For each backend (PyTorch, and ONNX Runtime via ``tinct.export.onnx_backend.load_onnx``;
+For each backend (PyTorch, and ONNX Runtime via ``tinct.load(name, backend="onnx")``;
 both by default):
 
 - batch throughput: lightness (B, 1, 256, 256) -> RGB through the whole still-image pipeline
@@ -48,9 +48,7 @@ def colorizer_for(name: str, backend: str = "torch") -> Colorizer:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UntrainedModelWarning)
         if backend == "onnx":
-            from tinct.export.onnx_backend import load_onnx
-
-            return load_onnx(name)
+            return tinct.load(name, backend="onnx")
         try:
             return tinct.load(name)
         except Exception:  # no weights available: compute does not depend on them

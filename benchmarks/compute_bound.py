@@ -29,7 +29,7 @@ from report import describe_machine, report_header, write_report
 from torch.utils.flop_counter import FlopCounterMode
 
 import tinct
-from tinct.export.onnx_backend import graph_model, load_onnx, weights_sha256
+from tinct.export.onnx_backend import graph_model, weights_sha256
 from tinct.export.onnx_cache import cached_onnx_graph
 from tinct.export.onnx_export import DEFAULT_OPSET
 from tinct.models import get_model_spec
@@ -64,7 +64,7 @@ def matmul_gflops(threads: int, repeats: int) -> float:
 
 
 def onnx_graph_path() -> Path:
-    colorizer = load_onnx("tinct-lite")
+    colorizer = tinct.load("tinct-lite", backend="onnx")
     model, digest = graph_model(colorizer, weights_sha256("tinct-lite", None, colorizer.model))
     spec = get_model_spec("tinct-lite")
     return cached_onnx_graph(model, spec, colorizer.bins, digest, DEFAULT_OPSET)

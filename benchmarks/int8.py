@@ -17,17 +17,19 @@ from __future__ import annotations
 import argparse
 import random
 import tempfile
-from dataclasses import fields
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
 import torch
 from report import describe_machine, report_header, timed_in_turns, write_report
 
+import tinct
+from tinct.api import PhotoColorizer
 from tinct.evaluation.protocols import apply_protocol
 from tinct.evaluation.runner import EvalImage, evaluate
 from tinct.evaluation.summary import summarize
-from tinct.export.onnx_backend import OnnxColorizer, graph_model, load_onnx, weights_sha256
+from tinct.export.onnx_backend import OnnxBackend, graph_model, weights_sha256
 from tinct.export.onnx_cache import cached_onnx_graph
 from tinct.export.onnx_export import DEFAULT_OPSET, graph_signature
 from tinct.export.onnx_quantize import calibration_feeds, quantize_int8
@@ -50,7 +52,7 @@ def calibration_lightness(colorizer, train: Path, count: int, seed: int):
         yield colorizer.working_inputs(lightness, None)[0]
 
 
-def int8_colorizer(fp32: OnnxColorizer, train: Path, count: int, folder: Path) -> OnnxColorizer:
+def int8_colorizer(fp32: PhotoColorizer, train: Path, count: int, folder: Path) -> PhotoColorizer:
     spec = get_model_spec(fp32.name)
     model, digest = graph_model(fp32, weights_sha256(fp32.name, None, fp32.model))
     graph = cached_onnx_graph(model, spec, fp32.bins, digest, DEFAULT_OPSET)
@@ -59,8 +61,7 @@ def int8_colorizer(fp32: OnnxColorizer, train: Path, count: int, folder: Path) -
         signature, calibration_lightness(fp32, train, count, seed=0), fp32.temperature
     )
     int8_graph = quantize_int8(graph, folder / "int8.onnx", feeds)
-    values = {field.name: getattr(fp32, field.name) for field in fields(fp32)}
-    return OnnxColorizer(**{**values, "session": OnnxSession(int8_graph, signature)})
+    return replace(fp32, backend=OnnxBackend(OnnxSession(int8_graph, signature), fp32.bin_bias))
 
 
 def val_images(folder: Path):
@@ -107,7 +108,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/int8"))
     args = parser.parse_args()
-    fp32 = load_onnx("tinct-lite")
+    fp32 = tinct.load("tinct-lite", backend="onnx")
     with tempfile.TemporaryDirectory(prefix="tinct-int8-") as folder:
         int8 = int8_colorizer(fp32, args.data / "train", args.calibration, Path(folder))
         colorizers = {"fp32": fp32, "int8": int8}
@@ -119,7 +120,7 @@ def main() -> None:
         for name in VAL_SETS
     )
     record = {
-        "machine": describe_machine(f"onnxruntime with {fp32.session.threads} threads"),
+        "machine": describe_machine(f"onnxruntime with {fp32.backend.session.threads} threads"),
         "calibration_photos": args.calibration,
         "scores": scores,
         "images_per_second_256": rates,

@@ -185,13 +185,11 @@ def test_load_takes_the_strength_and_defaults_to_the_weight_sets() -> None:
 def test_the_onnx_backend_smooths_like_pytorch(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tinct.export.onnx_backend import load_onnx
-
     monkeypatch.setenv("TINCT_CACHE_DIR", str(tmp_path))
     lightness = torch.rand(1, 1, 48, 80) * 100
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UntrainedModelWarning)
-        onnx = load_onnx(TINY, chroma_smoothing=12.0)
+        onnx = tinct.load(TINY, backend="onnx", chroma_smoothing=12.0)
         reference = tinct.load(TINY, chroma_smoothing=12.0)
     got = onnx.colorize_lightness(lightness)
     torch.testing.assert_close(got, reference.colorize_lightness(lightness), rtol=0, atol=1e-3)

@@ -146,11 +146,9 @@ def test_physical_cores_counts_cores_not_hyperthreads() -> None:
 
 
 def test_missing_onnxruntime_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    from tinct.export.onnx_backend import load_onnx
-
     monkeypatch.setitem(sys.modules, "onnxruntime", None)  # makes `import onnxruntime` fail
     with pytest.raises(MissingPackageError, match=r"'onnxruntime'.*pip install 'tinct\[onnx\]'"):
-        load_onnx(TINY)
+        load(TINY, backend="onnx")
 
 
 def test_missing_onnx_stops_the_export_with_a_clear_error(
@@ -211,10 +209,8 @@ def test_colorize_command_runs_onnx_runtime_by_default(
 
 
 def test_onnx_backend_refuses_other_devices() -> None:
-    from tinct.export.onnx_backend import load_onnx
-
     with pytest.raises(ValueError, match="runs on the CPU"):
-        load_onnx(TINY, device="meta")
+        load(TINY, backend="onnx", device="meta")
 
 
 # --- export and ONNX Runtime -------------------------------------------------------------------
@@ -253,13 +249,13 @@ def test_backend_exports_once_into_the_cache_and_colours_like_pytorch(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tiny: PhotoColorizer
 ) -> None:
     from tinct.export import onnx_cache
-    from tinct.export.onnx_backend import OnnxColorizer, load_onnx
+    from tinct.export.onnx_backend import OnnxBackend
 
     monkeypatch.setenv("TINCT_CACHE_DIR", str(tmp_path))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UntrainedModelWarning)
-        colorizer = load_onnx(TINY)
-    assert isinstance(colorizer, OnnxColorizer) and colorizer.session is not None
+        colorizer = load(TINY, backend="onnx")
+    assert isinstance(colorizer, PhotoColorizer) and isinstance(colorizer.backend, OnnxBackend)
     cached = list((tmp_path / "onnx").glob("*.onnx"))
     assert len(cached) == 1 and cached[0].name.startswith(f"{TINY}-")
 
@@ -287,22 +283,22 @@ def test_backend_exports_once_into_the_cache_and_colours_like_pytorch(
     monkeypatch.setattr(onnx_cache, "verified_onnx_bytes", no_export)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UntrainedModelWarning)
-        load_onnx(TINY)  # from the cache
+        load(TINY, backend="onnx")  # from the cache
 
 
 @needs_onnx
 def test_backend_runs_a_model_with_another_output_kind(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tinct.export.onnx_backend import load_onnx
+    from tinct.export.onnx_backend import OnnxBackend
 
     name = "vgg16_regression_tiny"  # regressed U, V: no bins, no temperature input
     monkeypatch.setenv("TINCT_CACHE_DIR", str(tmp_path))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UntrainedModelWarning)
-        reference, colorizer = load(name), load_onnx(name)
-    assert colorizer.session is not None
-    assert colorizer.session.signature.inputs == ("lightness",)
+        reference, colorizer = load(name), load(name, backend="onnx")
+    assert isinstance(colorizer.backend, OnnxBackend)
+    assert colorizer.backend.session.signature.inputs == ("lightness",)
     lightness = torch.rand(2, 1, 64, 96) * 100
     torch.testing.assert_close(
         colorizer.colorize_lightness(lightness),
@@ -317,7 +313,7 @@ def test_a_damaged_cache_file_is_exported_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tiny: PhotoColorizer, tiny_graph: bytes
 ) -> None:
     from tinct.export import onnx_cache
-    from tinct.export.onnx_backend import load_onnx, weights_sha256
+    from tinct.export.onnx_backend import weights_sha256
 
     exports: list[str] = []
 
@@ -332,7 +328,7 @@ def test_a_damaged_cache_file_is_exported_again(
     path.write_bytes(b"truncated")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UntrainedModelWarning)
-        load_onnx(TINY)
+        load(TINY, backend="onnx")
     assert exports == [TINY, TINY] and path.read_bytes() == tiny_graph
 
 

@@ -230,14 +230,14 @@ def test_the_still_model_runs_in_onnx_runtime_unless_torch_is_asked_for(
     tmp_path: Path, core_spy: CoreSpy
 ) -> None:
     pytest.importorskip("onnxruntime")
-    from tinct.export.onnx_backend import OnnxColorizer
+    from tinct.export.onnx_backend import OnnxBackend
 
     clip = make_clip(tmp_path / "clip.mp4", frames=2)
     assert run_in_process(clip, "-o", tmp_path / "a.mp4", *FAST) == 0
     assert run_in_process(clip, "-o", tmp_path / "b.mp4", "--backend", "torch", *FAST) == 0
     default, torch_still = (call["still"] for call in core_spy.calls)
-    assert isinstance(default, OnnxColorizer)
-    assert not isinstance(torch_still, OnnxColorizer)
+    assert isinstance(default.backend, OnnxBackend)
+    assert torch_still.backend is None  # PyTorch runs the model
 
 
 def test_the_learned_propagation_is_used_when_asked_for(tmp_path: Path, core_spy: CoreSpy) -> None:

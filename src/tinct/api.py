@@ -15,12 +15,7 @@ from tinct.pipeline.colorizer import DEFAULT_WORKING_SIDE, Colorizer
 from tinct.quantize.decoding import DEFAULT_TEMPERATURE
 from tinct.weights.colorizer_weights import load_colorizer_weights
 from tinct.weights.store import find_weights
-from tinct.weights.table import (
-    WEIGHT_FILES,
-    WeightFile,
-    default_weights_for,
-    published_weights_for,
-)
+from tinct.weights.table import published_weights_for, weight_set
 
 DEFAULT_MODEL = "tinct-lite"
 TRAIN_AB_PRIOR = "train-ab-prior"  # ab prior of ../shared/data/train, for the colour boost
@@ -62,21 +57,6 @@ def _build_untrained(name: str, pretrained_parts: bool = True) -> nn.Module:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(UNTRAINED_SEED)  # the same untrained weights on every run
         return create_model(name, **overrides)
-
-
-def weight_set(name: str, weights: str | Path | None) -> WeightFile | None:
-    """The weight-table entry ``weights`` names for model ``name`` (its default set when
-    ``weights`` is None), or None for a file path or a model with no trained weights.
-
-    Raises:
-        ValueError: ``weights`` names a weight set of another model.
-    """
-    if weights is None:
-        return default_weights_for(name)
-    entry = next((e for e in WEIGHT_FILES if isinstance(weights, str) and e.name == weights), None)
-    if entry is not None and entry.model != name:
-        raise ValueError(f"weight set {weights!r} is for model {entry.model!r}, not {name!r}")
-    return entry
 
 
 def recommended_temperature(name: str, weights: str | Path | None) -> float:
@@ -184,7 +164,8 @@ def load(
             :class:`UntrainedModelWarning` is issued.
         backend: ``"torch"`` (default) or ``"onnx"``: the model and the annealed-mean decoding
             run in ONNX Runtime on the CPU, from a graph exported once into the cache
-            (:func:`tinct.export.onnx_backend.load_onnx`; needs ``pip install 'tinct[onnx]'``).
+            (:class:`tinct.export.onnx_backend.OnnxBackend`; needs
+            ``pip install 'tinct[onnx]'``).
             ``"auto"``: ONNX Runtime when it is installed and ``device`` is the CPU, else torch
             (:func:`resolve_backend`).
         chroma_smoothing: strength of the edge-aware smoothing that evens out colour blotches
@@ -197,28 +178,22 @@ def load(
             one chosen for the weights (``recommended_colour_boost``).
 
     Raises:
-        ValueError: unknown model name (the message lists close matches).
+        ValueError: unknown model name (the message lists close matches), an unknown backend,
+            or ``backend="onnx"`` on a device other than the CPU.
         tinct.weights.WeightsError: weights missing, damaged or not fitting the model.
         tinct.export.optional.MissingPackageError: ``backend="onnx"`` without onnxruntime/onnx.
+        tinct.export.onnx_export.ExportError: the ONNX export failed or disagrees with PyTorch.
     """
     backend = resolve_backend(backend, device)
-    if backend == "onnx":
-        from tinct.export.onnx_backend import load_onnx
-
-        return load_onnx(
-            name,
-            weights=weights,
-            device=device,
-            temperature=temperature,
-            working_side=working_side,
-            chroma_smoothing=chroma_smoothing,
-            colour_boost=colour_boost,
-        )
-    if backend != "torch":
+    if backend not in ("torch", "onnx"):
         raise ValueError(f"backend must be 'torch', 'onnx' or 'auto', got {backend!r}")
+    if backend == "onnx":
+        from tinct.export.onnx_backend import check_onnx_backend
+
+        check_onnx_backend(device)  # before loading anything
     spec = get_model_spec(name)  # fails early, with suggestions, on a bad name
     model, trained = _build_with_weights(name, weights)
-    return PhotoColorizer(
+    colorizer = PhotoColorizer(
         model=model.to(device),
         bins=spec.bins().to(device),
         name=name,
@@ -234,3 +209,8 @@ def load(
             recommended_colour_boost(name, weights) if colour_boost is None else colour_boost,
         ),
     )
+    if backend == "onnx":
+        from tinct.export.onnx_backend import onnx_backend
+
+        colorizer.backend = onnx_backend(colorizer, weights)
+    return colorizer

@@ -2,5 +2,6 @@
 
 ``onnxruntime`` is optional (``pip install 'tinct[onnx]'``); importing this package does not
 import it. See :mod:`.onnx_export` (the graph), :mod:`.onnx_cache` (export once, cached),
-:mod:`.onnx_runtime` (sessions) and :mod:`.onnx_backend` (``load_onnx``).
+:mod:`.onnx_runtime` (sessions) and :mod:`.onnx_backend` (the backend ``tinct.load(name,
+backend="onnx")`` gives the colorizer).
 """

@@ -1,66 +1,80 @@
-"""The ONNX Runtime backend of the still colorizer: ``load_onnx(name)``.
+"""The ONNX Runtime backend of the still colorizer: a model backend of the pipeline
+(:class:`~tinct.pipeline.colorizer.ModelBackend`).
 
-The model (and, for ``ab_bins`` models, the annealed-mean decoding) runs in ONNX Runtime from a
-graph exported once into the cache (:mod:`tinct.export.onnx_cache`); resizing to the working
-resolution, hint handling and recombination with the full-resolution lightness are the same
-code as the PyTorch backend's, so the two give the same pictures up to float rounding.
+``tinct.load(name, backend="onnx")`` builds the PyTorch colorizer and gives it an
+:class:`OnnxBackend` (:func:`onnx_backend`): the model (and, for ``ab_bins`` models, the
+annealed-mean decoding) then runs in ONNX Runtime from a graph exported once into the cache
+(:mod:`tinct.export.onnx_cache`); resizing to the working resolution, hint handling and
+recombination with the full-resolution lightness stay the colorizer's own code, so the two
+backends give the same pictures up to float rounding. This module never imports
+:mod:`tinct.api`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from torch import Tensor, nn
 
-from tinct.api import PhotoColorizer, load
 from tinct.export.onnx_cache import cached_onnx_graph
 from tinct.export.onnx_export import DEFAULT_OPSET, graph_signature
 from tinct.export.onnx_runtime import OnnxSession
 from tinct.export.optional import MissingPackageError, require_onnx_packages
 from tinct.models import get_model_spec
+from tinct.pipeline.colorizer import Colorizer
 from tinct.weights.store import find_weights
+from tinct.weights.table import weight_set
 from tinct.weights.verify import sha256_of_file
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
-class OnnxColorizer(PhotoColorizer):
-    """A :class:`~tinct.api.PhotoColorizer` whose model runs in ONNX Runtime on the CPU.
+class OnnxBackend:
+    """Runs a colorizer's model in ONNX Runtime on the CPU.
 
     Attributes:
-        session: the ONNX Runtime session over the exported graph (see :func:`load_onnx`).
-        (the others as in :class:`~tinct.pipeline.colorizer.Colorizer`; ``model`` is the PyTorch
-        model the graph was exported from.)
+        session: the ONNX Runtime session over the exported graph (see :func:`onnx_backend`).
+        bin_bias: the ``(Q,)`` logit offsets the graph adds (the colorizer's ``bin_bias``), or
+            None.
     """
 
-    session: OnnxSession | None = None
+    session: OnnxSession
+    bin_bias: Tensor | None = None
 
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if self.session is None:
-            raise ValueError("an OnnxColorizer needs an OnnxSession; build it with load_onnx")
-
-    def run_model(self, small: Tensor, small_hints: Tensor | None) -> Tensor:
+    def logits(self, small: Tensor, small_hints: Tensor | None) -> Tensor:
         """As :meth:`Colorizer.run_model`, computed by ONNX Runtime (whose graph holds the
         logit offsets, taken out again here)."""
-        assert self.session is not None  # set in __post_init__
         logits = self.session.predict(small, small_hints, 1.0, decode=False)
         if self.bin_bias is None:
             return logits
         return logits - self.bin_bias.to(logits).view(1, -1, 1, 1)
 
-    def decode_ab(self, small: Tensor, small_hints: Tensor | None) -> Tensor:
-        """As :meth:`Colorizer.decode_ab`; the annealed mean (T > 0) is decoded in the graph,
-        logit offsets (``bin_bias``) included."""
-        assert self.session is not None  # set in __post_init__
-        if self.session.signature.decodes_ab and self.temperature > 0:
-            return self.session.predict(small, small_hints, self.temperature, decode=True)
-        return super().decode_ab(small, small_hints)
+    def decoded_ab(
+        self, small: Tensor, small_hints: Tensor | None, temperature: float
+    ) -> Tensor | None:
+        """The annealed mean (T > 0) decoded in the graph, logit offsets included; None where
+        the graph does not decode (other output kinds, T = 0)."""
+        if self.session.signature.decodes_ab and temperature > 0:
+            return self.session.predict(small, small_hints, temperature, decode=True)
+        return None
+
+
+def check_onnx_backend(device: str | torch.device) -> None:
+    """Fail before anything is loaded when the ONNX backend cannot serve.
+
+    Raises:
+        ValueError: a device other than the CPU.
+        MissingPackageError: onnxruntime or onnx is not installed (the message says how to
+            get it).
+    """
+    if torch.device(device).type != "cpu":
+        raise ValueError(f"the onnx backend runs on the CPU, got device {device!r}; use torch")
+    require_onnx_packages("the ONNX backend")
 
 
 class OffsetLogits(nn.Module):
@@ -75,7 +89,7 @@ class OffsetLogits(nn.Module):
         return self.model(*inputs) + self.offsets.view(1, -1, 1, 1)
 
 
-def graph_model(colorizer: PhotoColorizer, digest: str) -> tuple[nn.Module, str]:
+def graph_model(colorizer: Colorizer, digest: str) -> tuple[nn.Module, str]:
     """The module to export for ``colorizer`` and the digest that identifies it."""
     if colorizer.bin_bias is None:
         return colorizer.model, digest
@@ -97,8 +111,6 @@ def state_dict_sha256(model: nn.Module) -> str:
 def weights_sha256(name: str, weights: str | Path | None, model: nn.Module) -> str:
     """sha256 identifying the weights of ``model``: of the weight set named (``weights``, else
     ``name``'s default), of the file given, or (untrained models, no file) of the state dict."""
-    from tinct.api import weight_set
-
     entry = weight_set(name, weights)
     if entry is None and weights is not None:
         return sha256_of_file(weights)
@@ -109,7 +121,7 @@ def weights_sha256(name: str, weights: str | Path | None, model: nn.Module) -> s
     return entry.sha256
 
 
-def _open_session(colorizer: PhotoColorizer, digest: str, opset: int) -> OnnxSession:
+def _open_session(colorizer: Colorizer, digest: str, opset: int) -> OnnxSession:
     """Session over the cached graph; a cached file ONNX Runtime cannot load is exported again."""
     spec = get_model_spec(colorizer.name)
     signature = graph_signature(spec)
@@ -126,40 +138,18 @@ def _open_session(colorizer: PhotoColorizer, digest: str, opset: int) -> OnnxSes
         return OnnxSession(path, signature)
 
 
-def load_onnx(
-    name: str = "tinct-lite",
-    *,
-    weights: str | Path | None = None,
-    device: str | torch.device = "cpu",
-    temperature: float | None = None,
-    working_side: int | None = None,
-    opset: int = DEFAULT_OPSET,
-    chroma_smoothing: float | None = None,
-    colour_boost: float | None = None,
-) -> OnnxColorizer:
-    """Like :func:`tinct.load`, with the model run by ONNX Runtime (CPU only).
+def onnx_backend(
+    colorizer: Colorizer, weights: str | Path | None, opset: int = DEFAULT_OPSET
+) -> OnnxBackend:
+    """The ONNX Runtime backend for ``colorizer`` (built by PyTorch, on the CPU), whose weights
+    ``weights`` names as :func:`tinct.load` took them.
 
-    The graph is exported, checked against PyTorch and cached on first use; later loads read
+    The graph is exported, checked against PyTorch and cached on first use; later calls read
     it from the cache (key: weights sha256, model name, tinct version, opset).
 
     Raises:
-        MissingPackageError: onnxruntime or onnx is not installed (the message says how to
-            get it).
-        ValueError: a device other than the CPU, or an unknown model name.
+        MissingPackageError: onnxruntime or onnx is not installed.
         tinct.export.onnx_export.ExportError: the export failed or disagrees with PyTorch.
     """
-    if torch.device(device).type != "cpu":
-        raise ValueError(f"the onnx backend runs on the CPU, got device {device!r}; use torch")
-    require_onnx_packages("the ONNX backend")  # fail before loading anything
-    options: dict[str, object] = {
-        "weights": weights,
-        "temperature": temperature,
-        "chroma_smoothing": chroma_smoothing,
-        "colour_boost": colour_boost,
-    }
-    if working_side is not None:
-        options["working_side"] = working_side
-    colorizer = load(name, **options)  # type: ignore[arg-type]
-    session = _open_session(colorizer, weights_sha256(name, weights, colorizer.model), opset)
-    values = {f.name: getattr(colorizer, f.name) for f in fields(colorizer)}
-    return OnnxColorizer(**values, session=session)
+    digest = weights_sha256(colorizer.name, weights, colorizer.model)
+    return OnnxBackend(_open_session(colorizer, digest, opset), colorizer.bin_bias)

@@ -7,6 +7,7 @@ of 32) and recombined with the original full-resolution lightness, which is neve
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import torch
 import torch.nn.functional as F
@@ -39,6 +40,23 @@ def working_size(height: int, width: int, side: int = DEFAULT_WORKING_SIDE) -> t
     )
 
 
+class ModelBackend(Protocol):
+    """How a :class:`Colorizer` runs its model when PyTorch does not: another engine holding the
+    same model and logit offsets (``bin_bias``), e.g. ONNX Runtime
+    (:class:`tinct.export.onnx_backend.OnnxBackend`, built by :func:`tinct.load`)."""
+
+    def logits(self, small: Tensor, small_hints: Tensor | None) -> Tensor:
+        """The model's raw output, as ``model(small, small_hints)`` gives it."""
+        ...
+
+    def decoded_ab(
+        self, small: Tensor, small_hints: Tensor | None, temperature: float
+    ) -> Tensor | None:
+        """Chroma decoded by the engine itself (logit offsets included), or None to have the
+        colorizer decode :meth:`logits`."""
+        ...
+
+
 @dataclass
 class Colorizer:
     """Colorize lightness with a model that predicts logits over ab bins.
@@ -60,6 +78,8 @@ class Colorizer:
             :mod:`tinct.pipeline.chroma_smoothing`); applied before hints are spread.
         bin_bias: ``(Q,)`` offsets added to the logits before decoding (``ab_bins`` models), e.g.
             the colour boost of :func:`tinct.quantize.prior.colour_boost_bias`; None = none.
+        backend: runs the model instead of PyTorch (:class:`ModelBackend`); None = PyTorch
+            runs ``model``.
     """
 
     model: nn.Module
@@ -72,6 +92,7 @@ class Colorizer:
     spread_hints: bool = True
     chroma_smoothing: float = 0.0
     bin_bias: Tensor | None = None
+    backend: ModelBackend | None = None
 
     def __post_init__(self) -> None:
         check_strength(self.chroma_smoothing)
@@ -131,10 +152,16 @@ class Colorizer:
 
     def run_model(self, small: Tensor, small_hints: Tensor | None) -> Tensor:
         """The model's raw output (logits over bins for ``ab_bins`` models) at working size."""
+        if self.backend is not None:
+            return self.backend.logits(small, small_hints)
         return self.model(small, small_hints)
 
     def decode_ab(self, small: Tensor, small_hints: Tensor | None) -> Tensor:
         """Chroma ``(B, 2, h', w')`` from the model's output at the colorizer's temperature."""
+        if self.backend is not None:
+            ab = self.backend.decoded_ab(small, small_hints, self.temperature)
+            if ab is not None:
+                return ab
         prediction = self.run_model(small, small_hints)
         if self.bin_bias is not None:
             prediction = prediction + self.bin_bias.to(prediction).view(1, -1, 1, 1)

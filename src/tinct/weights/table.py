@@ -8,6 +8,7 @@ conversion in an offline directory); each way is its own entry with its own hash
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -226,3 +227,18 @@ WEIGHT_FILES: tuple[WeightFile, ...] = (
 def default_weights_for(model: str) -> WeightFile | None:
     """The entry holding ``model``'s default trained weights, or None if it has none yet."""
     return next((entry for entry in WEIGHT_FILES if entry.model == model), None)
+
+
+def weight_set(model: str, weights: str | Path | None) -> WeightFile | None:
+    """The entry ``weights`` names for ``model`` (its default set when ``weights`` is None), or
+    None for a file path or a model with no trained weights.
+
+    Raises:
+        ValueError: ``weights`` names a weight set of another model.
+    """
+    if weights is None:
+        return default_weights_for(model)
+    entry = next((e for e in WEIGHT_FILES if isinstance(weights, str) and e.name == weights), None)
+    if entry is not None and entry.model != model:
+        raise ValueError(f"weight set {weights!r} is for model {entry.model!r}, not {model!r}")
+    return entry
