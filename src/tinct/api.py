@@ -90,13 +90,17 @@ def colour_boost_offsets(bins: Tensor, boost: float) -> Tensor | None:
     Raises:
         ValueError: ``boost`` outside [0, 1].
     """
-    from tinct.quantize.prior import check_colour_boost, colour_boost_bias, normalise_counts
+    from tinct.quantize.prior import (
+        check_colour_boost,
+        colour_boost_bias,
+        counts_for_bins,
+        normalise_counts,
+    )
 
     check_colour_boost(boost)  # before reading the prior
     if boost == 0:
         return None
     from tinct.io.prior_file import load_prior
-    from tinct.training.priors import counts_for_bins
 
     prior = load_prior(find_weights(TRAIN_AB_PRIOR))
     counts = counts_for_bins(prior.ab_bins, prior.ab_counts, bins)

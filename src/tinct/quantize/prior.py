@@ -46,6 +46,15 @@ def ab_bin_counts(ab: Tensor, bins: Tensor) -> Tensor:
     return torch.bincount(indices, minlength=bins.shape[0]).double()
 
 
+def counts_for_bins(source_bins: Tensor, counts: Tensor, bins: Tensor) -> Tensor:
+    """Re-index counts measured over ``source_bins`` onto ``bins`` (absent bins get 0)."""
+    position = {tuple(p): i for i, p in enumerate(source_bins.round().int().tolist())}
+    index = [position.get(tuple(p)) for p in bins.round().int().tolist()]
+    return torch.tensor(
+        [counts[i].item() if i is not None else 0.0 for i in index], dtype=torch.float64
+    )
+
+
 def normalise_counts(counts: Tensor) -> Tensor:
     """Counts -> probabilities summing to 1. Raises ValueError when all counts are zero."""
     total = counts.sum()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-import torch
 from torch import Tensor
 
 from tinct.color.lab import rgb_to_lab
@@ -16,7 +15,7 @@ from tinct.io.image_file import read_image
 from tinct.io.prior_file import load_prior
 from tinct.losses.gradient_prior import gradient_bin_weights
 from tinct.quantize.ab_bins import gamut_ab_bins
-from tinct.quantize.prior import normalise_counts, rebalancing_weights
+from tinct.quantize.prior import counts_for_bins, normalise_counts, rebalancing_weights
 from tinct.quantize.prior_accumulator import PriorAccumulator
 
 MEASURE_IMAGES = 400
@@ -34,15 +33,6 @@ def measure_counts(files: list[LabelledFile], seed: int) -> tuple[Tensor, Tensor
             continue  # the data loader reports unreadable files
         accumulator.add(rgb_to_lab(resize_to_fit(rgb, MEASURE_SIDE)))
     return accumulator.bins, accumulator.ab_counts, accumulator.gradient_counts
-
-
-def counts_for_bins(source_bins: Tensor, counts: Tensor, bins: Tensor) -> Tensor:
-    """Re-index counts measured over ``source_bins`` onto ``bins`` (absent bins get 0)."""
-    position = {tuple(p): i for i, p in enumerate(source_bins.round().int().tolist())}
-    index = [position.get(tuple(p)) for p in bins.round().int().tolist()]
-    return torch.tensor(
-        [counts[i].item() if i is not None else 0.0 for i in index], dtype=torch.float64
-    )
 
 
 def loss_weights(
