@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
+from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 from tinct.batch.failures import write_failures_report
 from tinct.batch.photos import PhotoJob, PhotoResult, colorize_photos
+from tinct.cli.engine_options import add_engine_arguments, check_engine_arguments
 from tinct.cli.model_options import (
     add_backend_argument,
     add_colour_arguments,
     load_colorizer_from_args,
+    load_options,
     model_name,
     temperature,
 )
@@ -20,7 +25,10 @@ from tinct.cli.reporting import progress, report_failures
 from tinct.errors import FileProblem, TinctError
 from tinct.io.atomic import remove_leftover_temp_files
 from tinct.io.discover import IMAGE_SUFFIXES, find_image_files
-from tinct.pipeline.colorizer import DEFAULT_WORKING_SIDE, Colorizer
+from tinct.models import get_model_spec
+from tinct.pipeline.colorizer import DEFAULT_WORKING_SIDE
+
+log = logging.getLogger(__name__)
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -72,6 +80,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="skip photos whose output exists (outputs are written atomically, so an existing "
         "one is complete): rerun an interrupted run to finish the rest",
     )
+    add_engine_arguments(parser)
     parser.add_argument(
         "--report",
         type=Path,
@@ -115,7 +124,7 @@ def hints_file_for(source: Path, hints: Path | None) -> Path | None:
     return candidate if candidate.is_file() else None
 
 
-def _check_hints_option(args: argparse.Namespace, inputs: int, colorizer: Colorizer) -> None:
+def _check_hints_option(args: argparse.Namespace, inputs: int) -> None:
     if args.hints is None:
         return
     if not args.hints.exists():
@@ -124,8 +133,8 @@ def _check_hints_option(args: argparse.Namespace, inputs: int, colorizer: Colori
         raise FileProblem(
             args.hints, f"one hints file for {inputs} photos; give a folder of NAME.json files"
         )
-    if not colorizer.takes_hints:
-        raise TinctError(f"model {colorizer.name} does not take hints; use tinct-lite or guided")
+    if not get_model_spec(args.model).takes_hints:
+        raise TinctError(f"model {args.model} does not take hints; use tinct-lite or guided")
 
 
 def _report_folder(args: argparse.Namespace, single: bool) -> Path | None:
@@ -148,12 +157,12 @@ def _refuse_output_over_inputs(args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_engine_arguments(args)
     _refuse_output_over_inputs(args)
     roots = _roots(args.paths, args.output)
     if not roots:
         raise FileProblem(Path(args.paths[0]), "no image files found")
-    colorizer = load_colorizer_from_args("colorize", args)
-    _check_hints_option(args, len(roots), colorizer)
+    _check_hints_option(args, len(roots))
     single = len(roots) == 1
     jobs = [
         PhotoJob(
@@ -169,13 +178,13 @@ def run(args: argparse.Namespace) -> int:
         if skipped := len(jobs) - len(remaining):
             print(f"skipping {skipped} photo(s) already colorized", file=sys.stderr)
         jobs = remaining
+    colorize = _on_ray if args.engine == "ray" else _locally
     failed: list[PhotoResult] = []
-    results = colorize_photos(colorizer, jobs, args.force)
-    for result in progress(results, len(jobs), "colorize"):
+    for result, trained in progress(colorize(args, jobs), len(jobs), "colorize", unit="photo"):
         if result.problem is not None:
             failed.append(result)
             continue
-        note = "" if colorizer.trained else "  (untrained model)"
+        note = "" if trained else "  (untrained model)"
         print(f"{result.job.source} -> {result.written}{note}")
     report_failures([result.problem for result in failed if result.problem], "colorize")
     folder = _report_folder(args, single)
@@ -184,3 +193,38 @@ def run(args: argparse.Namespace) -> int:
         if report is not None:
             print(f"failures listed in {report}", file=sys.stderr)
     return 1 if failed else 0
+
+
+Outcomes = Iterator[tuple[PhotoResult, bool]]  # a photo's result, and whether the model is trained
+
+
+def _locally(args: argparse.Namespace, jobs: list[PhotoJob]) -> Outcomes:
+    """The local engine: this process, reading and writing overlapped with the model."""
+    colorizer = load_colorizer_from_args("colorize", args)
+    for result in colorize_photos(colorizer, jobs, args.force):
+        yield result, colorizer.trained
+
+
+def _on_ray(args: argparse.Namespace, jobs: list[PhotoJob]) -> Outcomes:
+    """The Ray engine (:mod:`tinct.batch.ray_engine`). Outputs that exist before the run fail
+    here, as the local engine's do, so that the workers may count existing ones as done; the
+    temporary files of workers that died are removed once every photo is done."""
+    from tinct.batch.ray_engine import colorize_photos_on_ray
+
+    fresh = []
+    for job in jobs:
+        if job.target.exists() and not args.force:
+            problem = FileProblem(job.target, "output already exists; pass --force to overwrite it")
+            yield PhotoResult(job, None, problem), True
+        else:
+            fresh.append(job)
+    nodes: Counter[str] = Counter()
+    for done in colorize_photos_on_ray(
+        fresh, load_options(args), args.force, args.ray_address, args.workers
+    ):
+        nodes[done.node] += 1
+        yield done.result, done.trained
+    remove_leftover_temp_files(job.target for job in fresh)  # from workers that died
+    if nodes:
+        shares = ", ".join(f"{node} {count}" for node, count in sorted(nodes.items()))
+        log.info("photos per node: %s", shares)

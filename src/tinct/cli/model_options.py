@@ -79,17 +79,24 @@ def load_colorizer(command: str, name: str, **options: object) -> Colorizer:
     return colorizer
 
 
+def load_options(args: argparse.Namespace) -> dict[str, object]:
+    """The keyword arguments of :func:`tinct.load` that the ``--model``, ``--weights``,
+    ``--temperature``, ``--working-side``, ``--backend``, ``--chroma-smoothing`` and
+    ``--colour-boost`` options of ``args`` ask for; a weights file's path is made absolute, so
+    that a process in another folder finds it too."""
+    weights = args.weights
+    return {
+        "name": args.model,
+        "weights": weights.absolute() if weights is not None and weights.exists() else weights,
+        "temperature": args.temperature,
+        "working_side": args.working_side,
+        "backend": args.backend,
+        "chroma_smoothing": args.chroma_smoothing,
+        "colour_boost": args.colour_boost,
+    }
+
+
 def load_colorizer_from_args(command: str, args: argparse.Namespace) -> Colorizer:
-    """:func:`load_colorizer` with the ``--model``, ``--weights``, ``--temperature``,
-    ``--working-side``, ``--backend``, ``--chroma-smoothing`` and ``--colour-boost`` options of
-    ``args``."""
-    return load_colorizer(
-        command,
-        args.model,
-        weights=args.weights,
-        temperature=args.temperature,
-        working_side=args.working_side,
-        backend=args.backend,
-        chroma_smoothing=args.chroma_smoothing,
-        colour_boost=args.colour_boost,
-    )
+    """:func:`load_colorizer` with the options of :func:`load_options`."""
+    options = load_options(args)
+    return load_colorizer(command, str(options.pop("name")), **options)

@@ -13,9 +13,10 @@ from tinct.errors import FileProblem
 T = TypeVar("T")
 
 
-def progress(items: Iterable[T], total: int, description: str) -> Iterator[T]:
-    """A progress bar on stderr, hidden for a single item or when stderr is not a terminal."""
-    return iter(tqdm(items, total=total, desc=description, unit="file", disable=total < 2 or None))
+def progress(items: Iterable[T], total: int, description: str, unit: str = "file") -> Iterator[T]:
+    """A progress bar on stderr with the rate (``unit``/s) and the time left, hidden for a single
+    item or when stderr is not a terminal."""
+    return iter(tqdm(items, total=total, desc=description, unit=unit, disable=total < 2 or None))
 
 
 def report_failures(failures: list[FileProblem], verb: str) -> None:

@@ -36,6 +36,14 @@ def physical_cores() -> int:
     return max(1, cores or len(usable))
 
 
+def default_threads() -> int:
+    """Intra-op threads when none are asked for: ``OMP_NUM_THREADS`` when it is set to a
+    positive number (PyTorch reads it too, and Ray sets it for its workers), else
+    :func:`physical_cores`."""
+    value = os.environ.get("OMP_NUM_THREADS", "")
+    return int(value) if value.isdigit() and int(value) > 0 else physical_cores()
+
+
 def _cores_from_cpuinfo(text: str, usable: set[int]) -> int:
     """Distinct (physical id, core id) pairs of the ``usable`` processors in /proc/cpuinfo."""
     cores: set[tuple[str, str]] = set()
@@ -56,7 +64,7 @@ class OnnxSession:
     Args:
         model: the serialized graph, or the path of an ``.onnx`` file.
         signature: the graph's inputs and outputs (:func:`tinct.export.graph_signature`).
-        threads: intra-op threads; None uses :func:`physical_cores`.
+        threads: intra-op threads; None uses :func:`default_threads`.
 
     Raises:
         MissingPackageError: onnxruntime is not installed.
@@ -67,7 +75,7 @@ class OnnxSession:
     ) -> None:
         ort = import_optional("onnxruntime", "the ONNX backend")
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or physical_cores()
+        options.intra_op_num_threads = threads or default_threads()
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         # Idle ORT threads would otherwise spin after each run, taking the cores from the

@@ -16,14 +16,15 @@ class MissingPackageError(TinctError, ImportError):
     """An optional package that a feature needs is not installed."""
 
 
-def import_optional(package: str, feature: str) -> ModuleType:
-    """Import ``package``; MissingPackageError naming it and how to install it otherwise."""
+def import_optional(package: str, feature: str, extra: str = ONNX_EXTRA) -> ModuleType:
+    """Import ``package``; MissingPackageError naming it and the ``extra`` that installs it
+    otherwise."""
     try:
         return importlib.import_module(package)
     except ImportError as error:
         raise MissingPackageError(
             f"{feature} needs the Python package {package!r}, which is not installed "
-            f"({error}); install it with: pip install '{ONNX_EXTRA}' (or pip install {package})"
+            f"({error}); install it with: pip install '{extra}' (or pip install {package})"
         ) from None
 
 
