@@ -85,11 +85,20 @@ def test_a_retried_batch_counts_existing_outputs_as_done(tmp_path: Path) -> None
 
 
 @pytest.mark.parametrize(
-    ("cpus", "workers", "expected"),
-    [(2, None, (2, 0.9, 1)), (2, 1, (1, 1.8, 2)), (2, 2, (2, 0.9, 1)), (16, 4, (4, 3.6, 4))],
+    ("nodes", "workers", "expected"),
+    [
+        ([2], None, (2, 0.9, 1)),
+        ([2], 1, (1, 1.8, 2)),
+        ([2], 2, (2, 0.9, 1)),
+        ([16], 4, (4, 3.6, 4)),
+        ([1, 1], 2, (2, 0.9, 1)),  # one on each node
+        ([1, 1], 1, (1, 0.9, 1)),  # not more than a node has
+        ([1, 1], 3, (3, 0.45, 1)),  # two fit on each node
+        ([16, 16], None, (32, 0.9, 1)),
+    ],
 )
-def test_workers_share_the_cpus(cpus: float, workers: int | None, expected: tuple) -> None:
-    sizing = size_workers(cpus, workers)
+def test_workers_share_the_cpus(nodes: list[float], workers: int | None, expected: tuple) -> None:
+    sizing = size_workers(nodes, workers)
     assert (sizing.count, sizing.cpus, sizing.threads) == expected
 
 

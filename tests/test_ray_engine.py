@@ -227,3 +227,28 @@ def test_the_batch_callable_runs_in_ray_data(two_nodes: str) -> None:
     for row, image in zip(rows, images, strict=True):  # ±1: the actor runs on fewer threads
         difference = row["colorized"].astype(np.int16) - colorizer(image).astype(np.int16)
         assert np.abs(difference).max() <= 1
+
+
+def test_videos_run_one_task_each_with_the_local_engines_results(tmp_path: Path) -> None:
+    from .test_video_stream import decoded, make_clip
+
+    clips = tmp_path / "clips"
+    for index in range(2):
+        make_clip(clips / f"c{index}.mp4", frames=6, size=(64, 48))
+    (clips / "broken.mp4").write_bytes(b"not a video")
+    fast = ("--working-side", "64")
+    local, spread = tmp_path / "local", tmp_path / "ray"
+    assert main(["video", str(clips), "-o", str(local), *fast]) == 1
+    code, stdout, stderr = _finish(
+        _tinct("video", str(clips), "-o", str(spread), *fast, "--engine", "ray", "--workers", "2")
+    )
+    assert code == 1 and "broken.mp4" in stderr, stderr
+    assert stdout.count(" -> ") == 2
+    for name in ("c0.mp4", "c1.mp4"):  # the same frames, up to encoding a ±1 chroma change
+        ours, theirs = decoded(spread / name), decoded(local / name)
+        assert len(ours) == len(theirs) == 6
+        for mine, reference in zip(ours, theirs, strict=True):
+            difference = mine.to_ndarray(format="rgb24").astype(np.int16) - reference.to_ndarray(
+                format="rgb24"
+            )
+            assert np.abs(difference).mean() < 1.0, name

@@ -11,8 +11,8 @@ Videos: one task per file, retried when its worker dies; the video writer's chun
 resume where the dead one stopped.
 
 Sizing: Ray's default of one CPU per actor would leave nothing for other tasks on a small
-machine, so each of the ``workers`` actors asks for a fraction of the cluster's CPUs and runs the
-model on that many threads (at least one).
+machine, so each of the ``workers`` actors asks for a fraction of a node's CPUs and runs the
+model on that many threads (at least one); see :func:`size_workers`.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ class PhotoDone:
 
 
 def start_ray(address: str | None) -> Any:
-    """Join the cluster at ``address`` (``auto``, ``HOST:PORT`` or ``ray://...``), or start a
+    """Join the cluster at ``address`` (``auto`` or the head's ``HOST:PORT``), or start a
     local Ray instance sized to this machine when it is None; the ``ray`` module.
 
     Raises:
@@ -64,30 +64,36 @@ def start_ray(address: str | None) -> Any:
     ray = import_optional("ray", "--engine ray", extra=RAY_EXTRA)
     import_optional("ray.data", "--engine ray", extra=RAY_EXTRA)
     if not ray.is_initialized():
-        local = {"num_cpus": os.cpu_count() or 1} if address is None else {}
-        ray.init(
-            address=address,
-            include_dashboard=False,
-            logging_level=logging.ERROR,
-            configure_logging=True,
-            **local,
-        )
+        quiet = {"logging_level": logging.ERROR, "configure_logging": True}
+        if address is None:
+            ray.init(num_cpus=os.cpu_count() or 1, include_dashboard=False, **quiet)
+        else:
+            ray.init(address=address, **quiet)
     context = ray.data.DataContext.get_current()
     context.enable_progress_bars = False  # tinct's own bar shows photos/s and the ETA
     logging.getLogger("ray.data").setLevel(logging.ERROR)
     return ray
 
 
-def size_workers(cluster_cpus: float, workers: int | None) -> RayWorkers:
-    """``workers`` actors (default: one per CPU of the cluster) sharing ``CPU_SHARE`` of its
-    CPUs, each with as many model threads as it has whole CPUs (at least one)."""
-    cpus = max(cluster_cpus, 1.0)
-    count = workers if workers is not None else max(1, int(cpus))
+def size_workers(node_cpus: Sequence[float], workers: int | None) -> RayWorkers:
+    """Size ``workers`` actors (default: one per CPU of the cluster) for nodes of ``node_cpus``.
+
+    The actors are spread evenly, so each node must hold ``ceil(workers / nodes)`` of them; each
+    asks for ``CPU_SHARE`` of the smallest node's CPUs divided among those (so that every node
+    can take its share) and runs the model on that many whole CPUs' threads, at least one.
+    """
+    cpus = [max(count, 1.0) for count in node_cpus] or [1.0]
+    count = workers if workers is not None else max(1, int(sum(cpus)))
+    per_node = math.ceil(count / len(cpus))
+    share = min(cpus) / per_node
     return RayWorkers(
-        count=count,
-        cpus=round(CPU_SHARE * cpus / count, 3),
-        threads=max(1, math.floor(cpus / count + 1e-9)),
+        count=count, cpus=round(CPU_SHARE * share, 3), threads=max(1, math.floor(share + 1e-9))
     )
+
+
+def node_cpus(ray: Any) -> list[float]:
+    """The CPUs of each live node of the cluster."""
+    return [node["Resources"].get("CPU", 0.0) for node in ray.nodes() if node["Alive"]]
 
 
 def colorize_photos_on_ray(
@@ -105,13 +111,14 @@ def colorize_photos_on_ray(
     if not jobs:
         return
     ray = start_ray(address)
-    sizing = size_workers(ray.cluster_resources().get("CPU", 1.0), workers)
+    nodes = node_cpus(ray)
+    sizing = size_workers(nodes, workers)
     log.info(
         "Ray: %d worker(s) of %.3g CPU and %d thread(s) each, on %d node(s)",
         sizing.count,
         sizing.cpus,
         sizing.threads,
-        len(ray.nodes()),
+        len(nodes),
     )
     rows = jobs_to_rows(jobs)
     dataset = ray.data.from_items(
@@ -135,11 +142,11 @@ def colorize_photos_on_ray(
 
 @dataclass(frozen=True)
 class VideoDone:
-    """A video's outcome: the task's return value, or the reason it failed."""
+    """A video's outcome: the task's return value, or the file and the problem that failed it."""
 
     index: int
     value: Any
-    problem: str | None
+    problem: tuple[str, str] | None
 
 
 def run_videos_on_ray(
@@ -149,14 +156,12 @@ def run_videos_on_ray(
     workers: int | None = None,
 ) -> Iterator[VideoDone]:
     """Run ``colorize_one(i)`` for ``i < count`` as Ray tasks, at most ``workers`` at a time;
-    outcomes as they finish. A :class:`tinct.errors.TinctError` fails that video only; a
+    outcomes as they finish. A :class:`tinct.errors.FileProblem` fails that video only; a
     worker that dies has its task retried (the video resumes from its finished chunks).
     """
     ray = start_ray(address)
-    sizing = size_workers(ray.cluster_resources().get("CPU", 1.0), workers)
-    task = ray.remote(num_cpus=sizing.cpus, max_retries=3, scheduling_strategy="SPREAD")(
-        _video_task
-    )
+    sizing = size_workers(node_cpus(ray), workers)
+    task = ray.remote(num_cpus=sizing.cpus, max_retries=3)(_video_task)
     waiting = iter(range(count))
     running: dict[Any, int] = {}
     while True:
@@ -172,12 +177,13 @@ def run_videos_on_ray(
 
 def _video_task(
     colorize_one: Callable[[int], Any], index: int, threads: int
-) -> tuple[Any, str | None]:
-    """One video on a Ray worker; a TinctError comes back as its message."""
-    from tinct.errors import TinctError
+) -> tuple[Any, tuple[str, str] | None]:
+    """One video on a Ray worker; a FileProblem comes back as its file and problem (exceptions
+    with more than a message do not survive pickling)."""
+    from tinct.errors import FileProblem
 
     use_threads(threads)
     try:
         return colorize_one(index), None
-    except TinctError as error:
-        return None, str(error)
+    except FileProblem as error:
+        return None, (str(error.path), error.problem)

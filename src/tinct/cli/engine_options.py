@@ -24,8 +24,9 @@ def add_engine_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--ray-address",
         metavar="ADDRESS",
-        help="the Ray cluster to join: auto (the one `ray start` started here), HOST:PORT of "
-        "its head, or ray://HOST:PORT; inputs and outputs must be on storage every node sees",
+        help="the Ray cluster to join: auto (the one `ray start` started on this machine) or "
+        "HOST:PORT of its head; inputs and outputs must be on storage every node sees at the "
+        "same path (docs/ray.md)",
     )
     parser.add_argument(
         "--workers",

@@ -8,7 +8,9 @@ original Y plane with new chroma), the audio is kept, and a killed run resumes w
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import errno
+import functools
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -17,9 +19,10 @@ from typing import Any
 
 from tqdm import tqdm
 
+from tinct.cli.engine_options import add_engine_arguments, check_engine_arguments
 from tinct.cli.model_options import add_backend_argument, colour_boost, load_colorizer
 from tinct.cli.numbers import bounded
-from tinct.cli.reporting import report_failures
+from tinct.cli.reporting import progress, report_failures
 from tinct.errors import FileProblem, TinctError
 from tinct.io.video_assemble import OUTPUT_FORMATS, check_output_suffix
 from tinct.io.video_reader import DecodedFrame, VideoInfo, read_video_info
@@ -105,6 +108,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "5 dB (benchmarks/results/video_drift_v2*), else the boost chosen for the weights",
     )
     parser.add_argument("--force", action="store_true", help="overwrite existing outputs")
+    add_engine_arguments(parser)
     parser.add_argument(
         "--crf", type=_crf, default=DEFAULT_CRF, help=f"x264 quality (default {DEFAULT_CRF})"
     )
@@ -162,35 +166,100 @@ def video_output_path(source: Path, root: Path | None, output: Path | None) -> P
 
 
 def run(args: argparse.Namespace) -> int:
+    check_engine_arguments(args)
     source: Path = args.input
     batch = source.is_dir()
     sources = find_videos(source, args.output) if batch else [source]
     if not sources:
         raise FileProblem(source, "no video files found")
-    failures: list[FileProblem] = []
     if not batch:
         try:
             _check_single(source, video_output_path(source, None, args.output), args.force)
         except FileProblem as error:  # before the model loads; exit 1 as for a bad photo
             report_failures([error], "colorize")
             return 1
+    pairs = [
+        (path, video_output_path(path, source if batch else None, args.output)) for path in sources
+    ]
+    colorize = _on_ray if args.engine == "ray" else _locally
+    failures = [problem for problem in colorize(args, pairs, batch) if problem is not None]
+    report_failures(failures, "colorize")
+    return 1 if failures else 0
+
+
+Pairs = list[tuple[Path, Path]]  # (source, target) of each video
+
+
+def _locally(args: argparse.Namespace, pairs: Pairs, batch: bool) -> Iterator[FileProblem | None]:
+    """One video after another in this process; a summary printed for each that worked, and
+    None or its problem yielded. A single video's error that is not about a file is raised."""
     colour = _VideoColour(args)
-    for path in sources:
-        target = video_output_path(path, source if batch else None, args.output)
+    for path, target in pairs:
         try:
             result = _colorize_one(path, target, colour, args)
         except FileProblem as error:
-            failures.append(error)
+            yield error
             continue
         except TinctError as error:
             if not batch:
                 raise
-            failures.append(FileProblem(path, str(error)))
+            yield FileProblem(path, str(error))
             continue
         print(_summary(path, result, colour.colorizer.trained))
         colour.warn_unused_hints(path, result.frames)
-    report_failures(failures, "colorize")
-    return 1 if failures else 0
+        yield None
+
+
+def _on_ray(args: argparse.Namespace, pairs: Pairs, batch: bool) -> Iterator[FileProblem | None]:
+    """One Ray task per video (:func:`tinct.batch.ray_engine.run_videos_on_ray`), each with its
+    own model; summaries printed as they finish."""
+    from tinct.batch.ray_engine import run_videos_on_ray
+
+    task = functools.partial(
+        _colorize_on_worker,
+        _with_absolute_paths(args),
+        [(path.absolute(), target.absolute()) for path, target in pairs],
+    )
+    outcomes = run_videos_on_ray(len(pairs), task, args.ray_address, args.workers)
+    for done in progress(outcomes, len(pairs), "video", unit="video"):
+        if done.problem is not None:
+            yield FileProblem(*done.problem)
+            continue
+        result, trained = done.value
+        source, target = pairs[done.index]
+        print(_summary(source, dataclasses.replace(result, target=target), trained))
+        yield None
+
+
+def _colorize_on_worker(
+    args: argparse.Namespace, pairs: Pairs, index: int
+) -> tuple[RecolorResult, bool]:
+    """Colorize video ``index`` of ``pairs`` on an engine's worker; its result, and whether
+    the model was trained.
+
+    Raises:
+        FileProblem: the video failed (any TinctError is reported against its source).
+    """
+    path, target = pairs[index]
+    colour = _VideoColour(args)
+    try:
+        result = _colorize_one(path, target, colour, args)
+    except FileProblem:
+        raise
+    except TinctError as error:
+        raise FileProblem(path, str(error)) from None
+    colour.warn_unused_hints(path, result.frames)
+    return result, colour.colorizer.trained
+
+
+def _with_absolute_paths(args: argparse.Namespace) -> argparse.Namespace:
+    """``args`` with the weights and hints files absolute: a worker's folder is not ours."""
+    paths = {
+        name: getattr(args, name).absolute()
+        for name in ("weights", "hints")
+        if getattr(args, name) is not None and getattr(args, name).exists()
+    }
+    return argparse.Namespace(**{**vars(args), **paths})
 
 
 def _check_single(source: Path, target: Path, force: bool) -> None:
