@@ -197,6 +197,24 @@ def test_an_existing_output_needs_force(tmp_path: Path, core_spy: CoreSpy, capsy
     assert read_video_info(target).frame_count == 2
 
 
+def test_skip_existing_finishes_a_folder_without_redoing_it(
+    tmp_path: Path, core_spy: CoreSpy, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "clips"
+    make_clip(folder / "a.mp4", frames=2)
+    make_clip(folder / "b.mp4", frames=3)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "a.mp4").write_bytes(b"finished by an earlier run")
+    assert run_in_process(folder, "-o", out, "--skip-existing") == 0
+    assert "skipping 1 video(s) already colorized" in capsys.readouterr().err
+    assert (out / "a.mp4").read_bytes() == b"finished by an earlier run"
+    assert read_video_info(out / "b.mp4").frame_count == 3
+    assert run_in_process(folder, "-o", out) == 1  # without it, an existing output is an error
+    assert "a.mp4: output already exists" in capsys.readouterr().err
+    assert run_in_process(folder / "a.mp4", "-o", out / "a.mp4", "--skip-existing") == 0
+
+
 def test_options_reach_the_colour_core(tmp_path: Path, core_spy: CoreSpy) -> None:
     clip = make_clip(tmp_path / "camera.mp4", frames=5, color_range=2)
     args = ("--mode", "surveillance", "--keyframe-every", "7", "--per-frame", *FAST)

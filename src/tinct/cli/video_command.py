@@ -107,7 +107,14 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "with --mode surveillance, where the boost coloured grey asphalt blue and cost up to "
         "5 dB (benchmarks/results/video_drift_v2*), else the boost chosen for the weights",
     )
-    parser.add_argument("--force", action="store_true", help="overwrite existing outputs")
+    existing = parser.add_mutually_exclusive_group()
+    existing.add_argument("--force", action="store_true", help="overwrite existing outputs")
+    existing.add_argument(
+        "--skip-existing",
+        action="store_true",
+        help="skip videos whose output exists (an output appears only when complete); an "
+        "unfinished one resumes from its finished chunks",
+    )
     add_engine_arguments(parser)
     parser.add_argument(
         "--crf", type=_crf, default=DEFAULT_CRF, help=f"x264 quality (default {DEFAULT_CRF})"
@@ -172,15 +179,20 @@ def run(args: argparse.Namespace) -> int:
     sources = find_videos(source, args.output) if batch else [source]
     if not sources:
         raise FileProblem(source, "no video files found")
-    if not batch:
-        try:
-            _check_single(source, video_output_path(source, None, args.output), args.force)
-        except FileProblem as error:  # before the model loads; exit 1 as for a bad photo
-            report_failures([error], "colorize")
-            return 1
     pairs = [
         (path, video_output_path(path, source if batch else None, args.output)) for path in sources
     ]
+    if args.skip_existing:
+        remaining = [(path, target) for path, target in pairs if not target.exists()]
+        if skipped := len(pairs) - len(remaining):
+            print(f"skipping {skipped} video(s) already colorized", file=sys.stderr)
+        pairs = remaining
+    if not batch and pairs:
+        try:
+            _check_single(*pairs[0], args.force)
+        except FileProblem as error:  # before the model loads; exit 1 as for a bad photo
+            report_failures([error], "colorize")
+            return 1
     colorize = _on_ray if args.engine == "ray" else _locally
     failures = [problem for problem in colorize(args, pairs, batch) if problem is not None]
     report_failures(failures, "colorize")
