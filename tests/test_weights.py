@@ -13,6 +13,7 @@ import tinct
 from tinct.models import create_model, list_models
 from tinct.weights import WEIGHT_FILES, WeightsError, find_weights, load_weights, weight_file
 from tinct.weights.store import verify_file
+from tinct.weights.tinct_file import TINCT_WEIGHTS_FORMAT, read_tinct_weights, write_tinct_weights
 
 from .conftest import SHARED, require_shared
 from .test_cli import tinct as run_tinct
@@ -72,9 +73,30 @@ def test_shared_vgg16_features_stand_in_for_the_official_file(
 
 
 def _export(model_name: str, path: Path, recorded_name: str | None = None) -> None:
-    model = create_model(model_name)
-    metadata = {"format": "tinct-weights/1", "model": recorded_name or model_name}
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(path), metadata)
+    write_tinct_weights(path, create_model(model_name).state_dict(), recorded_name or model_name)
+
+
+def test_a_tinct_weight_file_round_trips_and_other_files_are_refused(tmp_path: Path) -> None:
+    state = {"a": torch.arange(6.0).view(2, 3), "b": torch.ones(2, dtype=torch.long)}
+    path = tmp_path / "w.safetensors"
+    write_tinct_weights(path, state, "tinct-lite_tiny", {"recipe": "{}"})
+    found = read_tinct_weights(path, "tinct-lite_tiny")
+    assert found.tensors.keys() == state.keys()
+    assert all(torch.equal(found.tensors[key], value) for key, value in state.items())
+    assert found.metadata == {
+        "format": TINCT_WEIGHTS_FORMAT,
+        "model": "tinct-lite_tiny",
+        "recipe": "{}",
+        "tinct_version": tinct.__version__,
+    }
+    with pytest.raises(WeightsError, match="holds weights of 'tinct-lite_tiny', not of 'eccv16'"):
+        read_tinct_weights(path, "eccv16")
+    save_file(state, str(tmp_path / "plain.safetensors"))
+    with pytest.raises(WeightsError, match="not a tinct weights file"):
+        read_tinct_weights(tmp_path / "plain.safetensors")
+    (tmp_path / "junk.safetensors").write_bytes(b"junk")
+    with pytest.raises(WeightsError, match="junk.safetensors: not a readable safetensors file"):
+        read_tinct_weights(tmp_path / "junk.safetensors")
 
 
 def test_load_with_a_trained_export_is_marked_trained(tmp_path: Path) -> None:

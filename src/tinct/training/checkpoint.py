@@ -8,13 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import save
 from torch import nn
 
-from tinct import __version__
 from tinct.errors import FileProblem
 from tinct.io.atomic import atomic_write
-from tinct.weights.colorizer_weights import TINCT_WEIGHTS_FORMAT
+from tinct.weights.tinct_file import write_tinct_weights
 
 CHECKPOINT_NAME = "checkpoint.pt"
 WEIGHTS_NAME = "model.safetensors"
@@ -38,14 +36,6 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
 
 
 def export_weights(path: Path, model: nn.Module, model_name: str, recipe_json: str) -> None:
-    """Final weights as safetensors, with the model name and recipe in the metadata."""
-    tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    metadata = {
-        "format": TINCT_WEIGHTS_FORMAT,
-        "model": model_name,
-        "recipe": recipe_json,
-        "tinct_version": __version__,
-    }
+    """Final weights as a tinct weight file, with the model name and recipe in the metadata."""
     json.loads(recipe_json)  # refuse to write metadata that is not JSON
-    with atomic_write(path, overwrite=True) as handle:
-        handle.write(save(tensors, metadata=metadata))
+    write_tinct_weights(path, model.state_dict(), model_name, {"recipe": recipe_json})

@@ -37,10 +37,10 @@ from tinct.color.lab import rgb_to_lab
 from tinct.data.image_folder import list_labelled_files
 from tinct.data.video_clips import VideoClipDataset, training_sequences
 from tinct.io.atomic import atomic_write
-from tinct.models.temporal.propagation_refiner import build_propagation_refiner
+from tinct.models.temporal.propagation_refiner import REFINER_MODEL_NAME, build_propagation_refiner
 from tinct.training.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
 from tinct.training.recipe import _build_section
-from tinct.weights.colorizer_weights import TINCT_WEIGHTS_FORMAT
+from tinct.weights.tinct_file import write_tinct_weights
 
 WEIGHTS_NAME = "propagation-refiner.safetensors"
 LIGHTNESS_TO_UINT8 = 255.0 / 100.0
@@ -317,19 +317,9 @@ def train_refiner(recipe: RefinerRecipe, out_dir: Path, cache: Path) -> dict[str
 
 
 def export_refiner(path: Path, model: torch.nn.Module, recipe: RefinerRecipe) -> None:
-    """float32 safetensors with the width, scale and recipe in the metadata."""
-    from safetensors.torch import save
-
-    tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    metadata = {
-        "format": TINCT_WEIGHTS_FORMAT,
-        "model": "propagation-refiner",
-        "width": str(recipe.width),
-        "scale": str(recipe.scale),
-        "recipe": recipe.to_json(),
-    }
-    with atomic_write(path, overwrite=True) as handle:
-        handle.write(save(tensors, metadata=metadata))
+    """A float32 tinct weight file with the width, scale and recipe in the metadata."""
+    metadata = {"width": str(recipe.width), "scale": str(recipe.scale), "recipe": recipe.to_json()}
+    write_tinct_weights(path, model.state_dict(), REFINER_MODEL_NAME, metadata)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -79,23 +79,20 @@ def _initialise(model: torch.nn.Module, model_name: str, init: str | None) -> No
     """Load ``init`` (see the module docstring) into ``model``."""
     if init is None:
         return
-    from safetensors import safe_open
-
     from tinct.models.temporal.recurrent_colorizer import init_from_tinct_lite
     from tinct.weights.colorizer_weights import load_colorizer_weights
     from tinct.weights.store import find_weights, read_weight_tensors, weight_file
+    from tinct.weights.tinct_file import read_tinct_weights
 
     if not Path(init).is_file():  # a weight-table name
         path = find_weights(init)
         init_from_tinct_lite(model, read_weight_tensors(path, weight_file(init)), str(path))
         return
-    with safe_open(init, framework="pt") as handle:
-        owner = (handle.metadata() or {}).get("model")
-        tensors = {key: handle.get_tensor(key) for key in handle.keys()}  # noqa: SIM118
-    if owner == model_name:
+    found = read_tinct_weights(init)
+    if found.metadata.get("model") == model_name:
         load_colorizer_weights(model, model_name, Path(init))
     else:
-        init_from_tinct_lite(model, tensors, init)
+        init_from_tinct_lite(model, found.tensors, init)
 
 
 def _split_recurrent(

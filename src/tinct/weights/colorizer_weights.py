@@ -8,29 +8,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from safetensors import SafetensorError, safe_open
 from torch import nn
 
 from tinct.weights.table import published_weights_for
+from tinct.weights.tinct_file import read_tinct_weights
 from tinct.weights.verify import WeightsError, load_state_dict_exact
-
-TINCT_WEIGHTS_FORMAT = "tinct-weights/1"
 
 
 def _load_tinct_export(model: nn.Module, model_name: str, path: Path) -> None:
-    try:
-        with safe_open(str(path), framework="pt") as handle:
-            metadata = handle.metadata() or {}
-            tensors = {key: handle.get_tensor(key) for key in handle.keys()}  # noqa: SIM118
-    except (SafetensorError, OSError) as error:
-        raise WeightsError(f"{path}: not a readable safetensors file ({error})") from error
-    if metadata.get("format") != TINCT_WEIGHTS_FORMAT:
-        raise WeightsError(f"{path}: not a tinct weights file (format {metadata.get('format')!r})")
-    if metadata.get("model") != model_name:
-        raise WeightsError(
-            f"{path}: holds weights of {metadata.get('model')!r}, not of {model_name!r}"
-        )
-    load_state_dict_exact(model, tensors, source=str(path))
+    found = read_tinct_weights(path, model_name)
+    load_state_dict_exact(model, found.tensors, source=str(path))
 
 
 def load_colorizer_weights(model: nn.Module, model_name: str, path: Path) -> None:

@@ -1,19 +1,24 @@
 """tinct's own weight files: safetensors whose metadata says ``format: tinct-weights/1``.
 
 Every network tinct trains is exported in this format (``tinct train``'s ``model.safetensors``,
-the propagation refiner); the metadata names the model and carries the recipe it was trained
-with, and may add settings the architecture needs to be rebuilt (the refiner's ``width`` and
-``scale``). Values in the metadata are strings, as safetensors requires.
+the propagation refiner); the metadata names the model, the tinct version that wrote it and the
+recipe it was trained with, and may add settings the architecture needs to be rebuilt (the
+refiner's ``width`` and ``scale``). Values in the metadata are strings, as safetensors requires.
+This module is the one place that writes and reads the format.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from safetensors import SafetensorError, safe_open
+from safetensors.torch import save
 from torch import Tensor
 
+from tinct import __version__
+from tinct.io.atomic import atomic_write
 from tinct.weights.verify import WeightsError
 
 TINCT_WEIGHTS_FORMAT = "tinct-weights/1"
@@ -25,6 +30,31 @@ class TinctWeights:
 
     tensors: dict[str, Tensor]
     metadata: dict[str, str]
+
+
+def write_tinct_weights(
+    path: str | Path,
+    state_dict: Mapping[str, Tensor],
+    model_name: str,
+    metadata: Mapping[str, str] | None = None,
+) -> None:
+    """Write ``state_dict`` (e.g. ``model.state_dict()``) as a tinct weight file, atomically (a
+    kill never leaves half a file; an existing file is replaced).
+
+    Args:
+        model_name: the model the weights are of (``metadata["model"]``).
+        metadata: more string entries, e.g. ``recipe`` (JSON); ``format``, ``model`` and
+            ``tinct_version`` are set here.
+    """
+    tensors = {key: value.detach().cpu().contiguous() for key, value in state_dict.items()}
+    header = {
+        **(metadata or {}),
+        "format": TINCT_WEIGHTS_FORMAT,
+        "model": model_name,
+        "tinct_version": __version__,
+    }
+    with atomic_write(Path(path), overwrite=True) as handle:
+        handle.write(save(tensors, metadata=header))
 
 
 def read_tinct_weights(path: str | Path, model_name: str | None = None) -> TinctWeights:
