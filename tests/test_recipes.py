@@ -30,3 +30,22 @@ def test_recipe_is_valid(path: Path) -> None:
     assert recipe.data.crop_size % spec.input_multiple == 0
     if recipe.loss.gradient_prior:
         assert spec.output == "ab_bins"
+
+
+BUDGET_RECIPES = sorted((PROJECT_ROOT / "recipes" / "budget").glob("*.toml"))
+BUDGET_MODELS = {"surveillance", "eccv16", "vgg16_regression", "vgg16_bins", "fusion", "guided"}
+
+
+def test_every_paper_model_has_a_budget_recipe_with_the_same_budget_and_data() -> None:
+    recipes = {path.stem: load_recipe(path) for path in BUDGET_RECIPES}
+    assert set(recipes) == BUDGET_MODELS
+    assert {name: r.model for name, r in recipes.items()} == {n: n for n in BUDGET_MODELS}
+    assert {r.run.max_train_minutes for r in recipes.values()} == {30.0}
+    assert len({(r.data, r.run.seed) for r in recipes.values()}) == 1
+    for recipe in recipes.values():
+        spec = get_model_spec(recipe.model)
+        assert recipe.data.crop_size % spec.input_multiple == 0
+        assert recipe.data.workers == 0  # the budget counts the training process's CPU only
+        assert recipe.optim.max_steps and recipe.optim.patience is None
+        # max_steps, not epochs, ends the schedule (the training set holds over 10,000 photos)
+        assert recipe.optim.epochs * 10_000 // recipe.optim.batch_size > recipe.optim.max_steps
