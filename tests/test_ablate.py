@@ -10,7 +10,7 @@ import pytest
 from tinct.cli.main import main
 from tinct.evaluation.ablation import AblationError, load_study
 
-from .test_training import make_image_folder
+from .helpers.training import make_image_folder
 
 pytestmark = pytest.mark.slow  # training runs: `-m "not slow"` skips them
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,10 +14,7 @@ from tinct.io import read_image
 from tinct.io.prior_file import load_prior
 from tinct.quantize import gamut_ab_bins
 
-
-def tinct(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "tinct", *map(str, args)]
-    return subprocess.run(command, capture_output=True, text=True, cwd=cwd, timeout=300)
+from .helpers.cli import tinct
 
 
 def _save_photo(

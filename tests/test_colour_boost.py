@@ -13,7 +13,7 @@ from tinct.quantize.ab_bins import gamut_ab_bins
 from tinct.quantize.decoding import decode_annealed_mean
 from tinct.quantize.prior import colour_boost_bias, rebalancing_weights
 
-from .test_cli import tinct
+from .helpers.cli import tinct
 
 HAVE_ONNX = all(importlib.util.find_spec(p) is not None for p in ("onnx", "onnxruntime"))
 

@@ -11,7 +11,7 @@ from PIL import Image
 
 from tinct.evaluation.summary import summarize
 
-from .test_cli import tinct
+from .helpers.cli import tinct
 
 
 def _photos(folder: Path, count: int = 3, size: tuple[int, int] = (80, 64)) -> Path:

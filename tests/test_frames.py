@@ -13,7 +13,7 @@ from tinct.data.frame_photos import write_video_frames
 from tinct.io import read_image
 from tinct.io.video_frames import VideoReadError, iter_video_frames
 
-from .test_cli import tinct
+from .helpers.cli import tinct
 
 
 def make_video(path: Path, frames: int = 12, size: tuple[int, int] = (64, 48)) -> Path:

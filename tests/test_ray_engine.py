@@ -230,7 +230,7 @@ def test_the_batch_callable_runs_in_ray_data(two_nodes: str) -> None:
 
 
 def test_videos_run_one_task_each_with_the_local_engines_results(tmp_path: Path) -> None:
-    from .test_video_stream import decoded, make_clip
+    from .helpers.video import decoded, make_clip
 
     clips = tmp_path / "clips"
     for index in range(2):

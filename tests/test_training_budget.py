@@ -14,7 +14,7 @@ from tinct.training.loop import Trainer
 from tinct.training.recipe import load_recipe, recipe_from_dict
 from tinct.training.resumable import TrainingClock
 
-from .test_training import make_image_folder, tiny_recipe
+from .helpers.training import make_image_folder, tiny_recipe
 
 pytestmark = pytest.mark.slow  # training runs: `-m "not slow"` skips them
 

@@ -21,7 +21,7 @@ from tinct.errors import TinctError
 from tinct.io.video_journal import JOURNAL_NAME, parts_folder
 from tinct.io.video_reader import read_video_info
 
-from .test_video_stream import audio_packets, decoded, make_clip
+from .helpers.video import audio_packets, decoded, make_clip
 
 pytestmark = pytest.mark.slow  # video encoding and subprocesses: `-m "not slow"` skips them
 

@@ -7,7 +7,7 @@ of the frame index, so these tests do not depend on the colour core.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
 
@@ -22,95 +22,7 @@ from tinct.io.video_reader import DecodedFrame, VideoInfo, open_video, read_vide
 from tinct.io.video_stream import recolor_video_file
 from tinct.io.video_writer import EncodeSettings
 
-AUDIO_RATE = 16000
-
-
-def moving_pattern(index: int, height: int, width: int) -> np.ndarray:
-    """A smooth gray texture that drifts by 2 pixels a frame: ``(H, W, 3)`` uint8."""
-    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
-    x = x + 2 * index
-    gray = 128 + 60 * np.sin(x / 5.0) * np.cos(y / 7.0) + 30 * np.sin((x + y) / 11.0)
-    return np.repeat(np.clip(gray, 0, 255).astype(np.uint8)[..., None], 3, axis=2)
-
-
-def make_clip(
-    path: Path,
-    frames: int = 10,
-    size: tuple[int, int] = (64, 48),
-    rate: int = 10,
-    pts: Sequence[int] | None = None,
-    time_base: Fraction | None = None,
-    audio: str | None = None,
-    rotation: int = 0,
-    codec: str = "libx264",
-    pix_fmt: str = "yuv420p",
-    color_range: int | None = None,
-    colorspace: int | None = None,
-    faststart: bool = False,
-) -> Path:
-    """Write a test clip; ``pts`` (in ``time_base``) makes its frame rate variable.
-
-    ``audio`` is an audio codec (``aac``, ``pcm_mulaw``...) for a 440 Hz tone as long as the
-    video, or None for no audio.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    options = {"movflags": "faststart"} if faststart else {}
-    with av.open(str(path), "w", options=options) as container:
-        video = container.add_stream(codec, rate=rate)
-        video.width, video.height = size
-        video.pix_fmt = pix_fmt
-        if time_base is not None:
-            video.time_base = video.codec_context.time_base = time_base
-        if color_range is not None:
-            video.codec_context.color_range = color_range
-        if colorspace is not None:
-            video.codec_context.colorspace = colorspace
-        if codec == "libx264":
-            video.options = {"crf": "8", "preset": "ultrafast"}
-        if rotation:
-            video.set_display_rotation(rotation)
-        sound = _add_audio(container, audio) if audio else None
-        for index in range(frames):
-            image = moving_pattern(index, size[1], size[0])
-            frame = av.VideoFrame.from_ndarray(image, format="rgb24").reformat(format=pix_fmt)
-            frame.pts = pts[index] if pts is not None else index
-            if time_base is not None:
-                frame.time_base = time_base
-            container.mux(video.encode(frame))
-        container.mux(video.encode(None))
-        if sound is not None:
-            seconds = (pts[-1] * time_base + Fraction(1, rate)) if pts else Fraction(frames, rate)
-            _write_tone(container, sound, float(seconds))
-    return path
-
-
-def _add_audio(container: av.container.OutputContainer, codec: str) -> av.audio.AudioStream:
-    rate = 8000 if codec == "pcm_mulaw" else AUDIO_RATE
-    stream = container.add_stream(codec, rate=rate)
-    stream.layout = "mono"
-    return stream
-
-
-def _write_tone(
-    container: av.container.OutputContainer, stream: av.audio.AudioStream, seconds: float
-) -> None:
-    rate = stream.codec_context.sample_rate
-    samples = int(seconds * rate)
-    tone = 0.3 * np.sin(2 * np.pi * 440 * np.arange(samples) / rate)
-    block = 1024
-    for start in range(0, samples, block):
-        piece = tone[start : start + block]
-        if stream.codec_context.name == "pcm_mulaw":
-            frame = av.AudioFrame.from_ndarray(
-                (piece * 32767).astype(np.int16)[None], format="s16", layout="mono"
-            )
-        else:
-            frame = av.AudioFrame.from_ndarray(
-                piece.astype(np.float32)[None], format="fltp", layout="mono"
-            )
-        frame.sample_rate, frame.pts = rate, start
-        container.mux(stream.encode(frame))
-    container.mux(stream.encode(None))
+from .helpers.video import add_audio, audio_packets, decoded, make_clip, write_tone
 
 
 def constant_chroma(u: int = 100, v: int = 160):
@@ -122,11 +34,6 @@ def constant_chroma(u: int = 100, v: int = 160):
             yield frame.index, np.full(shape, u, np.uint8), np.full(shape, v, np.uint8)
 
     return chroma
-
-
-def decoded(path: Path) -> list[av.VideoFrame]:
-    with av.open(str(path)) as container:
-        return list(container.decode(video=0))
 
 
 def luma_of(frame: av.VideoFrame) -> np.ndarray:
@@ -143,16 +50,6 @@ def _y_rows(frame: av.VideoFrame) -> np.ndarray:
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
     error = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
     return float("inf") if error == 0 else 10 * np.log10(255**2 / error)
-
-
-def audio_packets(path: Path) -> list[tuple[float, bytes]]:
-    with av.open(str(path)) as container:
-        stream = container.streams.audio[0]
-        return [
-            (float(packet.pts * packet.time_base), bytes(packet))
-            for packet in container.demux(stream)
-            if packet.size
-        ]
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -230,7 +127,7 @@ def _save_png(path: Path) -> None:
 
 def _audio_only(path: Path) -> None:
     with av.open(str(path), "w", format="mp4") as container:
-        _write_tone(container, _add_audio(container, "aac"), 0.3)
+        write_tone(container, add_audio(container, "aac"), 0.3)
 
 
 def _zero_frames(path: Path) -> None:
@@ -238,7 +135,7 @@ def _zero_frames(path: Path) -> None:
     with av.open(str(path), "w") as container:
         video = container.add_stream("libx264", rate=10)
         video.width, video.height = 64, 48
-        _write_tone(container, _add_audio(container, "aac"), 0.3)
+        write_tone(container, add_audio(container, "aac"), 0.3)
 
 
 def test_a_truncated_file_is_an_error_and_leaves_nothing_behind(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from tinct.weights.store import verify_file
 from tinct.weights.tinct_file import TINCT_WEIGHTS_FORMAT, read_tinct_weights, write_tinct_weights
 
 from .conftest import SHARED, require_shared
-from .test_cli import tinct as run_tinct
+from .helpers.cli import tinct as run_tinct
 
 
 def test_weight_table_is_well_formed() -> None:
