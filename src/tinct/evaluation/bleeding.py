@@ -13,7 +13,8 @@ so bleeding shows as chroma error concentrated next to strong lightness edges. T
 
 A model that bleeds less has a lower ``edge_chroma_error``; comparing it with
 ``flat_chroma_error`` separates bleeding from colour that is wrong everywhere. The gradient
-prior of the surveillance paper (``000_*.txt``) targets exactly this band.
+prior of the surveillance paper (Yao & Xia, *Deep Colorization for Surveillance Images*) targets
+exactly this band.
 """
 
 from __future__ import annotations

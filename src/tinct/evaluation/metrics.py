@@ -5,7 +5,8 @@ done in float64 so that values do not depend on the input dtype. Set-level quant
 return Python floats. No metric modifies its inputs or needs gradients.
 
 Sources:
-    RMSE, PSNR: ``003_*.txt``. Acc_U, Acc_V, saturation difference: ``004_*.txt``.
+    RMSE, PSNR: Xu, *Greyscale image & video colorization* (SJTU report, 2017).
+    Acc_U, Acc_V, saturation difference: Hsu & Shiao, *Image Colorization with Deep Learning*.
     SSIM: Wang, Bovik, Sheikh & Simoncelli, IEEE TIP 13(4), 2004.
     Colourfulness: Hasler & Suesstrunk, "Measuring colourfulness in natural images", SPIE 2003.
     CIEDE2000: Sharma, Wu & Dalal, Color Research & Application 30(1), 2005.
@@ -324,7 +325,7 @@ def ciede2000(pred: Tensor, target: Tensor) -> Tensor:
 
 
 def uv_bin_accuracy(pred: Tensor, target: Tensor, n_bins: int = DEFAULT_UV_BINS) -> Tensor:
-    """Acc_U and Acc_V of ``004_*.txt``: the share of pixels whose U (V) bin matches.
+    """Acc_U and Acc_V of Hsu & Shiao: the share of pixels whose U (V) bin matches.
 
     Both images are converted to YUV (:func:`tinct.color.rgb_to_yuv`) and U and V are each cut
     into ``n_bins`` equal-width bins over their full range
@@ -364,7 +365,7 @@ SATURATION_FLOOR = 0.01  # mean HSV saturation below which a target counts as gr
 
 
 def saturation_difference(pred: Tensor, target: Tensor) -> Tensor:
-    """Relative saturation difference of ``004_*.txt``, kept finite.
+    """Relative saturation difference of Hsu & Shiao, kept finite.
 
     ``|sum S_pred - sum S_target| / max(sum S_target, 0.01 N)``, where S is HSV saturation
     (:func:`hsv_saturation`), the sums run over the N pixels of each image, and the floor (a mean

@@ -1,8 +1,9 @@
 """Simulated user guidance: hint maps drawn from ground-truth ab, for training and evaluation.
 
 Training draws hints as Zhang et al. 2017 ("Real-Time User-Guided Image Colorization") do, plus
-the colour boundaries of the guided still-image network of ``002_*.txt``. For each image of a
-batch, independently (:func:`simulate_hints`, parameters in :class:`HintSimulation`):
+the colour boundaries of the guided still-image network of Dubey, Prince & Saifi, *Image and Video
+Colorization* (2022). For each image of a batch, independently (:func:`simulate_hints`, parameters
+in :class:`HintSimulation`):
 
 1. **No hints** with probability ``zero_hint_probability`` (default 0.3). Otherwise the number of
    points is ``N ~ Geometric(points_p)`` on {1, 2, ...}: ``P(N = n) = (1 - p)**(n - 1) * p``,

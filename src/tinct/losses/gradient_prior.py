@@ -1,4 +1,4 @@
-"""The gradient prior of Yao & Xia (surveillance colorization, ``000_*.txt``), made precise.
+"""The gradient prior of Yao & Xia (*Deep Colorization for Surveillance Images*), made precise.
 
 The paper weights the cross-entropy by "a weighting coefficient of gradient probability
 distribution", smoothed by a Gaussian kernel. tinct defines it as follows. For L in [0, 100]:

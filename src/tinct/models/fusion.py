@@ -1,4 +1,4 @@
-"""``fusion``: global and local image priors fused, after Iizuka et al. 2016 (``003_*.txt``).
+"""``fusion``: global and local image priors fused, after Iizuka et al. 2016 (as used by Xu 2017).
 
 Topology of the paper (conv = 3x3 conv + BatchNorm + ReLU; widths of the paper by default):
 

@@ -1,4 +1,5 @@
-"""VGG16 colorizers of ``004_*.txt``: UV regression (Dahl), equal-width UV bins (Hwang & Zhou).
+"""VGG16 colorizers compared by Hsu & Shiao, *Image Colorization with Deep Learning*: UV regression
+(Dahl), equal-width UV bins (Hwang & Zhou).
 
 Both share one network: a VGG16 trunk (ImageNet weights) on the gray image, and Dahl's residual
 hypercolumn decoder. Starting from conv5_3 (stride 16), each decoder stage upsamples the

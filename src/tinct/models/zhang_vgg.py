@@ -15,9 +15,10 @@ PyTorch release, so its weight file loads strictly (:mod:`tinct.weights.eccv16_r
 layout and never uses it: ``forward`` returns the logits, decoded outside the model by the
 annealed mean over ``spec.bins()``.
 
-The surveillance network of Yao & Xia (``000_*.txt``) is the same family at half the channel
-widths (throughput on CPUs for camera fleets), over tinct's 309 gamut bins, trained with the
-gradient prior (:mod:`tinct.losses.gradient_prior`) on top of class rebalancing.
+The surveillance network of Yao & Xia (*Deep Colorization for Surveillance Images*) is the same
+family at half the channel widths (throughput on CPUs for camera fleets), over tinct's 309 gamut
+bins, trained with the gradient prior (:mod:`tinct.losses.gradient_prior`) on top of class
+rebalancing.
 """
 
 from __future__ import annotations

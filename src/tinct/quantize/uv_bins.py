@@ -1,4 +1,5 @@
-"""Equal-width bins per chroma channel, for the YUV classifier of Hwang & Zhou (``004_*.txt``).
+"""Equal-width bins per chroma channel, for the YUV classifier of Hwang & Zhou (as compared in Hsu &
+Shiao, *Image Colorization with Deep Learning*).
 
 U and V are each cut into ``n_bins`` equal intervals spanning their full range
 ([-U_MAX, U_MAX] and [-V_MAX, V_MAX]); the model predicts one distribution per channel.

@@ -1,7 +1,8 @@
 """The propagation refiner: a small CNN that decides, per pixel, between the colour carried by
 optical flow from a keyframe and the fallback colour (the still model's guess, or reliable colour
 spread into a hole), from lightness, the flow's confidence and both colours: the learned
-confidence of the colour-propagation network of ``002_*.txt``, on the video core's inputs.
+confidence of the colour-propagation network of Dubey, Prince & Saifi, *Image and Video
+Colorization* (2022), on the video core's inputs.
 
 ``forward(lightness, warped_ab, confidence, still_ab) -> ab``, all ``(B, C, h, w)`` on the same
 grid: lightness ``(B, 1, h, w)`` in [0, 100], ``warped_ab`` and ``still_ab`` ``(B, 2, h, w)`` in
