@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -12,6 +13,7 @@ from torch import Tensor, nn
 from tinct.guidance.hints import Hints
 from tinct.models import create_model, get_model_spec
 from tinct.pipeline.colorizer import DEFAULT_WORKING_SIDE, Colorizer
+from tinct.pipeline.predictor import Predictor
 from tinct.quantize.decoding import DEFAULT_TEMPERATURE
 from tinct.weights.colorizer_weights import load_colorizer_weights
 from tinct.weights.store import find_weights
@@ -39,6 +41,62 @@ class PhotoColorizer(Colorizer):
         rgb, alpha, restore = to_rgb_tensor(image)
         result = self.colorize_lightness(rgb_to_lightness(rgb), hints)
         return restore(result, alpha)
+
+    def predictor(self) -> PhotoPredictor:
+        """A predictor over this colorizer: set an image once, then colorize it with any hints
+        and suggest colours, running only the part of the model after the hints enter
+        (:class:`PhotoPredictor`)."""
+        return PhotoPredictor(self)
+
+
+class PhotoPredictor(Predictor):
+    """A :class:`~tinct.pipeline.predictor.Predictor` that also takes PIL images and arrays.
+
+    ``predictor.set_image(image)`` encodes a PIL image, numpy array or tensor once (as
+    ``colorizer(image)`` takes them); ``predictor.colorize(hints)`` returns the same result as
+    ``colorizer(image, hints)`` (to ±1/255), of the image's kind, alpha kept; and
+    ``predictor.suggest(x, y, count)`` the colours suggested at a point. Only the part of the
+    model after the hints enter runs per call (the whole model for ``guided``, whose hints enter
+    at its input).
+
+    Example::
+
+        predictor = tinct.load().predictor()
+        predictor.set_image(Image.open("photo.jpg"))
+        result = predictor.colorize(load_hints("photo.json"))
+    """
+
+    def __init__(self, colorizer: Colorizer) -> None:
+        super().__init__(colorizer)
+        self._alpha: torch.Tensor | None = None
+        self._restore: Callable[[torch.Tensor, torch.Tensor | None], object] | None = None
+
+    def set_image(self, image: object) -> None:
+        """Encode ``image`` (a PIL image, numpy array or tensor); only its lightness is used."""
+        from tinct.color.lab import rgb_to_lightness
+        from tinct.io.in_memory import to_rgb_tensor
+
+        rgb, alpha, restore = to_rgb_tensor(image)
+        self.set_lightness(rgb_to_lightness(rgb))
+        self._alpha, self._restore = alpha, restore
+
+    def set_lightness(self, lightness: torch.Tensor) -> None:
+        """Encode ``(B, 1, H, W)`` lightness; :meth:`colorize` then returns a tensor."""
+        super().set_lightness(lightness)
+        self._alpha, self._restore = None, None
+
+    def reset_image(self) -> None:
+        super().reset_image()
+        self._alpha, self._restore = None, None
+
+    def colorize(self, hints: Hints | torch.Tensor | None = None) -> object:
+        """The image colorized with ``hints`` (in its pixels), as ``colorizer(image, hints)``
+        returns it: an image of the kind :meth:`set_image` was given (a ``(B, 3, H, W)``
+        tensor after :meth:`set_lightness`)."""
+        result = self.colorize_lightness(hints)
+        if self._restore is None:
+            return result
+        return self._restore(result, self._alpha)
 
 
 class UntrainedModelWarning(UserWarning):

@@ -12,19 +12,24 @@ backends give the same pictures up to float rounding. This module never imports
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from torch import Tensor, nn
 
-from tinct.export.onnx_cache import cached_onnx_graph
+from tinct.export.onnx_cache import cached_onnx_graph, cached_split_graphs
 from tinct.export.onnx_export import DEFAULT_OPSET, graph_signature
 from tinct.export.onnx_runtime import OnnxSession
+from tinct.export.onnx_split import encoding_parts, split_signatures
 from tinct.export.optional import MissingPackageError, require_onnx_packages
 from tinct.models import get_model_spec
+from tinct.models.registry import encodes_once
 from tinct.pipeline.colorizer import Colorizer
 from tinct.weights.store import find_weights
 from tinct.weights.table import weight_set
@@ -33,34 +38,84 @@ from tinct.weights.verify import sha256_of_file
 log = logging.getLogger(__name__)
 
 
-@dataclass
+@dataclass(frozen=True)
+class SplitSessions:
+    """Sessions over the encoder and decoder graphs of a model that encodes once."""
+
+    encoder: OnnxSession
+    decoder: OnnxSession
+
+
 class OnnxBackend:
     """Runs a colorizer's model in ONNX Runtime on the CPU.
 
-    Attributes:
-        session: the ONNX Runtime session over the exported graph (see :func:`onnx_backend`).
-        bin_bias: the ``(Q,)`` logit offsets the graph adds (the colorizer's ``bin_bias``), or
+    Args:
+        session: the ONNX Runtime session over the whole model's graph (see
+            :func:`onnx_backend`).
+        bin_bias: the ``(Q,)`` logit offsets the graphs add (the colorizer's ``bin_bias``), or
             None.
+        open_split: opens the sessions over the encoder and decoder graphs, for a model that
+            encodes once (called on the first :meth:`encode`, since a run over whole images
+            never needs them); None: the model runs only whole.
     """
 
-    session: OnnxSession
-    bin_bias: Tensor | None = None
+    def __init__(
+        self,
+        session: OnnxSession,
+        bin_bias: Tensor | None = None,
+        open_split: Callable[[], SplitSessions] | None = None,
+    ) -> None:
+        self.session = session
+        self.bin_bias = bin_bias
+        self._open_split = open_split
+        self._split: SplitSessions | None = None
+        self._lock = threading.Lock()  # server threads may encode their first image together
 
-    def logits(self, small: Tensor, small_hints: Tensor | None) -> Tensor:
+    def split_sessions(self) -> SplitSessions | None:
+        """The encoder and decoder sessions (exported and opened on first use), or None."""
+        if self._open_split is None:
+            return None
+        with self._lock:
+            if self._split is None:
+                self._split = self._open_split()
+            return self._split
+
+    def encode(self, small: Tensor) -> tuple[Tensor, ...] | None:
+        """The encoder graph's outputs for ``small``; None for a model that runs only whole."""
+        split = self.split_sessions()
+        return None if split is None else tuple(split.encoder.run((small,)))
+
+    def _session(self, features: tuple[Tensor, ...] | None) -> OnnxSession:
+        if features is None:
+            return self.session
+        split = self.split_sessions()
+        if split is None:
+            raise ValueError("this model runs only whole in ONNX Runtime; pass features=None")
+        return split.decoder
+
+    def logits(
+        self, small: Tensor, small_hints: Tensor | None, features: tuple[Tensor, ...] | None = None
+    ) -> Tensor:
         """As :meth:`Colorizer.run_model`, computed by ONNX Runtime (whose graph holds the
         logit offsets, taken out again here)."""
-        logits = self.session.predict(small, small_hints, 1.0, decode=False)
+        session = self._session(features)
+        logits = session.predict(small, small_hints, 1.0, decode=False, features=features)
         if self.bin_bias is None:
             return logits
         return logits - self.bin_bias.to(logits).view(1, -1, 1, 1)
 
     def decoded_ab(
-        self, small: Tensor, small_hints: Tensor | None, temperature: float
+        self,
+        small: Tensor,
+        small_hints: Tensor | None,
+        temperature: float,
+        features: tuple[Tensor, ...] | None = None,
     ) -> Tensor | None:
         """The annealed mean (T > 0) decoded in the graph, logit offsets included; None where
         the graph does not decode (other output kinds, T = 0)."""
-        if self.session.signature.decodes_ab and temperature > 0:
-            return self.session.predict(small, small_hints, temperature, decode=True)
+        session = self._session(features)
+        if session.signature.decodes_ab and temperature > 0:
+            return session.predict(small, small_hints, temperature, decode=True, features=features)
         return None
 
 
@@ -89,13 +144,25 @@ class OffsetLogits(nn.Module):
         return self.model(*inputs) + self.offsets.view(1, -1, 1, 1)
 
 
+class OffsetSplitLogits(OffsetLogits):
+    """:class:`OffsetLogits` of a model that encodes once, keeping its encode/decode split."""
+
+    def encode(self, lightness: Tensor) -> tuple[Tensor, ...]:
+        return self.model.encode(lightness)  # type: ignore[operator]
+
+    def decode(self, encoding: tuple[Tensor, ...], hints: Tensor | None = None) -> Tensor:
+        logits = self.model.decode(encoding, hints)  # type: ignore[operator]
+        return logits + self.offsets.view(1, -1, 1, 1)
+
+
 def graph_model(colorizer: Colorizer, digest: str) -> tuple[nn.Module, str]:
     """The module to export for ``colorizer`` and the digest that identifies it."""
     if colorizer.bin_bias is None:
         return colorizer.model, digest
     offsets = colorizer.bin_bias.detach().cpu().float().contiguous()
     combined = hashlib.sha256(digest.encode() + offsets.numpy().tobytes()).hexdigest()
-    return OffsetLogits(colorizer.model, offsets).eval(), combined
+    wrapper = OffsetSplitLogits if encodes_once(colorizer.model) else OffsetLogits
+    return wrapper(colorizer.model, offsets).eval(), combined
 
 
 def state_dict_sha256(model: nn.Module) -> str:
@@ -138,6 +205,27 @@ def _open_session(colorizer: Colorizer, digest: str, opset: int) -> OnnxSession:
         return OnnxSession(path, signature)
 
 
+def _open_split_sessions(colorizer: Colorizer, digest: str, opset: int) -> SplitSessions:
+    """Sessions over the cached encoder and decoder graphs (exported again when unreadable)."""
+    spec = get_model_spec(colorizer.name)
+    model, digest = graph_model(colorizer, digest)
+    signatures = split_signatures(spec, encoding_parts(model, spec))
+    bins = colorizer.bins.cpu()
+    paths = cached_split_graphs(model, spec, bins, digest, opset)
+    try:
+        return SplitSessions(
+            OnnxSession(paths[0], signatures.encoder), OnnxSession(paths[1], signatures.decoder)
+        )
+    except MissingPackageError:
+        raise
+    except Exception as error:  # onnxruntime raises its own types for a damaged file
+        log.warning("%s: unreadable (%s); exporting again", paths, error)
+        paths = cached_split_graphs(model, spec, bins, digest, opset, refresh=True)
+        return SplitSessions(
+            OnnxSession(paths[0], signatures.encoder), OnnxSession(paths[1], signatures.decoder)
+        )
+
+
 def onnx_backend(
     colorizer: Colorizer, weights: str | Path | None, opset: int = DEFAULT_OPSET
 ) -> OnnxBackend:
@@ -145,11 +233,16 @@ def onnx_backend(
     ``weights`` names as :func:`tinct.load` took them.
 
     The graph is exported, checked against PyTorch and cached on first use; later calls read
-    it from the cache (key: weights sha256, model name, tinct version, opset).
+    it from the cache (key: weights sha256, model name, tinct version, opset). For a model that
+    encodes once, the encoder and decoder graphs are too, when the first image is encoded.
 
     Raises:
         MissingPackageError: onnxruntime or onnx is not installed.
         tinct.export.onnx_export.ExportError: the export failed or disagrees with PyTorch.
     """
     digest = weights_sha256(colorizer.name, weights, colorizer.model)
-    return OnnxBackend(_open_session(colorizer, digest, opset), colorizer.bin_bias)
+    session = _open_session(colorizer, digest, opset)
+    open_split = None
+    if encodes_once(colorizer.model):
+        open_split = functools.partial(_open_split_sessions, colorizer, digest, opset)
+    return OnnxBackend(session, colorizer.bin_bias, open_split)

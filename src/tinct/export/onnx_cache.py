@@ -2,7 +2,9 @@
 
 A graph depends on the weights (their sha256), the architecture (model name), the code that
 traced it (tinct version, and :data:`GRAPH_LAYOUT` for the inputs/outputs the wrapper has) and
-the opset. Files live in ``onnx/`` under :func:`tinct.weights.store.cache_dir`
+the opset. A model that encodes once also has its encoder and decoder graphs
+(:mod:`tinct.export.onnx_split`), cached beside it under the same key with the part's name. Files
+live in ``onnx/`` under :func:`tinct.weights.store.cache_dir`
 (``TINCT_CACHE_DIR`` when set) and are written atomically, so concurrent first runs are safe.
 """
 
@@ -24,6 +26,14 @@ from tinct.export.onnx_export import (
     export_onnx_bytes,
     graph_signature,
 )
+from tinct.export.onnx_split import (
+    DECODER,
+    ENCODER,
+    compare_split_with_torch,
+    encoding_parts,
+    export_split_onnx_bytes,
+    split_signatures,
+)
 from tinct.io.atomic import atomic_write
 from tinct.models.registry import ModelSpec
 from tinct.weights.store import cache_dir
@@ -35,7 +45,9 @@ _HEX_DIGEST = re.compile(r"[0-9a-f]{64}")
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]")
 
 
-def onnx_cache_key(model_name: str, weights_sha256: str, opset: int, version: str) -> str:
+def onnx_cache_key(
+    model_name: str, weights_sha256: str, opset: int, version: str, part: str = ""
+) -> str:
     """File name of the graph for these weights, model, tinct version and opset.
 
     Args:
@@ -43,6 +55,8 @@ def onnx_cache_key(model_name: str, weights_sha256: str, opset: int, version: st
         weights_sha256: full hex sha256 of the weights (of the state dict for untrained models).
         opset: ONNX opset of the graph.
         version: tinct version that exported it.
+        part: ``""`` for the whole model, ``"encoder"`` or ``"decoder"`` for the two graphs of
+            a model that encodes once (:mod:`tinct.export.onnx_split`).
 
     Raises:
         ValueError: ``weights_sha256`` is not a 64-digit lowercase hex digest.
@@ -52,7 +66,10 @@ def onnx_cache_key(model_name: str, weights_sha256: str, opset: int, version: st
     check_opset(opset)
     name = _SAFE_NAME.sub("_", model_name)
     release = _SAFE_NAME.sub("_", version)
-    return f"{name}-{weights_sha256[:16]}-tinct{release}-layout{GRAPH_LAYOUT}-opset{opset}.onnx"
+    part = f"-{_SAFE_NAME.sub('_', part)}" if part else ""
+    return (
+        f"{name}-{weights_sha256[:16]}-tinct{release}-layout{GRAPH_LAYOUT}{part}-opset{opset}.onnx"
+    )
 
 
 def onnx_cache_dir() -> Path:
@@ -103,3 +120,54 @@ def cached_onnx_graph(
     with atomic_write(path, overwrite=True) as out:
         out.write(graph)
     return path
+
+
+def verified_split_onnx_bytes(
+    model: nn.Module,
+    spec: ModelSpec,
+    bins: Tensor | None,
+    opset: int,
+    tolerance: float = DEFAULT_TOLERANCE,
+) -> tuple[bytes, bytes, ParityReport]:
+    """Export ``model``'s encoder and decoder graphs and check them, chained in ONNX Runtime,
+    against the PyTorch model's full forward pass.
+
+    Raises:
+        MissingPackageError: onnxruntime (needed for the check) is not installed.
+        ExportError: export failed, or the logits differ by more than ``tolerance``.
+    """
+    from tinct.export.onnx_runtime import OnnxSession
+
+    encoder_graph, decoder_graph = export_split_onnx_bytes(model, spec, bins, opset)
+    signatures = split_signatures(spec, encoding_parts(model, spec))
+    encoder = OnnxSession(encoder_graph, signatures.encoder)
+    decoder = OnnxSession(decoder_graph, signatures.decoder)
+    report = compare_split_with_torch(encoder.run, decoder.run, model, spec, bins)
+    check_parity(report, f"{spec.name} (encoder and decoder)", tolerance)
+    return encoder_graph, decoder_graph, report
+
+
+def cached_split_graphs(
+    model: nn.Module,
+    spec: ModelSpec,
+    bins: Tensor | None,
+    weights_sha256: str,
+    opset: int,
+    refresh: bool = False,
+) -> tuple[Path, Path]:
+    """Paths of the cached encoder and decoder graphs of ``model``, both exported and checked
+    on first use (or when either is missing, or with ``refresh``)."""
+    encoder_path, decoder_path = (
+        onnx_cache_dir() / onnx_cache_key(spec.name, weights_sha256, opset, tinct.__version__, part)
+        for part in (ENCODER, DECODER)
+    )
+    if encoder_path.is_file() and decoder_path.is_file() and not refresh:
+        return encoder_path, decoder_path
+    log.info(
+        "exporting %s's encoder and decoder to ONNX once, into %s", spec.name, onnx_cache_dir()
+    )
+    encoder_graph, decoder_graph, _ = verified_split_onnx_bytes(model, spec, bins, opset)
+    for path, graph in ((encoder_path, encoder_graph), (decoder_path, decoder_graph)):
+        with atomic_write(path, overwrite=True) as out:
+            out.write(graph)
+    return encoder_path, decoder_path

@@ -158,10 +158,12 @@ class ExportedColorizer(nn.Module):
     def forward(self, *inputs: Tensor) -> tuple[Tensor, ...]:
         """``(lightness[, hints][, temperature])`` -> ``(logits[, ab])`` (see the module doc)."""
         hints = inputs[1] if self.signature.takes_hints else None
-        logits = self.model(inputs[0], hints)
+        return self.with_ab(self.model(inputs[0], hints), inputs[-1])
+
+    def with_ab(self, logits: Tensor, temperature: Tensor) -> tuple[Tensor, ...]:
+        """``(logits, ab)`` for ``ab_bins`` models, ``(logits,)`` for the others."""
         if not self.signature.decodes_ab:
             return (logits,)
-        temperature = inputs[-1]
         scaled = logits / temperature
         weights = torch.exp(scaled - scaled.amax(dim=1, keepdim=True))  # the largest is 1
         bin_moments: Tensor = self.bin_moments  # type: ignore[assignment]
@@ -255,13 +257,30 @@ def export_onnx_bytes(
     dynamic_axes |= {
         name: {0: "batch", 2: "out_height", 3: "out_width"} for name in signature.outputs
     }
+    example = example_inputs(signature, *EXAMPLE_SHAPE)
+    return trace_to_onnx(wrapper, example, signature, dynamic_axes, opset, spec.name)
+
+
+def trace_to_onnx(
+    wrapper: nn.Module,
+    example: tuple[Tensor, ...],
+    signature: GraphSignature,
+    dynamic_axes: dict[str, dict[int, str]],
+    opset: int,
+    name: str,
+) -> bytes:
+    """``wrapper`` traced on ``example`` into a serialized graph with ``signature``'s names.
+
+    Raises:
+        ExportError: the exporter failed (``name`` says which model).
+    """
     buffer = io.BytesIO()
     try:
         with _divisible_adaptive_pooling(opset), warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")  # tracer warnings about shapes turned into constants
             torch.onnx.export(
                 wrapper,
-                example_inputs(signature, *EXAMPLE_SHAPE),
+                example,
                 buffer,  # type: ignore[arg-type]  # the TorchScript exporter writes to files too
                 dynamo=False,
                 opset_version=opset,
@@ -271,7 +290,7 @@ def export_onnx_bytes(
             )
     except Exception as error:  # the exporter raises many types
         raise ExportError(
-            f"cannot export {spec.name} to ONNX ({type(error).__name__}: {error})"
+            f"cannot export {name} to ONNX ({type(error).__name__}: {error})"
         ) from error
     return buffer.getvalue()
 

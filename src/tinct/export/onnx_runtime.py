@@ -99,11 +99,18 @@ class OnnxSession:
         return [torch.from_numpy(array) for array in self.session.run(names, feed)]
 
     def predict(
-        self, lightness: Tensor, hints: Tensor | None, temperature: float, decode: bool
+        self,
+        lightness: Tensor,
+        hints: Tensor | None,
+        temperature: float,
+        decode: bool,
+        features: tuple[Tensor, ...] | None = None,
     ) -> Tensor:
         """``ab`` ``(B, 2, h, w)`` decoded in the graph at ``temperature`` > 0 (``decode``), or
-        the model's raw output, for lightness ``(B, 1, H, W)`` and an optional hint map."""
-        inputs: list[Tensor] = [lightness]
+        the model's raw output, for lightness ``(B, 1, H, W)`` and an optional hint map; a
+        decoder graph (:mod:`tinct.export.onnx_split`) is given ``features``, the encoder
+        graph's outputs for ``lightness``, instead of it."""
+        inputs: list[Tensor] = [lightness] if features is None else list(features)
         if self.signature.takes_hints:
             if hints is None:
                 batch, _, height, width = lightness.shape

@@ -21,6 +21,9 @@ head is also at 1/4; full-resolution logits would cost 16x the head and memory (
 at every pixel), too much for CPU training. The shortcut and the re-injected hint map at 1/4 give
 a hint's exact colour to the output cell that holds it; the encoder path spreads it to the region.
 
+The hint map enters at the input, so no part of the network is the same for every hint set:
+unlike ``tinct-lite`` it has no ``encode``/``decode`` split, and every hint update runs it whole.
+
 Widths are cut from Zhang's (64, 128, 256, 512) for CPU: by default (32, 64, 128, 256) at
 strides 1, 2, 4, 8: 6.47 M parameters, about 10.7 GMAC at 256x256. ``widths=(16, 32, 64,
 128)`` gives 1.63 M parameters at a quarter of the compute.

@@ -17,6 +17,11 @@ The model contract (every registered architecture):
   ``(h, w)`` may be smaller than ``(H, W)`` (chroma is upsampled and recombined with full L).
 - Models with ``class_head`` also have ``forward_with_classes(lightness, hints=None)`` returning
   ``(output, class_logits (B, num_classes))`` for joint training.
+- Models whose hints enter only after a hint-free encoder (``tinct-lite``) also have
+  ``encode(lightness) -> tuple of tensors`` (once per image) and ``decode(encoding,
+  hints=None)`` (once per hint set), with ``decode(encode(L), hints)`` equal to
+  ``forward(L, hints)`` (:func:`encodes_once`). Models whose hints enter at the input
+  (``guided``) have not: every hint set runs the whole network.
 - Models never do I/O or downloads: no module here opens, hashes or parses a file or searches
   the weight table. A builder that needs pretrained parts (or a loader of trained weights such
   as :func:`tinct.models.eccv16_official.load_eccv16_official`) asks :mod:`tinct.weights` for
@@ -62,6 +67,12 @@ class ModelSpec:
     def __post_init__(self) -> None:
         if self.output not in OUTPUT_KINDS:
             raise ValueError(f"output must be one of {OUTPUT_KINDS}, got {self.output!r}")
+
+
+def encodes_once(model: nn.Module) -> bool:
+    """Whether ``model`` splits into ``encode`` (per image) and ``decode`` (per hint set); see
+    the module docstring."""
+    return callable(getattr(model, "encode", None)) and callable(getattr(model, "decode", None))
 
 
 _MODELS: dict[str, ModelSpec] = {}

@@ -6,6 +6,11 @@ map ``(B, 4, H, W)`` (see :mod:`tinct.guidance.hint_maps`). H and W must be mult
 Hints and boundaries enter the decoder at strides 16, 8 and 4, resized without blending, so a
 hint colours its surroundings through the decoder's receptive field; with no hints the model is
 an automatic colorizer.
+
+Since hints enter only after the encoder, the forward pass splits in two (the registry's
+encode/decode contract): :meth:`TinctLite.encode` runs the encoder and the bottleneck once per
+image, :meth:`TinctLite.decode` the rest once per hint set, and ``decode(encode(L), hints)``
+equals ``forward(L, hints)``.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from torch import Tensor, nn
 
 from tinct.guidance.hint_maps import (
     HINT_CHANNELS,
+    check_hint_map,
     empty_hint_map,
     hint_features,
 )
@@ -80,12 +86,42 @@ class TinctLite(nn.Module):
         """The forward pass; ``after_block(index, x)``, when given, replaces the features
         after decoder block ``index`` (0 = coarsest), e.g. to fuse them with earlier frames."""
         check_model_inputs(lightness, hints, INPUT_MULTIPLE, takes_hints=True)
-        if hints is None:
-            hints = empty_hint_map(lightness.shape[0], *lightness.shape[-2:], like=lightness)
+        return self.decode_blocks(self.encode(lightness), hints, after_block)
+
+    def encode(self, lightness: Tensor) -> tuple[Tensor, ...]:
+        """The hint-free part of the forward pass, once per image.
+
+        Args:
+            lightness: ``(B, 1, H, W)`` L in [0, 100], H and W multiples of 32.
+
+        Returns:
+            ``(bottleneck, skip16, skip8, skip4)``: the bottleneck's output at stride 32
+            ``(B, decoder_channels[0], H/32, W/32)`` and the encoder's features at strides 16, 8
+            and 4 (lite0: 112, 40 and 24 channels), for :meth:`decode`.
+        """
+        check_model_inputs(lightness, None, INPUT_MULTIPLE, takes_hints=True)
         gray_rgb = (lightness / 100.0).expand(-1, 3, -1, -1)
         features = self.encoder.forward_features(normalize_rgb_for_efficientnet(gray_rgb))
-        x = self.bottleneck(features[4])
-        skips = features[1:4][::-1]
+        return (self.bottleneck(features[4]), *features[1:4][::-1])
+
+    def decode(self, encoding: tuple[Tensor, ...], hints: Tensor | None = None) -> Tensor:
+        """Bin logits ``(B, num_bins, H/4, W/4)`` from :meth:`encode`'s output and a hint map
+        ``(B, 4, H, W)`` (or None) of the size the encoded lightness had."""
+        return self.decode_blocks(encoding, hints)
+
+    def decode_blocks(
+        self,
+        encoding: tuple[Tensor, ...],
+        hints: Tensor | None,
+        after_block: Callable[[int, Tensor], Tensor] | None = None,
+    ) -> Tensor:
+        """:meth:`decode`, with :meth:`logits`' ``after_block``."""
+        x, *skips = encoding
+        size = tuple(4 * n for n in skips[-1].shape[-2:])  # the input's: stride 4, exact
+        if hints is None:
+            hints = empty_hint_map(x.shape[0], *size, like=x)
+        else:
+            check_hint_map(hints, size)  # type: ignore[arg-type]
         for index, (block, skip) in enumerate(zip(self.up_blocks, skips, strict=True)):
             x = F.interpolate(x, size=skip.shape[-2:], mode="bilinear", align_corners=False)
             x = block(torch.cat((x, skip, hint_features(hints, skip.shape[-2:])), dim=1))

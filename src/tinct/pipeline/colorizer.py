@@ -2,6 +2,10 @@
 
 Chroma is predicted at a working resolution (longer side ``working_side``, both sides multiples
 of 32) and recombined with the original full-resolution lightness, which is never altered.
+
+The work that does not depend on hints (resizing, and for models that split the encoder) can be
+done once per image (:meth:`Colorizer.encode_image` -> :class:`ImageEncoding`) and each hint set
+then costs only the rest (``encoded_*`` methods; :class:`tinct.pipeline.predictor.Predictor`).
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from tinct.guidance.hint_maps import resize_hint_map
 from tinct.guidance.hints import Hints
 from tinct.guidance.hints_raster import rasterize_hints
 from tinct.guidance.spread import spread_hint_colours
-from tinct.models.registry import OUTPUT_AB_BINS
+from tinct.models.registry import OUTPUT_AB_BINS, encodes_once
 from tinct.pipeline.chroma_smoothing import check_strength, smooth_chroma
 from tinct.pipeline.decode_output import output_to_ab
 from tinct.quantize.decoding import DEFAULT_TEMPERATURE
@@ -43,18 +47,66 @@ def working_size(height: int, width: int, side: int = DEFAULT_WORKING_SIDE) -> t
 class ModelBackend(Protocol):
     """How a :class:`Colorizer` runs its model when PyTorch does not: another engine holding the
     same model and logit offsets (``bin_bias``), e.g. ONNX Runtime
-    (:class:`tinct.export.onnx_backend.OnnxBackend`, built by :func:`tinct.load`)."""
+    (:class:`tinct.export.onnx_backend.OnnxBackend`, built by :func:`tinct.load`).
 
-    def logits(self, small: Tensor, small_hints: Tensor | None) -> Tensor:
-        """The model's raw output, as ``model(small, small_hints)`` gives it."""
+    An engine that can run the model in two parts (see :class:`ImageEncoding`) answers
+    :meth:`encode` with the encoding and then serves the ``features`` arguments below; one that
+    cannot answers None and is only ever given ``features=None`` (a full run on ``small``).
+    """
+
+    def logits(
+        self, small: Tensor, small_hints: Tensor | None, features: tuple[Tensor, ...] | None
+    ) -> Tensor:
+        """The model's raw output, as ``model(small, small_hints)`` gives it (from
+        ``features``, :meth:`encode`'s output for ``small``, when given)."""
         ...
 
     def decoded_ab(
-        self, small: Tensor, small_hints: Tensor | None, temperature: float
+        self,
+        small: Tensor,
+        small_hints: Tensor | None,
+        temperature: float,
+        features: tuple[Tensor, ...] | None,
     ) -> Tensor | None:
         """Chroma decoded by the engine itself (logit offsets included), or None to have the
         colorizer decode :meth:`logits`."""
         ...
+
+    def encode(self, small: Tensor) -> tuple[Tensor, ...] | None:
+        """The model's ``encode(small)``, or None when the engine runs the model only whole."""
+        ...
+
+
+@dataclass(frozen=True, eq=False)
+class ImageEncoding:
+    """What a colorizer computes once per image, so that each hint set costs only the rest.
+
+    Models whose hints enter after a hint-free encoder (``tinct-lite``; see
+    :func:`tinct.models.registry.encodes_once`) keep the encoder's output here, and each hint
+    set runs only their decoder; for the others (``guided``, whose hints enter at the input)
+    ``features`` is None and each hint set runs the whole model on ``small``.
+
+    Attributes:
+        lightness: ``(B, 1, H, W)`` L in [0, 100] of the image, as given (not copied).
+        small: ``(B, 1, h, w)`` L at the working resolution, as the model sees it.
+        features: the model's ``encode(small)`` (tensors), or None.
+    """
+
+    lightness: Tensor
+    small: Tensor
+    features: tuple[Tensor, ...] | None = None
+
+    @property
+    def image_size(self) -> tuple[int, int]:
+        """(H, W) of the image."""
+        return int(self.lightness.shape[-2]), int(self.lightness.shape[-1])
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held beyond ``lightness`` (which belongs to the caller): ``small`` and the
+        features."""
+        tensors = (self.small, *(self.features or ()))
+        return sum(t.numel() * t.element_size() for t in tensors)
 
 
 @dataclass
@@ -140,29 +192,66 @@ class Colorizer:
             return rasterize_hints(hints, *image_size, size=size).to(self.device)
         return resize_hint_map(hints.to(self.device, torch.float32), size)
 
+    def working_lightness(self, lightness: Tensor) -> Tensor:
+        """Lightness ``(B, 1, H, W)`` resized to the working resolution the model sees."""
+        size = working_size(lightness.shape[-2], lightness.shape[-1], self.working_side)
+        small = resize(lightness.to(self.device, torch.float32), size)
+        return small.contiguous(memory_format=torch.channels_last)
+
     def working_inputs(
         self, lightness: Tensor, hints: Tensor | Hints | None
     ) -> tuple[Tensor, Tensor | None]:
         """Lightness ``(B, 1, H, W)`` and hints at the working resolution, as the model takes
         them: ``(small lightness (B, 1, h, w), hint map (B, 4, h, w) or None)``."""
-        size = working_size(lightness.shape[-2], lightness.shape[-1], self.working_side)
-        small = resize(lightness.to(self.device, torch.float32), size)
-        small = small.contiguous(memory_format=torch.channels_last)
-        return small, self.working_hints(hints, tuple(lightness.shape[-2:]), size)
+        small = self.working_lightness(lightness)
+        return small, self.working_hints(hints, tuple(lightness.shape[-2:]), small.shape[-2:])
 
-    def run_model(self, small: Tensor, small_hints: Tensor | None) -> Tensor:
-        """The model's raw output (logits over bins for ``ab_bins`` models) at working size."""
+    @torch.inference_mode()
+    def encode_image(self, lightness: Tensor) -> ImageEncoding:
+        """The part of the work that does not depend on hints, once per image: the working
+        lightness and, where the model splits, its encoder's output (see
+        :class:`ImageEncoding`; :class:`tinct.pipeline.predictor.Predictor` uses it).
+
+        Args:
+            lightness: ``(B, 1, H, W)`` L in [0, 100].
+        """
+        _check_lightness(lightness)
+        small = self.working_lightness(lightness)
         if self.backend is not None:
-            return self.backend.logits(small, small_hints)
+            features = self.backend.encode(small)
+        elif encodes_once(self.model):
+            features = tuple(self.model.encode(small))  # type: ignore[operator]
+        else:
+            features = None
+        return ImageEncoding(lightness, small, features)
+
+    def run_model(
+        self,
+        small: Tensor,
+        small_hints: Tensor | None,
+        features: tuple[Tensor, ...] | None = None,
+    ) -> Tensor:
+        """The model's raw output (logits over bins for ``ab_bins`` models) at working size;
+        from ``features`` (:attr:`ImageEncoding.features` of ``small``) when given."""
+        if self.backend is not None:
+            return self.backend.logits(small, small_hints, features)
+        if features is not None:
+            return self.model.decode(features, small_hints)  # type: ignore[operator]
         return self.model(small, small_hints)
 
-    def decode_ab(self, small: Tensor, small_hints: Tensor | None) -> Tensor:
-        """Chroma ``(B, 2, h', w')`` from the model's output at the colorizer's temperature."""
+    def decode_ab(
+        self,
+        small: Tensor,
+        small_hints: Tensor | None,
+        features: tuple[Tensor, ...] | None = None,
+    ) -> Tensor:
+        """Chroma ``(B, 2, h', w')`` from the model's output at the colorizer's temperature
+        (the model run as in :meth:`run_model`)."""
         if self.backend is not None:
-            ab = self.backend.decoded_ab(small, small_hints, self.temperature)
+            ab = self.backend.decoded_ab(small, small_hints, self.temperature, features)
             if ab is not None:
                 return ab
-        prediction = self.run_model(small, small_hints)
+        prediction = self.run_model(small, small_hints, features)
         if self.bin_bias is not None:
             prediction = prediction + self.bin_bias.to(prediction).view(1, -1, 1, 1)
         return output_to_ab(self.output_kind, prediction, small, self.bins, self.temperature)
@@ -177,16 +266,30 @@ class Colorizer:
             ``(prediction, small)``: the output (logits over bins for ``ab_bins`` models) and the
             lightness ``(B, 1, h, w)`` at working resolution.
         """
-        small, small_hints = self.working_inputs(lightness, hints)
-        return self.run_model(small, small_hints), small
+        return self.encoded_logits(self.unencoded(lightness), hints)
+
+    @torch.inference_mode()
+    def encoded_logits(
+        self, image: ImageEncoding, hints: Tensor | Hints | None = None
+    ) -> tuple[Tensor, Tensor]:
+        """:meth:`predict_logits` for an image encoded by :meth:`encode_image`."""
+        small_hints = self.working_hints(hints, image.image_size, tuple(image.small.shape[-2:]))
+        return self.run_model(image.small, small_hints, image.features), image.small
 
     @torch.inference_mode()
     def predict_ab(self, lightness: Tensor, hints: Tensor | Hints | None = None) -> Tensor:
         """Chroma ``(B, 2, h', w')`` at model resolution for lightness ``(B, 1, H, W)``: decoded,
         smoothed where lightness is flat (``chroma_smoothing``), then, with hints, their colours
         spread (at the working resolution)."""
-        small, small_hints = self.working_inputs(lightness, hints)
-        ab = self.decode_ab(small, small_hints)
+        return self.encoded_ab(self.unencoded(lightness), hints)
+
+    @torch.inference_mode()
+    def encoded_ab(self, image: ImageEncoding, hints: Tensor | Hints | None = None) -> Tensor:
+        """:meth:`predict_ab` for an image encoded by :meth:`encode_image`: only the part of
+        the model after the encoding runs."""
+        small = image.small
+        small_hints = self.working_hints(hints, image.image_size, tuple(small.shape[-2:]))
+        ab = self.decode_ab(small, small_hints, image.features)
         ab = smooth_chroma(small, ab, self.chroma_smoothing, small_hints)
         if small_hints is None or not self.spread_hints:
             return ab
@@ -194,14 +297,23 @@ class Colorizer:
             ab = F.interpolate(ab, size=small.shape[-2:], mode="bilinear", align_corners=False)
         return spread_hint_colours(small, ab, small_hints)
 
+    def unencoded(self, lightness: Tensor) -> ImageEncoding:
+        """``lightness`` at the working resolution, without running any of the model: each
+        use then runs it whole (one image, one hint set)."""
+        return ImageEncoding(lightness, self.working_lightness(lightness))
+
     @torch.inference_mode()
     def colorize_lightness(self, lightness: Tensor, hints: Tensor | Hints | None = None) -> Tensor:
         """sRGB ``(B, 3, H, W)`` in [0, 1] whose lightness equals ``lightness`` ``(B, 1, H, W)``."""
-        if lightness.dim() != 4 or lightness.shape[1] != 1:
-            raise ValueError(
-                f"lightness must have shape (B, 1, H, W), got {tuple(lightness.shape)}"
-            )
+        _check_lightness(lightness)
         ab = self.predict_ab(lightness, hints).to(lightness.device, lightness.dtype)
+        return recombine_lightness_ab(lightness, ab)
+
+    @torch.inference_mode()
+    def colorize_encoded(self, image: ImageEncoding, hints: Tensor | Hints | None = None) -> Tensor:
+        """:meth:`colorize_lightness` for an image encoded by :meth:`encode_image`."""
+        lightness = image.lightness
+        ab = self.encoded_ab(image, hints).to(lightness.device, lightness.dtype)
         return recombine_lightness_ab(lightness, ab)
 
     @torch.inference_mode()
@@ -216,3 +328,8 @@ class Colorizer:
     def colorize_rgb(self, rgb: Tensor, hints: Tensor | Hints | None = None) -> Tensor:
         """Colorize ``(B, 3, H, W)`` sRGB in [0, 1]; only its lightness is used."""
         return self.colorize_lightness(rgb_to_lightness(rgb), hints)
+
+
+def _check_lightness(lightness: Tensor) -> None:
+    if lightness.dim() != 4 or lightness.shape[1] != 1:
+        raise ValueError(f"lightness must have shape (B, 1, H, W), got {tuple(lightness.shape)}")

@@ -21,7 +21,7 @@ from tinct.color.gamut import clip_ab_to_gamut
 from tinct.color.lab import lab_to_rgb
 from tinct.guidance.hints import Hints
 from tinct.models.registry import OUTPUT_AB_BINS
-from tinct.pipeline.colorizer import Colorizer
+from tinct.pipeline.colorizer import Colorizer, ImageEncoding
 
 DEFAULT_COUNT = 6
 MERGE_DISTANCE = 20.0  # ab units: closer bins are one suggestion
@@ -59,6 +59,34 @@ def suggest_colors(
         ValueError: the point lies outside the image, ``count`` < 1, or the model does not
             predict ab bins.
     """
+    _check_request(colorizer, lightness, x, y, count)
+    return suggest_encoded(colorizer, colorizer.unencoded(lightness), x, y, hints, count)
+
+
+def suggest_encoded(
+    colorizer: Colorizer,
+    image: ImageEncoding,
+    x: float,
+    y: float,
+    hints: Hints | Tensor | None = None,
+    count: int = DEFAULT_COUNT,
+) -> list[Suggestion]:
+    """:func:`suggest_colors` for an image encoded by :meth:`Colorizer.encode_image` (one
+    image: ``image.lightness`` ``(1, 1, H, W)``); only the part of the model after the encoding
+    runs."""
+    lightness = image.lightness
+    _check_request(colorizer, lightness, x, y, count)
+    height, width = lightness.shape[-2:]
+    column, row = int(x // 1), int(y // 1)
+    logits, _ = colorizer.encoded_logits(image, hints)
+    distribution = _distribution_at(logits, row / height, column / width)
+    point_lightness = _patch_lightness(lightness, row, column)
+    shown = _bins_in_gamut(colorizer.bins.to(distribution), point_lightness)
+    ab = _distinct_colours(distribution, shown, count)
+    return [_render(ab_value, mass, point_lightness) for ab_value, mass in ab]
+
+
+def _check_request(colorizer: Colorizer, lightness: Tensor, x: float, y: float, count: int) -> None:
     height, width = lightness.shape[-2:]
     column, row = int(x // 1), int(y // 1)
     if lightness.dim() != 4 or lightness.shape[:2] != (1, 1):
@@ -69,12 +97,6 @@ def suggest_colors(
         raise ValueError(f"count must be >= 1, got {count}")
     if colorizer.output_kind != OUTPUT_AB_BINS:
         raise ValueError(f"model {colorizer.name} does not predict a colour distribution")
-    logits, _ = colorizer.predict_logits(lightness, hints)
-    distribution = _distribution_at(logits, row / height, column / width)
-    point_lightness = _patch_lightness(lightness, row, column)
-    shown = _bins_in_gamut(colorizer.bins.to(distribution), point_lightness)
-    ab = _distinct_colours(distribution, shown, count)
-    return [_render(ab_value, mass, point_lightness) for ab_value, mass in ab]
 
 
 def _distribution_at(logits: Tensor, row_fraction: float, column_fraction: float) -> Tensor:

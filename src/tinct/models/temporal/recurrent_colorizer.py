@@ -30,8 +30,9 @@ from tinct.models.backbones.efficientnet_lite import (
     EFFICIENTNET_LITE0,
     EfficientNetLite,
 )
+from tinct.models.inputs import check_model_inputs
 from tinct.models.temporal.convgru import RecurrentFusion
-from tinct.models.tinct_lite import TinctLite, TinctLiteConfig
+from tinct.models.tinct_lite import INPUT_MULTIPLE, TinctLite, TinctLiteConfig
 from tinct.weights.verify import WeightsError, load_state_dict_exact
 
 RECURRENT_PREFIX = "recurrent."
@@ -81,6 +82,13 @@ class RecurrentTinctLite(TinctLite):
             hints: optional hint map ``(B, 4, H, W)``.
             state: the previous frame's state, or None at the start of a shot.
         """
+        check_model_inputs(lightness, hints, INPUT_MULTIPLE, takes_hints=True)
+        return self.decode_step(self.encode(lightness), hints, state)
+
+    def decode_step(
+        self, encoding: tuple[Tensor, ...], hints: Tensor | None, state: Tensor | None
+    ) -> tuple[Tensor, Tensor | None]:
+        """:meth:`forward_step` from the frame's :meth:`~TinctLite.encode` output."""
         new_state = state
 
         def fuse(index: int, x: Tensor) -> Tensor:
@@ -90,11 +98,15 @@ class RecurrentTinctLite(TinctLite):
             x, new_state = self.recurrent(x, state)
             return x
 
-        return self.logits(lightness, hints, after_block=fuse), new_state
+        return self.decode_blocks(encoding, hints, after_block=fuse), new_state
 
     def forward(self, lightness: Tensor, hints: Tensor | None = None) -> Tensor:
         """Logits ``(B, Q, H/4, W/4)`` of a single image (a zero state)."""
         return self.forward_step(lightness, hints, None)[0]
+
+    def decode(self, encoding: tuple[Tensor, ...], hints: Tensor | None = None) -> Tensor:
+        """:meth:`forward` from :meth:`~TinctLite.encode`'s output (a zero state)."""
+        return self.decode_step(encoding, hints, None)[0]
 
     def forward_clip(self, lightness: Tensor, hints: Tensor | None = None) -> Tensor:
         """Logits ``(B, T, Q, H/4, W/4)`` of clips ``(B, T, 1, H, W)``, frame 0 from a zero state.
