@@ -11,7 +11,8 @@ from tinct.cli.model_options import load_colorizer, model_name
 from tinct.cli.numbers import bounded
 from tinct.errors import FileProblem
 from tinct.guidance.hints_file import load_hints
-from tinct.pipeline.suggest import DEFAULT_COUNT, suggest_colors
+from tinct.pipeline.predictor import Predictor
+from tinct.pipeline.suggest import DEFAULT_COUNT
 
 MAX_COUNT = 32
 
@@ -48,9 +49,10 @@ def run(args: argparse.Namespace) -> int:
     image = read_image(args.image)
     hints = None if args.hints is None else load_hints(args.hints)
     colorizer = load_colorizer("suggest", args.model, weights=args.weights)
-    lightness = image.lightness().unsqueeze(0)
+    predictor = Predictor(colorizer)
     try:
-        suggestions = suggest_colors(colorizer, lightness, args.x, args.y, hints, args.count)
+        predictor.set_lightness(image.lightness().unsqueeze(0))
+        suggestions = predictor.suggest(args.x, args.y, args.count, hints)
     except ValueError as error:
         raise FileProblem(args.image, str(error)) from None
     if args.json:

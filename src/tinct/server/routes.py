@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 import tinct
 from tinct.guidance.hints_file import Hints
-from tinct.pipeline.colorizer import Colorizer
+from tinct.pipeline.colorizer import Colorizer, ImageEncoding
 from tinct.server import work
 from tinct.server.images import attachment_name, content_disposition, declared_pixels
 from tinct.server.limits import ServerLimits, WorkGate
@@ -176,15 +176,18 @@ async def suggest(
     """The top colours of the predicted distribution at (x, y) of an uploaded photo."""
     parsed = await run_in_threadpool(work.hints_from_form, hints, state.limits)
     data, filename = await _upload_bytes(image)
-    size, lightness = await _decode_for_store(state, data, filename)
-    return await _suggest_on(state, lightness, size, x, y, parsed, count)
+    size, encoding = await _decode_and_encode(state, data, filename)
+    return await _suggest_on(state, encoding, size, x, y, parsed, count)
 
 
-async def _decode_for_store(state: State, data: bytes, filename: str) -> tuple[Any, Any]:
-    """:func:`work.decode_for_store` through the gate: (H, W) and the preview lightness."""
+async def _decode_and_encode(
+    state: State, data: bytes, filename: str
+) -> tuple[tuple[int, int], ImageEncoding]:
+    """:func:`work.decode_and_encode` through the gate: (H, W) and the encoded preview."""
     limits = state.limits
     return await state.gate.run(
-        work.decode_for_store,
+        work.decode_and_encode,
+        state.colorizer,
         data,
         filename,
         limits.max_pixels,
@@ -195,7 +198,7 @@ async def _decode_for_store(state: State, data: bytes, filename: str) -> tuple[A
 
 async def _suggest_on(
     state: State,
-    lightness: Any,
+    encoding: ImageEncoding,
     image_size: tuple[int, int],
     x: float,
     y: float,
@@ -204,7 +207,7 @@ async def _suggest_on(
 ) -> Suggestions:
     work.check_inside(x, y, *image_size)
     found = await state.gate.run(
-        work.suggest_at, state.colorizer, lightness, image_size, (x, y), hints, count
+        work.suggest_at, state.colorizer, encoding, image_size, (x, y), hints, count
     )
     colours = [SuggestedColour(hex=s.hex, lab=s.lab, probability=s.probability) for s in found]
     return Suggestions(x=x, y=y, colors=colours)
@@ -212,11 +215,12 @@ async def _suggest_on(
 
 @router.post("/images", status_code=201)
 async def upload_image(state: State, image: ImageUpload) -> ImageInfo:
-    """Keep a photo for hint updates; answers its id (the automatic result: ``preview`` with no
-    hints)."""
+    """Keep a photo for hint updates, encoded once; answers its id (the automatic result:
+    ``preview`` with no hints)."""
     data, filename = await _upload_bytes(image)
-    size, preview = await _decode_for_store(state, data, filename)
-    return _info(state.store.add(filename, data, *size, preview), state.limits)
+    size, encoding = await _decode_and_encode(state, data, filename)
+    stored = state.store.add(filename, data, *size, encoding.lightness, encoding)
+    return _info(stored, state.limits)
 
 
 def _info(image: StoredImage, limits: ServerLimits) -> ImageInfo:
@@ -258,7 +262,7 @@ async def preview(state: State, image_id: str, body: HintsBody) -> Response:
     png = await state.gate.run(
         work.colorize_preview,
         work.with_temperature(state.colorizer, body.temperature),
-        stored.preview,
+        _encoding(state, stored),
         (stored.height, stored.width),
         hints,
     )
@@ -290,4 +294,12 @@ async def suggest_stored(state: State, image_id: str, body: SuggestBody) -> Sugg
     stored = state.store.get(image_id)
     hints = await run_in_threadpool(work.hints_from_json, body.hints, state.limits)
     size = (stored.height, stored.width)
-    return await _suggest_on(state, stored.preview, size, body.x, body.y, hints, body.count)
+    encoding = _encoding(state, stored)
+    return await _suggest_on(state, encoding, size, body.x, body.y, hints, body.count)
+
+
+def _encoding(state: State, stored: StoredImage) -> ImageEncoding:
+    """The stored photo's encoding; an unencoded preview (stored without one) is run whole."""
+    if stored.encoding is not None:
+        return stored.encoding
+    return state.colorizer.unencoded(stored.preview)

@@ -1,10 +1,11 @@
 """Uploaded images kept between requests, so that the page's hint updates skip the upload.
 
-The store keeps the upload's bytes (for the full-resolution download, decoded again then) and the
-lightness at preview size (for the quick updates). It is bounded in memory (the bytes of uploads
-and previews together; least recently used dropped first) and in age (unused entries expire), so
-many users with small photos share it without evicting each other. It is used from the server's
-event loop only.
+The store keeps the upload's bytes (for the full-resolution download, decoded again then), the
+lightness at preview size and its encoding (the model's encoder output, computed once at upload,
+for the quick updates and suggestions). It is bounded in memory (the bytes of uploads, previews
+and encodings together; least recently used dropped first) and in age (unused entries expire),
+so many users with small photos share it without evicting each other. It is used from the
+server's event loop only.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from torch import Tensor
 
 from tinct.errors import TinctError
+from tinct.pipeline.colorizer import ImageEncoding
 
 ID_BYTES = 12
 
@@ -37,6 +39,8 @@ class StoredImage:
         height, width: size of the upright image, in pixels.
         preview: ``(1, 1, h, w)`` lightness in [0, 100], longer side at most the preview side.
         last_used: ``time.monotonic()`` of the last access.
+        encoding: the preview encoded by the server's colorizer (``encode_image``), whose
+            ``lightness`` is ``preview``; None when not encoded.
     """
 
     id: str
@@ -46,6 +50,7 @@ class StoredImage:
     width: int
     preview: Tensor
     last_used: float = field(default_factory=time.monotonic)
+    encoding: ImageEncoding | None = None
 
     @property
     def preview_size(self) -> tuple[int, int]:
@@ -54,8 +59,10 @@ class StoredImage:
 
     @property
     def nbytes(self) -> int:
-        """Memory the entry holds: the upload's bytes and the preview's."""
-        return len(self.data) + self.preview.numel() * self.preview.element_size()
+        """Memory the entry holds: the upload's bytes, the preview's and the encoding's (which
+        shares the preview)."""
+        encoding = 0 if self.encoding is None else self.encoding.nbytes
+        return len(self.data) + self.preview.numel() * self.preview.element_size() + encoding
 
 
 class ImageStore:
@@ -81,13 +88,28 @@ class ImageStore:
         return self._bytes
 
     def add(
-        self, filename: str, data: bytes, height: int, width: int, preview: Tensor
+        self,
+        filename: str,
+        data: bytes,
+        height: int,
+        width: int,
+        preview: Tensor,
+        encoding: ImageEncoding | None = None,
     ) -> StoredImage:
-        """Keep an upload under a new id, dropping the least recently used ones while the store
-        holds more than its capacity."""
+        """Keep an upload (and the encoding of its ``preview``) under a new id, dropping the
+        least recently used ones while the store holds more than its capacity."""
         self._expire()
+        if encoding is not None and encoding.lightness is not preview:
+            raise ValueError("encoding must be the encoding of preview (its lightness)")
         image = StoredImage(
-            secrets.token_urlsafe(ID_BYTES), filename, data, height, width, preview, self._clock()
+            secrets.token_urlsafe(ID_BYTES),
+            filename,
+            data,
+            height,
+            width,
+            preview,
+            self._clock(),
+            encoding,
         )
         self._images[image.id] = image
         self._bytes += image.nbytes

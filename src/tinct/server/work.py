@@ -3,6 +3,10 @@
 Hints arrive in pixels of the original image. They are drawn straight at the model's working size
 (:func:`tinct.guidance.hints_file.rasterize_hints` with ``size``), so a hint update never builds a
 full-resolution hint map, whatever the photo's size.
+
+An upload kept for hint updates is encoded once (:func:`decode_and_encode`; the encoder's output
+stays in the store beside the preview), so that each hint update and suggestion runs only the
+part of the model after the hints enter (:class:`tinct.pipeline.predictor.Predictor`).
 """
 
 from __future__ import annotations
@@ -19,8 +23,9 @@ from tinct.guidance.hints_file import (
     rasterize_hints,
 )
 from tinct.models.registry import OUTPUT_AB_BINS
-from tinct.pipeline.colorizer import Colorizer, working_size
-from tinct.pipeline.suggest import Suggestion, suggest_colors
+from tinct.pipeline.colorizer import Colorizer, ImageEncoding, working_size
+from tinct.pipeline.predictor import Predictor
+from tinct.pipeline.suggest import Suggestion
 from tinct.server.errors import RequestProblem
 from tinct.server.images import (
     DecodedUpload,
@@ -130,16 +135,18 @@ def decode_and_colorize_full(
 
 
 def colorize_preview(
-    colorizer: Colorizer, preview: Tensor, image_size: tuple[int, int], hints: Hints | None
+    colorizer: Colorizer, preview: ImageEncoding, image_size: tuple[int, int], hints: Hints | None
 ) -> bytes:
-    """The result at preview size as PNG bytes (the page's quick update).
+    """The result at preview size as PNG bytes (the page's quick update): only the part of the
+    model after the encoding runs.
 
     Args:
-        preview: ``(1, 1, h, w)`` lightness of the image at preview size.
+        preview: the image's lightness at preview size, encoded by ``colorizer.encode_image``
+            (kept in the store since the upload).
         image_size: (H, W) of the original image, whose pixels ``hints`` are in.
     """
-    hint_map = hint_map_for(colorizer, hints, image_size, tuple(preview.shape[-2:]))
-    rgb = colorizer.colorize_lightness(preview, hint_map)[0]
+    hint_map = hint_map_for(colorizer, hints, image_size, preview.image_size)
+    rgb = Predictor(colorizer, preview).colorize_lightness(hint_map)[0]
     return encode_preview_png(rgb)
 
 
@@ -150,6 +157,16 @@ def decode_for_store(
     side at most ``side``; the full-resolution pixels are not kept)."""
     upload = decode_upload(data, filename, max_pixels)
     return (upload.height, upload.width), preview_lightness(upload.lightness, side).clone()
+
+
+def decode_and_encode(
+    colorizer: Colorizer, data: bytes, filename: str, max_pixels: int, side: int
+) -> tuple[tuple[int, int], ImageEncoding]:
+    """:func:`decode_for_store`, then the preview encoded once (``colorizer.encode_image``) for
+    the hint updates and suggestions that follow: the upload's (H, W) and the encoding."""
+    size, preview = decode_for_store(data, filename, max_pixels, side)
+    stop_if_cancelled()
+    return size, colorizer.encode_image(preview)
 
 
 def scaled_point(
@@ -170,19 +187,19 @@ def check_inside(x: float, y: float, height: int, width: int) -> None:
 
 def suggest_at(
     colorizer: Colorizer,
-    preview: Tensor,
+    preview: ImageEncoding,
     image_size: tuple[int, int],
     point: tuple[float, float],
     hints: Hints | None,
     count: int,
 ) -> list[Suggestion]:
-    """Suggested colours at ``point`` (pixels of the ``image_size`` image), predicted on the
-    ``(1, 1, h, w)`` preview lightness with ``hints`` drawn at the model's working size."""
+    """Suggested colours at ``point`` (pixels of the ``image_size`` image), predicted from the
+    encoded preview (as for :func:`colorize_preview`) with ``hints`` drawn at the model's
+    working size."""
     if colorizer.output_kind != OUTPUT_AB_BINS:
         raise RequestProblem(
             f"model {colorizer.name} predicts no colour distribution, so it has no suggestions"
         )
-    preview_size = tuple(preview.shape[-2:])
-    x, y = scaled_point(*point, image_size, preview_size)
-    hint_map = hint_map_for(colorizer, hints, image_size, preview_size)
-    return suggest_colors(colorizer, preview, x, y, hints=hint_map, count=count)
+    x, y = scaled_point(*point, image_size, preview.image_size)
+    hint_map = hint_map_for(colorizer, hints, image_size, preview.image_size)
+    return Predictor(colorizer, preview).suggest(x, y, count, hints=hint_map)
