@@ -128,3 +128,18 @@ def test_eviction_takes_the_encoding_with_the_photo(colorizer: PhotoColorizer) -
     assert store.nbytes == 2 * entry and store.get(second.id) and store.get(third.id)
     with pytest.raises(ValueError, match="encoding of preview"):
         store.add("d", b"", 48, 64, previews[0], encodings[1])
+
+
+@pytest.mark.parametrize("size", [(1, 1), (3, 5), (120, 160), (17, 1)])
+def test_preview_png_decodes_to_the_exact_pixels(size: tuple[int, int]) -> None:
+    from tinct.server.images import encode_preview_png, rgb8_png
+
+    pixels = np.random.default_rng(sum(size)).integers(0, 256, (*size, 3), dtype=np.uint8)
+    image = Image.open(io.BytesIO(rgb8_png(pixels)))
+    image.load()
+    assert image.mode == "RGB" and np.array_equal(np.asarray(image), pixels)
+    rgb = torch.from_numpy(pixels).permute(2, 0, 1).float() / 255.0
+    again = Image.open(io.BytesIO(encode_preview_png(rgb)))
+    assert np.array_equal(np.asarray(again), pixels)
+    with pytest.raises(ValueError, match="uint8"):
+        rgb8_png(pixels.astype(np.uint16))

