@@ -75,13 +75,14 @@ def _solve_pyramid(
     start: Tensor | None = None
     open_below = torch.ones_like(lightness)
     levels = len(settings.iterations)
+    means = _pyramid(torch.cat((lightness, mask, residual), dim=1), levels, maximum=False)
+    maxima = _pyramid(torch.cat((boundary, mask), dim=1), levels, maximum=True)
     for level, iterations in zip(reversed(range(levels)), settings.iterations, strict=True):
-        size = tuple(max(1, n >> level) for n in lightness.shape[-2:])
-        l_level = F.adaptive_avg_pool2d(lightness, size)
-        b_level = (F.adaptive_max_pool2d(boundary, size) > 0).to(lightness.dtype)
-        m_level = F.adaptive_max_pool2d(mask, size)
-        density = F.adaptive_avg_pool2d(mask, size).clamp(min=1e-6)
-        r_level = F.adaptive_avg_pool2d(residual, size) / density * m_level
+        l_level, density = means[level][:, :1], means[level][:, 1:2].clamp(min=1e-6)
+        b_level = (maxima[level][:, :1] > 0).to(lightness.dtype)
+        m_level = maxima[level][:, 1:]
+        r_level = means[level][:, 2:] / density * m_level
+        size = tuple(l_level.shape[-2:])
         if start is not None:
             start = _upsample_within_regions(start, open_below, size)
         open_below = 1.0 - b_level
@@ -91,6 +92,28 @@ def _solve_pyramid(
         start = _conjugate_gradient(operator, rhs, start, iterations)
     assert start is not None
     return start
+
+
+def _pyramid(planes: Tensor, levels: int, maximum: bool) -> list[Tensor]:
+    """``planes`` ``(B, C, h, w)`` average- (or max-) pooled to ``max(1, n >> level)`` per side
+    for each level, finest (``planes`` itself) first, as adaptive pooling gives them.
+
+    A level whose cells are whole blocks of the level above is pooled from that level (the
+    same cells: a quarter of the work of pooling the full size again), others from ``planes``.
+    """
+    adaptive = F.adaptive_max_pool2d if maximum else F.adaptive_avg_pool2d
+    blocks = F.max_pool2d if maximum else F.avg_pool2d
+    full = tuple(planes.shape[-2:])
+    pyramid = [planes]
+    for level in range(1, levels):
+        size = tuple(max(1, n >> level) for n in full)
+        above = tuple(pyramid[-1].shape[-2:])
+        if all(f % a == 0 and a % n == 0 for f, a, n in zip(full, above, size, strict=True)):
+            kernel = tuple(a // n for a, n in zip(above, size, strict=True))
+            pyramid.append(blocks(pyramid[-1], kernel))
+        else:
+            pyramid.append(adaptive(planes, size))
+    return pyramid
 
 
 def _upsample_within_regions(field: Tensor, open_: Tensor, size: tuple[int, ...]) -> Tensor:
