@@ -28,3 +28,17 @@ def tiny_recipe(data: Path, model: str = "tinct-lite_tiny", **optim: object) -> 
         "run": {"checkpoint_every": 2},
         "loss": {"hints": False},
     }
+
+
+def make_smooth_photos(folder: Path, count: int = 6, size: int = 72) -> Path:
+    """``count`` smooth random colour photos (``size`` px PNGs) for synthetic clips."""
+    import torch
+
+    folder.mkdir(parents=True)
+    generator = torch.Generator().manual_seed(0)
+    for index in range(count):
+        coarse = torch.rand(1, 3, 5, 5, generator=generator)
+        image = torch.nn.functional.interpolate(coarse, size=(size, size), mode="bicubic")[0]
+        array = (image.clamp(0, 1).permute(1, 2, 0).numpy() * 255).astype(np.uint8)
+        Image.fromarray(array).save(folder / f"{index}.png")
+    return folder

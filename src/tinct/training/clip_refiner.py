@@ -39,7 +39,7 @@ from tinct.data.video_clips import VideoClipDataset, training_sequences
 from tinct.io.atomic import atomic_write
 from tinct.models.temporal.propagation_refiner import REFINER_MODEL_NAME, build_propagation_refiner
 from tinct.training.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
-from tinct.training.recipe import _build_section
+from tinct.training.recipe import build_section as _build_section
 from tinct.weights.tinct_file import write_tinct_weights
 
 WEIGHTS_NAME = "propagation-refiner.safetensors"

@@ -24,12 +24,12 @@ from tinct.data.image_folder import (
     list_labelled_files,
     split_train_val,
 )
-from tinct.io.atomic import atomic_write
 from tinct.models.registry import OUTPUT_AB_BINS
 from tinct.training.objectives import Weighting, colour_loss, lab_of
 from tinct.training.priors import loss_weights
 from tinct.training.recipe import Recipe
 from tinct.training.resumable import (
+    METRICS_CSV,
     METRICS_JSON,
     RECIPE_JSON,
     Progress,
@@ -42,8 +42,6 @@ from tinct.training.validation import ValidationScores
 from tinct.weights.colorizer_weights import load_colorizer_weights
 
 __all__ = ["METRICS_CSV", "METRICS_JSON", "RECIPE_JSON", "Progress", "Trainer", "select_device"]
-
-METRICS_CSV = "metrics.csv"
 
 
 def _seeded_key(seed: int, key: str) -> bytes:
@@ -191,15 +189,6 @@ class Trainer(ResumableTrainer):
                 logits = self.model(lightness)
             scores.add(logits.float(), rgb)
         return scores.means()
-
-    def _write_metrics(self) -> None:
-        """The history as JSON, and as CSV for spreadsheets."""
-        super()._write_metrics()
-        history = self.progress.history
-        keys = list(history[0]) if history else []
-        lines = [",".join(keys)] + [",".join(f"{row[k]:.6g}" for k in keys) for row in history]
-        with atomic_write(self.out_dir / METRICS_CSV, overwrite=True) as handle:
-            handle.write(("\n".join(lines) + "\n").encode())
 
     @property
     def unreadable_files(self) -> dict[Path, str]:

@@ -99,7 +99,9 @@ class Recipe:
 _SECTIONS = {"data": DataConfig, "loss": LossConfig, "optim": OptimConfig, "run": RunConfig}
 
 
-def _build_section(cls: type, values: dict[str, Any], where: str) -> Any:
+def build_section(cls: type, values: dict[str, Any], where: str) -> Any:
+    """``cls(**values)`` (lists become tuples); ValueError naming ``where`` and the bad key on
+    an unknown key or a value the section refuses."""
     names = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(set(values) - set(names))
     if unknown:
@@ -120,7 +122,7 @@ def recipe_from_dict(values: dict[str, Any], where: str = "recipe") -> Recipe:
     if unknown:
         raise ValueError(f"{where}: unknown section(s) {unknown}")
     sections = {
-        name: _build_section(cls, values.pop(name, {}), f"{where} [{name}]")
+        name: build_section(cls, values.pop(name, {}), f"{where} [{name}]")
         for name, cls in _SECTIONS.items()
     }
     return Recipe(
@@ -150,10 +152,16 @@ def apply_overrides(values: dict[str, Any], overrides: list[str]) -> dict[str, A
     return values
 
 
-def load_recipe(path: Path, overrides: list[str] = ()) -> Recipe:  # type: ignore[assignment]
-    """Read a TOML recipe and apply overrides; ValueError naming the file on a bad recipe."""
+def read_recipe_values(path: Path, overrides: list[str] = ()) -> dict[str, Any]:  # type: ignore[assignment]
+    """The raw values of a TOML recipe with overrides applied; ValueError naming the file when
+    it cannot be read."""
     try:
         values = tomllib.loads(Path(path).read_text())
     except (OSError, tomllib.TOMLDecodeError) as error:
         raise ValueError(f"{path}: cannot read recipe ({error})") from error
-    return recipe_from_dict(apply_overrides(values, list(overrides)), where=str(path))
+    return apply_overrides(values, list(overrides))
+
+
+def load_recipe(path: Path, overrides: list[str] = ()) -> Recipe:  # type: ignore[assignment]
+    """Read a TOML recipe and apply overrides; ValueError naming the file on a bad recipe."""
+    return recipe_from_dict(read_recipe_values(path, overrides), where=str(path))

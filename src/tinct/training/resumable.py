@@ -31,7 +31,7 @@ from tqdm import tqdm
 
 from tinct.errors import FileProblem
 from tinct.io.atomic import atomic_write
-from tinct.models.registry import create_model, get_model_spec
+from tinct.models.registry import ModelSpec, create_model, get_model_spec
 from tinct.training.checkpoint import (
     CHECKPOINT_NAME,
     WEIGHTS_NAME,
@@ -39,9 +39,9 @@ from tinct.training.checkpoint import (
     load_checkpoint,
     save_checkpoint,
 )
-from tinct.training.recipe import Recipe
 
 METRICS_JSON = "metrics.json"
+METRICS_CSV = "metrics.csv"
 RECIPE_JSON = "recipe.json"
 
 logger = logging.getLogger(__name__)
@@ -129,8 +129,13 @@ class ResumableTrainer:
     """Trains ``model`` on ``train_set`` into ``out_dir``, resuming from its checkpoint.
 
     A subclass sets ``train_set``, ``steps_per_epoch`` and ``total_steps``, calls
-    :meth:`_build_optimiser`, and provides :meth:`_training_loss`, :meth:`_batch_items` and
-    :meth:`validate`.
+    :meth:`_build_optimiser` (or sets ``optimizer``, ``scheduler`` and ``progress`` itself), and
+    provides :meth:`_training_loss`, :meth:`_batch_items` and :meth:`validate`; it may build
+    another model than a registered one (:meth:`_build_model`) and draw its batches otherwise
+    (:meth:`_epoch_batches`).
+
+    ``recipe`` is a :class:`tinct.training.recipe.Recipe` or any recipe with the same ``run``
+    section, ``optim.batch_size``, ``optim.patience``, ``model`` and ``to_json()``.
     """
 
     #: Name of the per-epoch speed in the metrics, counted in :meth:`_batch_items` units.
@@ -144,13 +149,19 @@ class ResumableTrainer:
     train_set: Any  # a Dataset whose items depend on its ``epoch`` attribute
     steps_per_epoch: int
     total_steps: int
+    spec: ModelSpec  # of a registered model (the default :meth:`_build_model`)
 
-    def __init__(self, recipe: Recipe, out_dir: Path, show_progress: bool) -> None:
+    def __init__(self, recipe: Any, out_dir: Path, show_progress: bool) -> None:
         self.recipe, self.out_dir, self.show_progress = recipe, Path(out_dir), show_progress
-        self.spec = get_model_spec(recipe.model)
         self.device = select_device(recipe.run.device)
-        torch.manual_seed(recipe.run.seed)
-        self.model = create_model(recipe.model, **recipe.model_config)
+        torch.manual_seed(recipe.run.seed)  # the model's initial weights come from the seed
+        self.model = self._build_model()
+
+    def _build_model(self) -> nn.Module:
+        """The model to train, built right after the global RNG is seeded: by default the
+        recipe's registered model (its spec in ``self.spec``)."""
+        self.spec = get_model_spec(self.recipe.model)
+        return create_model(self.recipe.model, **self.recipe.model_config)
 
     def _build_optimiser(self, groups: list[dict[str, Any]]) -> None:
         """AdamW over ``groups`` on the recipe's warmup and cosine schedule, at step 0."""
@@ -182,6 +193,11 @@ class ResumableTrainer:
     def _recipe_json(self) -> str:
         """Everything that defines the run; a checkpoint resumes only under the same text."""
         return self.recipe.to_json()
+
+    @property
+    def unreadable_files(self) -> dict[Path, str]:
+        """Training or validation files that could not be read and were skipped, and why."""
+        return {}
 
     # -- one step ------------------------------------------------------------------------------
 
@@ -284,8 +300,14 @@ class ResumableTrainer:
         )
 
     def _write_metrics(self) -> None:
+        """The per-epoch history as JSON, and as CSV for spreadsheets."""
+        history = self.progress.history
         with atomic_write(self.out_dir / METRICS_JSON, overwrite=True) as handle:
-            handle.write(json.dumps(self.progress.history, indent=2).encode())
+            handle.write(json.dumps(history, indent=2).encode())
+        keys = list(history[0]) if history else []
+        lines = [",".join(keys)] + [",".join(f"{row[k]:.6g}" for k in keys) for row in history]
+        with atomic_write(self.out_dir / METRICS_CSV, overwrite=True) as handle:
+            handle.write(("\n".join(lines) + "\n").encode())
 
     def _count_time(self, minutes: float) -> bool:
         """Add ``minutes`` of training; True (and ``progress.out_of_time``) once the recipe's
