@@ -46,7 +46,7 @@ from tinct.evaluation.metrics import psnr
 from tinct.models.temporal.propagation_refiner import (
     load_propagation_refiner,
 )
-from tinct.training.clip_refiner import luma_for_flow, still_ab_of
+from tinct.training.refiner_examples import luma_for_flow, still_ab_of
 
 RESULTS = Path(__file__).parent / "results"
 METHODS = ("warped only", "still only", "closed-form blend", "video core closed form", "refiner")

@@ -3,9 +3,9 @@
 Compares, on blackswan, car-roundabout and dance-twirl (never trained on) made gray:
 
 - ``tinct-lite v1, per frame``: the still model the others start from;
-- ``GRU bypassed``: ``recipes/tinct-lite-recurrent-finetune-ablation.toml``, fine-tuned on the
-  same clips for the same steps as the recurrent model, with the ConvGRU bypassed;
-- ``GRU (tinct-lite-recurrent)``: ``recipes/tinct-lite-recurrent.toml``.
+- ``GRU bypassed``: ``recipes/video/tinct-lite-recurrent-finetune-ablation.toml``, fine-tuned on
+  the same clips for the same steps as the recurrent model, with the ConvGRU bypassed;
+- ``GRU (tinct-lite-recurrent)``: ``recipes/video/tinct-lite-recurrent.toml``.
 
 Frames are shrunk to 224x128 (the size the models were trained near); each model runs over the
 whole sequence in order (the recurrent one carrying its state from frame 0), ab is decoded by

@@ -7,11 +7,32 @@ from pathlib import Path
 import pytest
 
 from tinct.models import get_model_spec
-from tinct.training.recipe import load_recipe
+from tinct.models.temporal.propagation_refiner import REFINER_MODEL_NAME
+from tinct.training.clip_trainer import ClipConfig
+from tinct.training.recipe import (
+    Recipe,
+    build_section,
+    load_recipe,
+    read_recipe_values,
+    recipe_from_dict,
+)
 
 from .conftest import PROJECT_ROOT
 
-RECIPES = sorted((PROJECT_ROOT / "recipes").glob("*.toml"))
+# recipes/video/ holds the video networks': recurrent colorizers on clips, the refiner
+VIDEO_RECIPES = sorted((PROJECT_ROOT / "recipes" / "video").glob("*.toml"))
+REFINER_RECIPES = [p for p in VIDEO_RECIPES if read_recipe_values(p)["model"] == REFINER_MODEL_NAME]
+RECIPES = sorted((PROJECT_ROOT / "recipes").glob("*.toml")) + [
+    p for p in VIDEO_RECIPES if p not in REFINER_RECIPES
+]
+
+
+def colorizer_recipe(path: Path) -> Recipe:
+    """The recipe of a colorizer, on photos or (with a ``[clips]`` section) on clips."""
+    values = read_recipe_values(path)
+    if "clips" in values:
+        build_section(ClipConfig, values.pop("clips"), f"{path} [clips]")
+    return recipe_from_dict(values, str(path))
 
 
 def test_there_is_a_recipe_for_every_full_model() -> None:
@@ -21,9 +42,14 @@ def test_there_is_a_recipe_for_every_full_model() -> None:
     assert full <= {path.stem for path in RECIPES}
 
 
+def test_video_recipes_train_on_clips_and_photo_recipes_on_photos() -> None:
+    for path in RECIPES:
+        assert ("clips" in read_recipe_values(path)) == (path.parent.name == "video"), path
+
+
 @pytest.mark.parametrize("path", RECIPES, ids=lambda p: p.stem)
 def test_recipe_is_valid(path: Path) -> None:
-    recipe = load_recipe(path)
+    recipe = colorizer_recipe(path)
     spec = get_model_spec(recipe.model)
     assert path.stem.split("-finetune")[0] == recipe.model
     assert recipe.data.train_dirs and all("val" not in d for d in recipe.data.train_dirs)

@@ -10,19 +10,23 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from PIL import Image
 
 from tinct.models import create_model, get_model_spec
 from tinct.models.temporal.convgru import ConvGRUCell, RecurrentFusion
 from tinct.models.temporal.propagation_refiner import (
+    REFINER_WEIGHTS,
     build_propagation_refiner,
     load_propagation_refiner,
 )
 from tinct.models.temporal.recurrent_colorizer import RecurrentStepper, init_from_tinct_lite
-from tinct.training.recipe import load_recipe
+from tinct.training.clip_trainer import ClipConfig, ClipTrainer
+from tinct.training.recipe import build_section, read_recipe_values, recipe_from_dict
 from tinct.weights import WeightsError
 
 from .conftest import PROJECT_ROOT
+from .helpers.training import make_smooth_photos
+
+VIDEO_RECIPES = PROJECT_ROOT / "recipes" / "video"
 
 pytestmark = pytest.mark.slow  # clip training: `-m "not slow"` skips them
 
@@ -140,36 +144,26 @@ def test_shipped_tinct_lite_weights_start_the_full_model() -> None:
     "name", ["tinct-lite-recurrent.toml", "tinct-lite-recurrent-finetune-ablation.toml"]
 )
 def test_recurrent_recipes_parse_and_differ_only_in_the_gru(name: str) -> None:
-    recipe = load_recipe(PROJECT_ROOT / "recipes" / name)
-    main = load_recipe(PROJECT_ROOT / "recipes" / "tinct-lite-recurrent.toml")
-    assert recipe.model == "tinct-lite-recurrent"
-    assert recipe.model_config["recurrent"] == ("ablation" not in name)
-    assert (recipe.data, recipe.loss, recipe.optim, recipe.run) == (
-        main.data,
-        main.loss,
-        main.optim,
-        main.run,
-    )
-    assert all("val" not in d for d in recipe.data.train_dirs)
+    values = read_recipe_values(VIDEO_RECIPES / name)
+    main = read_recipe_values(VIDEO_RECIPES / "tinct-lite-recurrent.toml")
+    assert values["model"] == "tinct-lite-recurrent"
+    assert values["model_config"]["recurrent"] == ("ablation" not in name)
+    assert {k: v for k, v in values.items() if k != "model_config"} == {
+        k: v for k, v in main.items() if k != "model_config"
+    }
+    clips = build_section(ClipConfig, values.pop("clips"), name)
+    recipe = recipe_from_dict(values, name)
+    assert clips.frames >= 2 and all("val" not in d for d in recipe.data.train_dirs)
 
 
 # -- clip training -------------------------------------------------------------------------------
 
 
 def _photos(folder: Path, count: int = 6) -> Path:
-    folder.mkdir(parents=True)
-    generator = torch.Generator().manual_seed(0)
-    for index in range(count):
-        coarse = torch.rand(1, 3, 5, 5, generator=generator)
-        image = torch.nn.functional.interpolate(coarse, size=(72, 72), mode="bicubic")[0]
-        array = (image.clamp(0, 1).permute(1, 2, 0).numpy() * 255).astype(np.uint8)
-        Image.fromarray(array).save(folder / f"{index}.png")
-    return folder
+    return make_smooth_photos(folder, count)
 
 
-def _clip_trainer(data: Path, out: Path):
-    from tinct.training.clip_train import ClipSettings, ClipTrainer
-    from tinct.training.recipe import recipe_from_dict
+def _clip_trainer(data: Path, out: Path) -> ClipTrainer:
 
     recipe = recipe_from_dict(
         {
@@ -180,7 +174,7 @@ def _clip_trainer(data: Path, out: Path):
             "run": {"checkpoint_every": 2},
         }
     )
-    settings = ClipSettings(frames=3, clips_per_epoch=8, val_clips=2)
+    settings = ClipConfig(frames=3, clips_per_epoch=8, val_clips=2)
     return ClipTrainer(recipe, out, settings, cache_dir=None, show_progress=False)
 
 
@@ -214,9 +208,6 @@ def test_the_recurrent_block_has_its_own_learning_rate(tmp_path: Path) -> None:
 
 
 def test_clip_training_refuses_what_it_cannot_do(tmp_path: Path) -> None:
-    from tinct.training.clip_train import ClipTrainer
-    from tinct.training.recipe import recipe_from_dict
-
     data = _photos(tmp_path / "photos", 2)
     with pytest.raises(ValueError, match="loss.hints = false"):
         ClipTrainer(
@@ -337,7 +328,7 @@ def test_shipped_refiner_trusts_carried_colour_more_than_the_blend() -> None:
 def test_carried_keyframe_colour_follows_the_motion() -> None:
     from tinct.color.lab import rgb_to_lab
     from tinct.data.video_clips import synthetic_clip
-    from tinct.training.clip_refiner import carried_from_keyframe
+    from tinct.training.refiner_examples import carried_from_keyframe
 
     generator = torch.Generator().manual_seed(2)
     coarse = torch.rand(1, 3, 6, 6, generator=generator)
@@ -354,16 +345,24 @@ def test_carried_keyframe_colour_follows_the_motion() -> None:
     assert carried_error < 0.5 * copied_error
 
 
-def test_refiner_recipe_loads() -> None:
-    from tinct.training.clip_refiner import load_refiner_recipe
+def test_refiner_recipe_loads_and_builds_the_shipped_architecture() -> None:
+    from tinct.training.refiner_trainer import refiner_recipe_from_dict
+    from tinct.weights.store import weight_file
 
-    recipe = load_refiner_recipe(PROJECT_ROOT / "recipes" / "video" / "propagation-refiner.toml")
+    path = VIDEO_RECIPES / "propagation-refiner.toml"
+    recipe = refiner_recipe_from_dict(read_recipe_values(path), str(path))
     assert recipe.data.frames >= 2 and recipe.optim.crop <= recipe.data.synthetic_size
     assert "val" not in recipe.data.davis_dir
+    shipped = weight_file(REFINER_WEIGHTS).config
+    assert shipped["recipe"] == "recipes/video/propagation-refiner.toml"
+    assert (recipe.model_config.width, recipe.model_config.scale) == (
+        shipped["width"],
+        shipped["scale"],
+    )
 
 
 def test_refiner_batches_are_deterministic() -> None:
-    from tinct.training.clip_refiner import sample_batch
+    from tinct.training.refiner_trainer import sample_batch
 
     example = {
         key: torch.rand(3, channels, 40, 50)

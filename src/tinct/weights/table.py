@@ -171,8 +171,10 @@ WEIGHT_FILES: tuple[WeightFile, ...] = (
         sha256="0ae969930be23cfe090befec7d3930e686481f81dffc93910bca13b310438e50",
         size=62092,
         license="Apache-2.0 (tinct)",
-        source="python -m tinct.training.clip_refiner recipes/video/propagation-refiner.toml "
-        "(1500 steps, 75 s, after 3.5 min computing the inputs) on 120 clips of 24 frames: DAVIS "
+        source="tinct train recipes/video/propagation-refiner.toml (trained by the refiner's "
+        "own loop before tinct train took it over; tinct train reproduces that loop's weights "
+        "bit for bit on the same machine and thread count, tests/test_video_training.py; "
+        "1500 steps, 75 s, after 3.5 min computing the inputs) on 120 clips of 24 frames: DAVIS "
         "training sequences and photos of ../shared/data/train in camera motion, on a shared "
         "2-core CPU; shipped in the package",
         format="safetensors",

@@ -141,10 +141,11 @@ def build_propagation_refiner(width: int = 32, scale: int = 1) -> PropagationRef
 def load_propagation_refiner(path: Path | None = None) -> nn.Module | None:
     """The trained refiner in eval mode, or None when its weight file is nowhere to be found.
 
-    ``path`` is a refiner file from ``python -m tinct.training.clip_refiner``; without it, the
-    ``propagation-refiner-v3`` entry of the weight table (shipped in the package). None lets
-    the video core fall back to the closed-form blend. Finding, verifying and reading the file
-    is :mod:`tinct.weights`'s; its metadata gives the architecture.
+    ``path`` is a refiner file (the ``model.safetensors`` of ``tinct train
+    recipes/video/propagation-refiner.toml``); without it, the ``propagation-refiner-v3`` entry
+    of the weight table (shipped in the package). None lets the video core fall back to the
+    closed-form blend. Finding, verifying and reading the file is :mod:`tinct.weights`'s; its
+    metadata gives the architecture.
 
     Raises:
         tinct.weights.WeightsError: the file is damaged (sha256 differs, unreadable), is not a
