@@ -23,7 +23,7 @@ ray = pytest.importorskip("ray", reason="needs Ray: pip install 'tinct[ray]'")
 
 pytestmark = pytest.mark.slow
 
-PHOTOS = 48
+PHOTOS = 80  # enough that a kill after the second photo lands mid-run on a fast CPU too
 RUN_TIMEOUT = 300  # seconds: Ray's start on a busy 2-core machine, then the photos
 
 
