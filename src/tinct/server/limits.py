@@ -42,9 +42,10 @@ class ServerLimits:
         work_timeout_s: how long a request waits for its job before a 503 (the job itself finishes
             in the background and keeps its slot until then, so concurrency stays bounded).
         body_timeout_s: longest pause between two chunks of a request body before a 408.
-        store_bytes: memory for uploaded images kept for hint updates, their files and
-            previews together (least recently used dropped beyond it): 1 GiB holds about 3,000
-            phone photos of 300 kB with their 512 px previews.
+        store_bytes: memory for uploaded images kept for hint updates, their files, previews
+            and encodings together (least recently used dropped beyond it): 1 GiB holds about
+            600 phone photos of 300 kB, each with its 512 x 384 preview (786 kB) and tinct-lite's
+            encoding of it (725 kB).
         image_ttl_s: an uploaded image unused for this long is dropped.
         preview_side: longer side, in pixels, of the previews the page shows.
         max_hint_entries: most points + strokes + boundaries in one hints document.
