@@ -152,7 +152,8 @@ class OffsetSplitLogits(OffsetLogits):
 
     def decode(self, encoding: tuple[Tensor, ...], hints: Tensor | None = None) -> Tensor:
         logits = self.model.decode(encoding, hints)  # type: ignore[operator]
-        return logits + self.offsets.view(1, -1, 1, 1)
+        offsets: Tensor = self.offsets  # type: ignore[assignment]
+        return logits + offsets.view(1, -1, 1, 1)
 
 
 def graph_model(colorizer: Colorizer, digest: str) -> tuple[nn.Module, str]:

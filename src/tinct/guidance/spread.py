@@ -103,11 +103,11 @@ def _pyramid(planes: Tensor, levels: int, maximum: bool) -> list[Tensor]:
     """
     adaptive = F.adaptive_max_pool2d if maximum else F.adaptive_avg_pool2d
     blocks = F.max_pool2d if maximum else F.avg_pool2d
-    full = tuple(planes.shape[-2:])
+    full = (planes.shape[-2], planes.shape[-1])
     pyramid = [planes]
     for level in range(1, levels):
-        size = tuple(max(1, n >> level) for n in full)
-        above = tuple(pyramid[-1].shape[-2:])
+        size = (max(1, full[0] >> level), max(1, full[1] >> level))
+        above = (pyramid[-1].shape[-2], pyramid[-1].shape[-1])
         if all(f % a == 0 and a % n == 0 for f, a, n in zip(full, above, size, strict=True)):
             kernel = tuple(a // n for a, n in zip(above, size, strict=True))
             pyramid.append(blocks(pyramid[-1], kernel))

@@ -117,11 +117,11 @@ class TinctLite(nn.Module):
     ) -> Tensor:
         """:meth:`decode`, with :meth:`logits`' ``after_block``."""
         x, *skips = encoding
-        size = tuple(4 * n for n in skips[-1].shape[-2:])  # the input's: stride 4, exact
+        height, width = 4 * skips[-1].shape[-2], 4 * skips[-1].shape[-1]  # the input's size
         if hints is None:
-            hints = empty_hint_map(x.shape[0], *size, like=x)
+            hints = empty_hint_map(x.shape[0], height, width, like=x)
         else:
-            check_hint_map(hints, size)  # type: ignore[arg-type]
+            check_hint_map(hints, (height, width))
         for index, (block, skip) in enumerate(zip(self.up_blocks, skips, strict=True)):
             x = F.interpolate(x, size=skip.shape[-2:], mode="bilinear", align_corners=False)
             x = block(torch.cat((x, skip, hint_features(hints, skip.shape[-2:])), dim=1))

@@ -99,7 +99,7 @@ class ImageEncoding:
     @property
     def image_size(self) -> tuple[int, int]:
         """(H, W) of the image."""
-        return int(self.lightness.shape[-2]), int(self.lightness.shape[-1])
+        return spatial_size(self.lightness)
 
     @property
     def nbytes(self) -> int:
@@ -204,7 +204,7 @@ class Colorizer:
         """Lightness ``(B, 1, H, W)`` and hints at the working resolution, as the model takes
         them: ``(small lightness (B, 1, h, w), hint map (B, 4, h, w) or None)``."""
         small = self.working_lightness(lightness)
-        return small, self.working_hints(hints, tuple(lightness.shape[-2:]), small.shape[-2:])
+        return small, self.working_hints(hints, spatial_size(lightness), spatial_size(small))
 
     @torch.inference_mode()
     def encode_image(self, lightness: Tensor) -> ImageEncoding:
@@ -273,7 +273,7 @@ class Colorizer:
         self, image: ImageEncoding, hints: Tensor | Hints | None = None
     ) -> tuple[Tensor, Tensor]:
         """:meth:`predict_logits` for an image encoded by :meth:`encode_image`."""
-        small_hints = self.working_hints(hints, image.image_size, tuple(image.small.shape[-2:]))
+        small_hints = self.working_hints(hints, image.image_size, spatial_size(image.small))
         return self.run_model(image.small, small_hints, image.features), image.small
 
     @torch.inference_mode()
@@ -288,7 +288,7 @@ class Colorizer:
         """:meth:`predict_ab` for an image encoded by :meth:`encode_image`: only the part of
         the model after the encoding runs."""
         small = image.small
-        small_hints = self.working_hints(hints, image.image_size, tuple(small.shape[-2:]))
+        small_hints = self.working_hints(hints, image.image_size, spatial_size(small))
         ab = self.decode_ab(small, small_hints, image.features)
         ab = smooth_chroma(small, ab, self.chroma_smoothing, small_hints)
         if small_hints is None or not self.spread_hints:
@@ -328,6 +328,11 @@ class Colorizer:
     def colorize_rgb(self, rgb: Tensor, hints: Tensor | Hints | None = None) -> Tensor:
         """Colorize ``(B, 3, H, W)`` sRGB in [0, 1]; only its lightness is used."""
         return self.colorize_lightness(rgb_to_lightness(rgb), hints)
+
+
+def spatial_size(tensor: Tensor) -> tuple[int, int]:
+    """(H, W) of a ``(*, H, W)`` tensor."""
+    return int(tensor.shape[-2]), int(tensor.shape[-1])
 
 
 def _check_lightness(lightness: Tensor) -> None:
