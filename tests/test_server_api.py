@@ -7,7 +7,6 @@ JSON ``{"error": ...}`` naming the problem, never a 500.
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import socket
@@ -30,24 +29,11 @@ from tinct.server.background import BackgroundServer
 from tinct.server.limits import ServerLimits
 from tinct.server.store import ImageStore, UnknownImage
 
+from .helpers.server import assert_error, decoded, png_bytes, raw_reply, tiny_colorizer
+
 MAX_UPLOAD = 256 * 1024
 MAX_PIXELS = 400_000
 PREVIEW_SIDE = 128
-
-
-def tiny_colorizer() -> Colorizer:
-    import tinct
-    from tinct.api import UntrainedModelWarning
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UntrainedModelWarning)
-        return tinct.load("tinct-lite_tiny")
-
-
-def png_bytes(image: Image.Image) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 def gray_photo(width: int = 160, height: int = 120) -> Image.Image:
@@ -56,24 +42,6 @@ def gray_photo(width: int = 160, height: int = 120) -> Image.Image:
     gray = 60 + 120 * xx / width + 40 * yy / height
     gray[height // 4 : height // 2, width // 4 : width // 2] -= 40
     return Image.fromarray(gray.clip(0, 255).astype(np.uint8), mode="L")
-
-
-def decoded(response: httpx.Response) -> Image.Image:
-    assert response.headers["content-type"] == "image/png"
-    image = Image.open(io.BytesIO(response.content))
-    image.load()
-    return image
-
-
-def assert_error(response: httpx.Response, status: int, *words: str) -> str:
-    """The response is ``status`` with a JSON error whose message contains every word."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/json")
-    message = response.json()["error"]
-    assert isinstance(message, str)
-    for word in words:
-        assert word in message, f"{word!r} not in {message!r}"
-    return message
 
 
 @pytest.fixture(scope="module")
@@ -421,19 +389,6 @@ def test_unknown_image_route_and_method_get_json_errors(client: httpx.Client) ->
     assert_error(client.delete("/api/images/no-such-id"), 404, "no-such-id")
     assert_error(client.get("/api/nothing-here"), 404)
     assert_error(client.put("/api/health"), 405)
-
-
-def raw_reply(server: BackgroundServer, request: bytes) -> bytes:
-    """Send raw request bytes and read the reply up to the end of its JSON body."""
-    with socket.create_connection((server.host, server.port), timeout=10) as connection:
-        connection.sendall(request)
-        reply = b""
-        while b"\r\n\r\n" not in reply or not reply.rstrip().endswith(b"}"):
-            chunk = connection.recv(4096)
-            if not chunk:
-                break
-            reply += chunk
-    return reply
 
 
 def test_a_stalled_body_gets_408(server: BackgroundServer) -> None:

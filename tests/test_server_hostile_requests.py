@@ -15,7 +15,7 @@ from tinct.server.app import create_app
 from tinct.server.background import BackgroundServer
 from tinct.server.limits import ServerLimits
 
-from .test_server_api import assert_error, decoded, png_bytes, raw_reply, tiny_colorizer
+from .helpers.server import assert_error, decoded, png_bytes, raw_reply, tiny_colorizer
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from tinct.server.app import create_app
 from tinct.server.background import BackgroundServer
 from tinct.server.limits import ServerLimits
 
-from .test_server_api import tiny_colorizer
+from .helpers.server import tiny_colorizer
 
 schemathesis = pytest.importorskip("schemathesis", reason="schemathesis is a test extra")
 

@@ -1,6 +1,6 @@
 """``guided``: the user-guided still-image network, after Zhang et al. 2017 ("Real-Time
 User-Guided Image Colorization with Learned Deep Priors"), the "user-guided still-image
-colorization CNN" of ``002_*.txt``.
+colorization CNN" of Dubey, Prince & Saifi, *Image and Video Colorization* (2022).
 
 Input: L and the hint map (:mod:`tinct.guidance.hint_maps`) concatenated into 5 channels,
 ``(L - 50) / 100``, ``a / 110``, ``b / 110``, mask, boundary. A U-Net of VGG-style blocks of

@@ -1,5 +1,6 @@
 """``tinct-lite-recurrent``: tinct-lite with a ConvGRU "dynamic layer" in its decoder that carries
-a hidden state from frame to frame (the recurrent temporal fusion of ``003_*.txt``).
+a hidden state from frame to frame (the recurrent temporal fusion of Xu, *Greyscale image & video
+colorization*, SJTU report, 2017).
 
 The recurrent block (:class:`~tinct.models.temporal.convgru.RecurrentFusion`) sits after decoder
 block ``stage`` (0: stride 16, 1: stride 8, 2: stride 4 of the input); its output projection
