@@ -55,8 +55,9 @@ class PhotoDone:
 
 
 def start_ray(address: str | None) -> Any:
-    """Join the cluster at ``address`` (``auto`` or the head's ``HOST:PORT``), or start a
-    local Ray instance sized to this machine when it is None; the ``ray`` module.
+    """Join the cluster at ``address`` (``auto`` or the head's ``HOST:PORT``), or start a new
+    local Ray instance sized to this machine when it is None (never joining one that runs
+    here: that takes ``--ray-address auto``); the ``ray`` module.
 
     Raises:
         MissingPackageError: Ray is not installed (``pip install 'tinct[ray]'``).
@@ -66,7 +67,10 @@ def start_ray(address: str | None) -> Any:
     if not ray.is_initialized():
         quiet = {"logging_level": logging.ERROR, "configure_logging": True}
         if address is None:
-            ray.init(num_cpus=os.cpu_count() or 1, include_dashboard=False, **quiet)
+            # "local": a new instance of our own, even when `ray start` runs one here
+            ray.init(
+                address="local", num_cpus=os.cpu_count() or 1, include_dashboard=False, **quiet
+            )
         else:
             ray.init(address=address, **quiet)
     context = ray.data.DataContext.get_current()
