@@ -21,12 +21,11 @@ images (RGBA when the input had alpha, same dtype), in the same form.
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
 
-from tinct.batch.file_batches import Batch
+from tinct.batch.file_batches import Batch, load_quietly
 
 
 class ColorizeBatch:
@@ -43,12 +42,8 @@ class ColorizeBatch:
     def __init__(
         self, column: str = "image", output_column: str = "colorized", **load_options: Any
     ) -> None:
-        from tinct.api import UntrainedModelWarning, load
-
         load_options.setdefault("backend", "auto")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UntrainedModelWarning)
-            self.colorizer = load(**load_options)
+        self.colorizer = load_quietly(load_options)
         self.column = column
         self.output_column = output_column
 

@@ -20,12 +20,15 @@ import platform
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from tinct.batch.photos import PhotoJob, PhotoResult, colorize_photos
 from tinct.errors import FileProblem
+
+if TYPE_CHECKING:
+    from tinct.api import PhotoColorizer
 
 Batch = dict[str, np.ndarray]
 
@@ -84,11 +87,7 @@ class PhotoFileBatches:
     ) -> None:
         if threads is not None:
             use_threads(threads)
-        from tinct.api import UntrainedModelWarning, load
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UntrainedModelWarning)
-            self.colorizer = load(**load_options)
+        self.colorizer = load_quietly(load_options)
         self.force = force
         self.keep_existing = keep_existing
         self.node = _node_name()
@@ -133,6 +132,16 @@ def _node_name() -> str:
     except ImportError:
         pass
     return platform.node()
+
+
+def load_quietly(load_options: dict[str, Any]) -> PhotoColorizer:
+    """``tinct.load(**load_options)`` on an engine's worker, where an untrained model's warning
+    would reach no one (the driver reports it from the results instead)."""
+    from tinct.api import UntrainedModelWarning, load
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UntrainedModelWarning)
+        return load(**load_options)
 
 
 def use_threads(threads: int) -> None:

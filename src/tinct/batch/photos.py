@@ -56,10 +56,15 @@ class _Decoded:
     hints: Hints | None
 
 
+def output_in_the_way(job: PhotoJob) -> FileProblem:
+    """The problem of a job whose output exists and may not be overwritten."""
+    return FileProblem(job.target, "output already exists; pass --force to overwrite it")
+
+
 def _read(job: PhotoJob, force: bool) -> _Decoded:
     """The read stage: FileProblem for an existing output, an unreadable photo or bad hints."""
     if job.target.exists() and not force:
-        raise FileProblem(job.target, "output already exists; pass --force to overwrite it")
+        raise output_in_the_way(job)
     image = read_image(job.source)
     try:
         hints = None if job.hints_file is None else load_hints(job.hints_file)

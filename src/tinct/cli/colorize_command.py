@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from tinct.batch.failures import write_failures_report
-from tinct.batch.photos import PhotoJob, PhotoResult, colorize_photos
+from tinct.batch.photos import PhotoJob, PhotoResult, colorize_photos, output_in_the_way
 from tinct.cli.engine_options import add_engine_arguments, check_engine_arguments
 from tinct.cli.model_options import (
     add_backend_argument,
@@ -214,8 +214,7 @@ def _on_ray(args: argparse.Namespace, jobs: list[PhotoJob]) -> Outcomes:
     fresh = []
     for job in jobs:
         if job.target.exists() and not args.force:
-            problem = FileProblem(job.target, "output already exists; pass --force to overwrite it")
-            yield PhotoResult(job, None, problem), True
+            yield PhotoResult(job, None, output_in_the_way(job)), True
         else:
             fresh.append(job)
     nodes: Counter[str] = Counter()
