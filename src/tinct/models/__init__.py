@@ -8,53 +8,43 @@ from tinct.models.registry import (
     get_model_spec,
     list_models,
     register_model,
+    tiny_variant,
 )
 from tinct.models.temporal.recurrent_colorizer import build_tinct_lite_recurrent
 from tinct.models.tinct_lite import build_tinct_lite
 from tinct.models.vgg16_colorizers import SPECS as VGG16_SPECS
 from tinct.models.zhang_vgg import SPECS as ZHANG_VGG_SPECS
 
-register_model(
-    ModelSpec(
-        name="tinct-lite",
-        description="EfficientNet-Lite0 U-Net, 309 ab bins, hint inputs; fast on CPU (default)",
-        builder=build_tinct_lite,
-        takes_hints=True,
-    )
+TINCT_LITE = ModelSpec(
+    name="tinct-lite",
+    description="EfficientNet-Lite0 U-Net, 309 ab bins, hint inputs; fast on CPU (default)",
+    builder=build_tinct_lite,
+    takes_hints=True,
 )
-register_model(
-    ModelSpec(
-        name="tinct-lite_tiny",
-        description="tinct-lite with a random encoder and a narrow decoder, for tests",
-        builder=build_tinct_lite,
-        takes_hints=True,
-        defaults={"pretrained_encoder": False, "decoder_channels": (16, 16, 16, 16)},
-    )
+TINCT_LITE_RECURRENT = ModelSpec(
+    name="tinct-lite-recurrent",
+    description="tinct-lite with a ConvGRU between video frames (forward_clip / forward_step)",
+    builder=build_tinct_lite_recurrent,
+    takes_hints=True,
+)
+_RANDOM_NARROW = "with a random encoder and a narrow decoder"
+_NARROW_DECODER = {"pretrained_encoder": False, "decoder_channels": (16, 16, 16, 16)}
+
+TINCT_LITE_SPECS: tuple[ModelSpec, ...] = (
+    TINCT_LITE,
+    tiny_variant(TINCT_LITE, _RANDOM_NARROW, **_NARROW_DECODER),
+    TINCT_LITE_RECURRENT,
+    tiny_variant(TINCT_LITE_RECURRENT, _RANDOM_NARROW, **_NARROW_DECODER, recurrent_hidden=8),
 )
 
-register_model(
-    ModelSpec(
-        name="tinct-lite-recurrent",
-        description="tinct-lite with a ConvGRU between video frames (forward_clip / forward_step)",
-        builder=build_tinct_lite_recurrent,
-        takes_hints=True,
-    )
-)
-register_model(
-    ModelSpec(
-        name="tinct-lite-recurrent_tiny",
-        description="tinct-lite-recurrent with a random encoder and a narrow decoder, for tests",
-        builder=build_tinct_lite_recurrent,
-        takes_hints=True,
-        defaults={
-            "pretrained_encoder": False,
-            "decoder_channels": (16, 16, 16, 16),
-            "recurrent_hidden": 8,
-        },
-    )
-)
-
-for _spec in (*ZHANG_VGG_SPECS, *GUIDED_SPECS, *VGG16_SPECS, *FUSION_SPECS):
+for _spec in (*TINCT_LITE_SPECS, *ZHANG_VGG_SPECS, *GUIDED_SPECS, *VGG16_SPECS, *FUSION_SPECS):
     register_model(_spec)
 
-__all__ = ["ModelSpec", "create_model", "get_model_spec", "list_models", "register_model"]
+__all__ = [
+    "ModelSpec",
+    "create_model",
+    "get_model_spec",
+    "list_models",
+    "register_model",
+    "tiny_variant",
+]

@@ -35,7 +35,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from tinct.models.inputs import check_model_inputs
-from tinct.models.registry import OUTPUT_AB_BINS, ModelSpec
+from tinct.models.registry import OUTPUT_AB_BINS, ModelSpec, tiny_variant
 
 INPUT_MULTIPLE = 8  # three stride-2 convs in the low-level network
 LOW_LEVEL_STRIDES = (2, 1, 2, 1, 2, 1)
@@ -190,30 +190,26 @@ def build_fusion(**config: object) -> FusionColorizer:
     return FusionColorizer(FusionConfig(**config))  # type: ignore[arg-type]
 
 
+FUSION = ModelSpec(
+    name="fusion",
+    description="global + local fusion (Iizuka 2016) with scene-class head, 309 ab bins at 1/4",
+    builder=build_fusion,
+    output=OUTPUT_AB_BINS,
+    class_head=True,
+    input_multiple=INPUT_MULTIPLE,
+)
+
 SPECS: tuple[ModelSpec, ...] = (
-    ModelSpec(
-        name="fusion",
-        description="global + local fusion (Iizuka 2016) with scene-class head, 309 ab bins at 1/4",
-        builder=build_fusion,
-        output=OUTPUT_AB_BINS,
-        class_head=True,
-        input_multiple=INPUT_MULTIPLE,
-    ),
-    ModelSpec(
-        name="fusion_tiny",
-        description="fusion with narrow layers and a 64 px global path, for tests",
-        builder=build_fusion,
-        output=OUTPUT_AB_BINS,
-        class_head=True,
-        input_multiple=INPUT_MULTIPLE,
-        defaults={
-            "low_channels": (8, 8, 8, 16, 16, 16),
-            "mid_channels": (16, 16),
-            "global_conv_channels": (16, 16, 16, 16),
-            "global_fc": (32, 16, 16),
-            "color_channels": (16, 8, 8, 8),
-            "class_hidden": 8,
-            "global_size": 64,
-        },
+    FUSION,
+    tiny_variant(
+        FUSION,
+        "with narrow layers and a 64 px global path",
+        low_channels=(8, 8, 8, 16, 16, 16),
+        mid_channels=(16, 16),
+        global_conv_channels=(16, 16, 16, 16),
+        global_fc=(32, 16, 16),
+        color_channels=(16, 8, 8, 8),
+        class_hidden=8,
+        global_size=64,
     ),
 )

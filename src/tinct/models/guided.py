@@ -38,7 +38,7 @@ from torch import Tensor, nn
 
 from tinct.guidance.hint_maps import HINT_AB_SCALE, HINT_CHANNELS, empty_hint_map, hint_features
 from tinct.models.inputs import check_model_inputs
-from tinct.models.registry import OUTPUT_AB_BINS, ModelSpec
+from tinct.models.registry import OUTPUT_AB_BINS, ModelSpec, tiny_variant
 from tinct.quantize.ab_bins import gamut_ab_bins
 
 L_CENTRE = 50.0  # (L - 50) / 100, about [-0.5, 0.5], as Zhang et al. feed it
@@ -147,25 +147,17 @@ def build_guided(**config: object) -> GuidedColorizer:
     return GuidedColorizer(GuidedConfig(**config))  # type: ignore[arg-type]
 
 
+GUIDED = ModelSpec(
+    name="guided",
+    description="Zhang et al. 2017-style user-guided U-Net: L + hint map in, 309 ab bins at 1/4",
+    builder=build_guided,
+    output=OUTPUT_AB_BINS,
+    takes_hints=True,
+    input_multiple=INPUT_MULTIPLE,
+    bins=gamut_ab_bins,
+)
+
 SPECS: tuple[ModelSpec, ...] = (
-    ModelSpec(
-        name="guided",
-        description="Zhang et al. 2017-style user-guided U-Net: L + hint map in, 309 ab bins "
-        "at 1/4",
-        builder=build_guided,
-        output=OUTPUT_AB_BINS,
-        takes_hints=True,
-        input_multiple=INPUT_MULTIPLE,
-        bins=gamut_ab_bins,
-    ),
-    ModelSpec(
-        name="guided_tiny",
-        description="guided at 8-16 channels per block, for tests",
-        builder=build_guided,
-        output=OUTPUT_AB_BINS,
-        takes_hints=True,
-        input_multiple=INPUT_MULTIPLE,
-        bins=gamut_ab_bins,
-        defaults={"widths": TINY_WIDTHS},
-    ),
+    GUIDED,
+    tiny_variant(GUIDED, "at 8-16 channels per block", widths=TINY_WIDTHS),
 )

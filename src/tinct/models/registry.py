@@ -27,14 +27,15 @@ The model contract (every registered architecture):
   as :func:`tinct.models.eccv16_official.load_eccv16_official`) asks :mod:`tinct.weights` for
   verified tensors and loads them strictly; :mod:`tinct.weights` never imports the models.
 
-A ``*_tiny`` variant of each architecture is registered beside it for fast CPU tests.
+A ``*_tiny`` variant of each architecture (:func:`tiny_variant` of its spec) is registered
+beside it for fast CPU tests.
 """
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from torch import Tensor, nn
 
@@ -87,6 +88,18 @@ def register_model(spec: ModelSpec) -> ModelSpec:
 
 
 TEST_SUFFIX = "_tiny"  # narrow copies of each architecture, for tests
+
+
+def tiny_variant(base: ModelSpec, how_narrow: str, **narrow_defaults: object) -> ModelSpec:
+    """The test copy of ``base``: named ``base.name + TEST_SUFFIX``, described as ``"<base>
+    <how_narrow>, for tests"``, its defaults ``base.defaults`` updated by ``narrow_defaults``;
+    every other field (builder, output, hints, bins, ...) is the base's."""
+    return replace(
+        base,
+        name=base.name + TEST_SUFFIX,
+        description=f"{base.name} {how_narrow}, for tests",
+        defaults={**base.defaults, **narrow_defaults},
+    )
 
 
 def list_models(include_tests: bool = True) -> list[str]:

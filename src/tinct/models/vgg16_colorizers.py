@@ -41,7 +41,7 @@ from tinct.models.backbones.vgg16 import (
     normalize_rgb_for_imagenet,
 )
 from tinct.models.inputs import check_model_inputs
-from tinct.models.registry import OUTPUT_UV, OUTPUT_UV_BINS, ModelSpec
+from tinct.models.registry import OUTPUT_UV, OUTPUT_UV_BINS, ModelSpec, tiny_variant
 from tinct.quantize.uv_bins import DEFAULT_UV_BINS, uv_bin_centres
 
 INPUT_MULTIPLE = 16  # the deepest tap, conv5_3, has stride 16
@@ -176,37 +176,26 @@ def build_vgg16_bins(
 
 _TINY = {"pretrained_encoder": False, "width_divisor": 16, "decoder_channels": (16, 16, 8, 8, 8)}
 
+VGG16_REGRESSION = ModelSpec(
+    name="vgg16_regression",
+    description="ImageNet VGG16 + residual hypercolumn decoder regressing UV at 1/2 (Dahl)",
+    builder=build_vgg16_regression,
+    output=OUTPUT_UV,
+    input_multiple=INPUT_MULTIPLE,
+)
+VGG16_BINS = ModelSpec(
+    name="vgg16_bins",
+    description="ImageNet VGG16 + residual decoder, 32 equal-width bins per U/V (Hwang & Zhou)",
+    builder=build_vgg16_bins,
+    output=OUTPUT_UV_BINS,
+    input_multiple=INPUT_MULTIPLE,
+    bins=uv_bin_centres,
+)
+_TINY_TRUNK = "with a random 1/16-width trunk"
+
 SPECS: tuple[ModelSpec, ...] = (
-    ModelSpec(
-        name="vgg16_regression",
-        description="ImageNet VGG16 + residual hypercolumn decoder regressing UV at 1/2 (Dahl)",
-        builder=build_vgg16_regression,
-        output=OUTPUT_UV,
-        input_multiple=INPUT_MULTIPLE,
-    ),
-    ModelSpec(
-        name="vgg16_regression_tiny",
-        description="vgg16_regression with a random 1/16-width trunk, for tests",
-        builder=build_vgg16_regression,
-        output=OUTPUT_UV,
-        input_multiple=INPUT_MULTIPLE,
-        defaults=dict(_TINY),
-    ),
-    ModelSpec(
-        name="vgg16_bins",
-        description="ImageNet VGG16 + residual decoder, 32 equal-width bins per U/V (Hwang & Zhou)",
-        builder=build_vgg16_bins,
-        output=OUTPUT_UV_BINS,
-        input_multiple=INPUT_MULTIPLE,
-        bins=uv_bin_centres,
-    ),
-    ModelSpec(
-        name="vgg16_bins_tiny",
-        description="vgg16_bins with a random 1/16-width trunk, for tests",
-        builder=build_vgg16_bins,
-        output=OUTPUT_UV_BINS,
-        input_multiple=INPUT_MULTIPLE,
-        bins=uv_bin_centres,
-        defaults=dict(_TINY),
-    ),
+    VGG16_REGRESSION,
+    tiny_variant(VGG16_REGRESSION, _TINY_TRUNK, **_TINY),
+    VGG16_BINS,
+    tiny_variant(VGG16_BINS, _TINY_TRUNK, **_TINY),
 )

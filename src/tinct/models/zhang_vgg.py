@@ -29,7 +29,7 @@ import torch
 from torch import Tensor, nn
 
 from tinct.models.inputs import check_model_inputs
-from tinct.models.registry import OUTPUT_AB_BINS, ModelSpec
+from tinct.models.registry import OUTPUT_AB_BINS, ModelSpec, tiny_variant
 from tinct.quantize.ab_bins import gamut_ab_bins
 from tinct.quantize.eccv16_bins import eccv16_bins
 
@@ -149,38 +149,28 @@ def build_surveillance(**config: object) -> ZhangVGG:
     return ZhangVGG(ZhangVGGConfig(**config), gamut_ab_bins())  # type: ignore[arg-type]
 
 
+ECCV16 = ModelSpec(
+    name="eccv16",
+    description="Zhang et al. 2016 VGG classifier, 313 bins; loads the official ECCV16 file",
+    builder=build_eccv16,
+    output=OUTPUT_AB_BINS,
+    input_multiple=INPUT_MULTIPLE,
+    bins=eccv16_bins,
+)
+SURVEILLANCE = ModelSpec(
+    name="surveillance",
+    description="Yao & Xia surveillance net: eccv16 at half width, 309 bins, "
+    "trained with the gradient prior against colour bleeding",
+    builder=build_surveillance,
+    input_multiple=INPUT_MULTIPLE,
+    bins=gamut_ab_bins,
+    defaults={"widths": SURVEILLANCE_WIDTHS},
+)
+_NARROW_BLOCKS = "at 8-16 channels per block"
+
 SPECS: tuple[ModelSpec, ...] = (
-    ModelSpec(
-        name="eccv16",
-        description="Zhang et al. 2016 VGG classifier, 313 bins; loads the official ECCV16 file",
-        builder=build_eccv16,
-        output=OUTPUT_AB_BINS,
-        input_multiple=INPUT_MULTIPLE,
-        bins=eccv16_bins,
-    ),
-    ModelSpec(
-        name="eccv16_tiny",
-        description="eccv16 at 8-16 channels per block, for tests",
-        builder=build_eccv16,
-        input_multiple=INPUT_MULTIPLE,
-        bins=eccv16_bins,
-        defaults={"widths": TINY_WIDTHS},
-    ),
-    ModelSpec(
-        name="surveillance",
-        description="Yao & Xia surveillance net: eccv16 at half width, 309 bins, "
-        "trained with the gradient prior against colour bleeding",
-        builder=build_surveillance,
-        input_multiple=INPUT_MULTIPLE,
-        bins=gamut_ab_bins,
-        defaults={"widths": SURVEILLANCE_WIDTHS},
-    ),
-    ModelSpec(
-        name="surveillance_tiny",
-        description="surveillance at 8-16 channels per block, for tests",
-        builder=build_surveillance,
-        input_multiple=INPUT_MULTIPLE,
-        bins=gamut_ab_bins,
-        defaults={"widths": TINY_WIDTHS},
-    ),
+    ECCV16,
+    tiny_variant(ECCV16, _NARROW_BLOCKS, widths=TINY_WIDTHS),
+    SURVEILLANCE,
+    tiny_variant(SURVEILLANCE, _NARROW_BLOCKS, widths=TINY_WIDTHS),
 )
