@@ -15,9 +15,14 @@ from tinct.models import create_model, get_model_spec
 from tinct.pipeline.colorizer import DEFAULT_WORKING_SIDE, Colorizer
 from tinct.pipeline.predictor import Predictor
 from tinct.quantize.decoding import DEFAULT_TEMPERATURE
-from tinct.weights.colorizer_weights import load_colorizer_weights
+from tinct.weights.colorizer_weights import (
+    declared_model_config,
+    describe_declared,
+    load_colorizer_weights,
+)
 from tinct.weights.store import find_weights
 from tinct.weights.table import published_weights_for, weight_set
+from tinct.weights.verify import WeightsError
 
 DEFAULT_MODEL = "tinct-lite"
 TRAIN_AB_PRIOR = "train-ab-prior"  # ab prior of ../shared/data/train, for the colour boost
@@ -103,10 +108,13 @@ class UntrainedModelWarning(UserWarning):
     """The model has no trained colorization weights; its colours carry no meaning."""
 
 
-def _build_untrained(name: str, pretrained_parts: bool = True) -> nn.Module:
-    """The architecture from a fixed seed; ``pretrained_parts=False`` skips loading pretrained
-    encoders (when trained weights will overwrite them anyway)."""
-    overrides: dict[str, object] = {}
+def _build_untrained(
+    name: str, pretrained_parts: bool = True, config: dict[str, object] | None = None
+) -> nn.Module:
+    """The architecture (the registry's defaults updated by ``config``) from a fixed seed;
+    ``pretrained_parts=False`` skips loading pretrained encoders (when trained weights will
+    overwrite them anyway)."""
+    overrides: dict[str, object] = dict(config or {})
     if (
         not pretrained_parts
         and "pretrained_encoder" in inspect.signature(get_model_spec(name).builder).parameters
@@ -115,6 +123,26 @@ def _build_untrained(name: str, pretrained_parts: bool = True) -> nn.Module:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(UNTRAINED_SEED)  # the same untrained weights on every run
         return create_model(name, **overrides)
+
+
+def _build_for_weights(name: str, path: Path) -> nn.Module:
+    """The architecture the weights file ``path`` declares (the ``model_config`` of the recipe
+    in it; the defaults where it declares none), without pretrained parts, to load it into.
+
+    Raises:
+        WeightsError: the file's declared architecture cannot be built.
+    """
+    config = declared_model_config(path, name)
+    if not config:
+        return _build_untrained(name, pretrained_parts=False)
+    try:
+        return _build_untrained(name, pretrained_parts=False, config=config)
+    except (TypeError, ValueError) as error:
+        raise WeightsError(
+            f"{path}: declares model {name!r} with {describe_declared(config)}, which this "
+            f"version of tinct cannot build ({error}); load it with the tinct version that "
+            "trained it, or re-export it with a model_config that the model takes"
+        ) from None
 
 
 def recommended_temperature(name: str, weights: str | Path | None) -> float:
@@ -186,7 +214,7 @@ def _build_with_weights(name: str, weights: str | Path | None) -> tuple[nn.Modul
             stacklevel=3,
         )
         return _build_untrained(name), False
-    model = _build_untrained(name, pretrained_parts=False)
+    model = _build_for_weights(name, Path(weights))
     load_colorizer_weights(model, name, Path(weights))
     return model, True
 
@@ -219,8 +247,9 @@ def load(
         name: a registered model (``tinct models`` lists them).
         temperature: annealed-mean temperature; None uses the one chosen for the default
             weights (``recommended_temperature``).
-        weights: a weights file (a ``tinct train`` export, or for ``eccv16`` the official
-            release), or the name of one of the model's weight sets in the weight table (e.g.
+        weights: a weights file (a ``tinct train`` export, whose architecture is built with the
+            ``model_config`` of the recipe in it, or for ``eccv16`` the official release), or
+            the name of one of the model's weight sets in the weight table (e.g.
             ``"tinct-lite-v1"``); None uses the model's default weight set when it has one.
             Models with none are built untrained: ``trained`` is False and an
             :class:`UntrainedModelWarning` is issued.
@@ -242,7 +271,8 @@ def load(
     Raises:
         ValueError: unknown model name (the message lists close matches), an unknown backend,
             or ``backend="onnx"`` on a device other than the CPU.
-        tinct.weights.WeightsError: weights missing, damaged or not fitting the model.
+        tinct.weights.WeightsError: weights missing, damaged, of another model, or not fitting
+            the architecture the file declares (the message names it).
         tinct.export.optional.MissingPackageError: ``backend="onnx"`` without onnxruntime/onnx.
         tinct.export.onnx_export.ExportError: the ONNX export failed or disagrees with PyTorch.
     """

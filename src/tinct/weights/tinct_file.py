@@ -67,17 +67,29 @@ def read_tinct_weights(path: str | Path, model_name: str | None = None) -> Tinct
         WeightsError: the file is missing or not readable safetensors, is not in the
             ``tinct-weights/1`` format, or holds weights of another model than ``model_name``.
     """
-    path = Path(path)
+    return _read(Path(path), model_name, with_tensors=True)
+
+
+def read_tinct_metadata(path: str | Path, model_name: str | None = None) -> dict[str, str]:
+    """The metadata of the tinct weight file ``path``, without reading its tensors; checked and
+    raising as :func:`read_tinct_weights`."""
+    return _read(Path(path), model_name, with_tensors=False).metadata
+
+
+def _read(path: Path, model_name: str | None, with_tensors: bool) -> TinctWeights:
     try:
         with safe_open(str(path), framework="pt") as handle:
             metadata = handle.metadata() or {}
-            tensors = {key: handle.get_tensor(key) for key in handle.keys()}  # noqa: SIM118
+            keys = handle.keys() if with_tensors else []
+            tensors = {key: handle.get_tensor(key) for key in keys}
     except (SafetensorError, OSError) as error:
         raise WeightsError(f"{path}: not a readable safetensors file ({error})") from error
     if metadata.get("format") != TINCT_WEIGHTS_FORMAT:
         raise WeightsError(f"{path}: not a tinct weights file (format {metadata.get('format')!r})")
-    if model_name is not None and metadata.get("model") != model_name:
+    found = metadata.get("model")
+    if model_name is not None and found != model_name:
         raise WeightsError(
-            f"{path}: holds weights of {metadata.get('model')!r}, not of {model_name!r}"
+            f"{path}: holds weights of {found!r}, not of {model_name!r}; load it as model "
+            f"{found!r} (tinct.load({found!r}, weights=...), or --model {found})"
         )
     return TinctWeights(tensors, metadata)
