@@ -6,8 +6,9 @@ import pytest
 import torch
 
 from tinct.guidance.hint_maps import empty_hint_map
+from tinct.model_outputs import OUTPUT_AB_BINS
 from tinct.models.guided import SPECS, GuidedColorizer, GuidedConfig, build_guided
-from tinct.models.registry import OUTPUT_AB_BINS, ModelSpec
+from tinct.models.registry import ModelSpec
 
 SPEC_BY_NAME = {spec.name: spec for spec in SPECS}
 

@@ -36,8 +36,9 @@ from torch import Tensor, nn
 
 from tinct.errors import TinctError
 from tinct.export.optional import require_onnx_packages
+from tinct.model_outputs import model_output
 from tinct.models.backbones.efficientnet_lite import Conv2dSame
-from tinct.models.registry import OUTPUT_AB_BINS, ModelSpec
+from tinct.models.registry import ModelSpec
 from tinct.quantize.decoding import decode_annealed_mean
 
 DEFAULT_OPSET = 17
@@ -79,7 +80,7 @@ class GraphSignature:
 def graph_signature(spec: ModelSpec) -> GraphSignature:
     """The inputs and outputs the export of a model with ``spec`` has."""
     inputs = (INPUT_LIGHTNESS, INPUT_HINTS) if spec.takes_hints else (INPUT_LIGHTNESS,)
-    decodes = spec.output == OUTPUT_AB_BINS
+    decodes = model_output(spec.output).over_ab_bins
     outputs = (OUTPUT_LOGITS, OUTPUT_AB) if decodes else (OUTPUT_LOGITS,)
     if decodes:
         inputs = (*inputs, INPUT_TEMPERATURE)

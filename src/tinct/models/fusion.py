@@ -34,8 +34,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from tinct.model_outputs.kinds import OUTPUT_AB_BINS
 from tinct.models.inputs import check_model_inputs
-from tinct.models.registry import OUTPUT_AB_BINS, ModelSpec, tiny_variant
+from tinct.models.registry import ModelSpec, tiny_variant
 
 INPUT_MULTIPLE = 8  # three stride-2 convs in the low-level network
 LOW_LEVEL_STRIDES = (2, 1, 2, 1, 2, 1)

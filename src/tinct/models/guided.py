@@ -37,8 +37,9 @@ import torch
 from torch import Tensor, nn
 
 from tinct.guidance.hint_maps import HINT_AB_SCALE, HINT_CHANNELS, empty_hint_map, hint_features
+from tinct.model_outputs.kinds import OUTPUT_AB_BINS
 from tinct.models.inputs import check_model_inputs
-from tinct.models.registry import OUTPUT_AB_BINS, ModelSpec, tiny_variant
+from tinct.models.registry import ModelSpec, tiny_variant
 from tinct.quantize.ab_bins import gamut_ab_bins
 
 L_CENTRE = 50.0  # (L - 50) / 100, about [-0.5, 0.5], as Zhang et al. feed it

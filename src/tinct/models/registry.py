@@ -14,6 +14,9 @@ The model contract (every registered architecture):
     (:func:`tinct.quantize.decode_uv_logits`);
   - ``"uv"``: regressed U and V ``(B, 2, h, w)`` of BT.601 YUV.
 
+  How each kind decodes to ab and is trained: its object in :mod:`tinct.model_outputs`
+  (``model_output(spec.output)``), the one place that dispatches on the kind.
+
   ``(h, w)`` may be smaller than ``(H, W)`` (chroma is upsampled and recombined with full L).
 - Models with ``class_head`` also have ``forward_with_classes(lightness, hints=None)`` returning
   ``(output, class_logits (B, num_classes))`` for joint training.
@@ -39,10 +42,7 @@ from dataclasses import dataclass, field, replace
 
 from torch import Tensor, nn
 
-OUTPUT_AB_BINS = "ab_bins"
-OUTPUT_UV_BINS = "uv_bins"
-OUTPUT_UV = "uv"
-OUTPUT_KINDS = (OUTPUT_AB_BINS, OUTPUT_UV_BINS, OUTPUT_UV)
+from tinct.model_outputs.kinds import OUTPUT_AB_BINS, OUTPUT_KINDS
 
 
 def _default_bins() -> Tensor:

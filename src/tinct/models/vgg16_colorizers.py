@@ -33,6 +33,7 @@ from torch import Tensor, nn
 
 from tinct.color.lab import lightness_to_gray
 from tinct.color.yuv import U_MAX, V_MAX
+from tinct.model_outputs.kinds import OUTPUT_UV, OUTPUT_UV_BINS
 from tinct.models.backbones.vgg16 import (
     TAP_STRIDES,
     VGG16Config,
@@ -41,7 +42,7 @@ from tinct.models.backbones.vgg16 import (
     normalize_rgb_for_imagenet,
 )
 from tinct.models.inputs import check_model_inputs
-from tinct.models.registry import OUTPUT_UV, OUTPUT_UV_BINS, ModelSpec, tiny_variant
+from tinct.models.registry import ModelSpec, tiny_variant
 from tinct.quantize.uv_bins import DEFAULT_UV_BINS, uv_bin_centres
 
 INPUT_MULTIPLE = 16  # the deepest tap, conv5_3, has stride 16

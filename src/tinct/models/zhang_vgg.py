@@ -28,8 +28,9 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
+from tinct.model_outputs.kinds import OUTPUT_AB_BINS
 from tinct.models.inputs import check_model_inputs
-from tinct.models.registry import OUTPUT_AB_BINS, ModelSpec, tiny_variant
+from tinct.models.registry import ModelSpec, tiny_variant
 from tinct.quantize.ab_bins import gamut_ab_bins
 from tinct.quantize.eccv16_bins import eccv16_bins
 

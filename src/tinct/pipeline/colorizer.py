@@ -24,9 +24,9 @@ from tinct.guidance.hint_maps import resize_hint_map
 from tinct.guidance.hints import Hints
 from tinct.guidance.hints_raster import rasterize_hints
 from tinct.guidance.spread import spread_hint_colours
-from tinct.models.registry import OUTPUT_AB_BINS, encodes_once
+from tinct.model_outputs import OUTPUT_AB_BINS, model_output
+from tinct.models.registry import encodes_once
 from tinct.pipeline.chroma_smoothing import check_strength, smooth_chroma
-from tinct.pipeline.decode_output import output_to_ab
 from tinct.quantize.decoding import DEFAULT_TEMPERATURE
 
 DEFAULT_WORKING_SIDE = 256
@@ -149,7 +149,8 @@ class Colorizer:
     def __post_init__(self) -> None:
         check_strength(self.chroma_smoothing)
         if self.bin_bias is not None and (
-            self.output_kind != OUTPUT_AB_BINS or self.bin_bias.shape != self.bins.shape[:1]
+            not model_output(self.output_kind).over_ab_bins
+            or self.bin_bias.shape != self.bins.shape[:1]
         ):
             raise ValueError(
                 f"bin_bias {tuple(self.bin_bias.shape)} needs a model over ab bins with one "
@@ -254,7 +255,8 @@ class Colorizer:
         prediction = self.run_model(small, small_hints, features)
         if self.bin_bias is not None:
             prediction = prediction + self.bin_bias.to(prediction).view(1, -1, 1, 1)
-        return output_to_ab(self.output_kind, prediction, small, self.bins, self.temperature)
+        decoding = model_output(self.output_kind)
+        return decoding.decode(prediction, small, self.bins, self.temperature)
 
     @torch.inference_mode()
     def predict_logits(

@@ -20,7 +20,7 @@ from torch import Tensor
 from tinct.color.gamut import clip_ab_to_gamut
 from tinct.color.lab import lab_to_rgb
 from tinct.guidance.hints import Hints
-from tinct.models.registry import OUTPUT_AB_BINS
+from tinct.model_outputs import model_output
 from tinct.pipeline.colorizer import Colorizer, ImageEncoding
 
 DEFAULT_COUNT = 6
@@ -95,7 +95,7 @@ def _check_request(colorizer: Colorizer, lightness: Tensor, x: float, y: float, 
         raise ValueError(f"point ({x:g}, {y:g}) lies outside the {width}x{height} image")
     if count < 1:
         raise ValueError(f"count must be >= 1, got {count}")
-    if colorizer.output_kind != OUTPUT_AB_BINS:
+    if not model_output(colorizer.output_kind).over_ab_bins:
         raise ValueError(f"model {colorizer.name} does not predict a colour distribution")
 
 

@@ -22,7 +22,7 @@ from tinct.guidance.hints_file import (
     parse_hints,
     rasterize_hints,
 )
-from tinct.models.registry import OUTPUT_AB_BINS
+from tinct.model_outputs import model_output
 from tinct.pipeline.colorizer import Colorizer, ImageEncoding, working_size
 from tinct.pipeline.predictor import Predictor
 from tinct.pipeline.suggest import Suggestion
@@ -196,7 +196,7 @@ def suggest_at(
     """Suggested colours at ``point`` (pixels of the ``image_size`` image), predicted from the
     encoded preview (as for :func:`colorize_preview`) with ``hints`` drawn at the model's
     working size."""
-    if colorizer.output_kind != OUTPUT_AB_BINS:
+    if not model_output(colorizer.output_kind).over_ab_bins:
         raise RequestProblem(
             f"model {colorizer.name} predicts no colour distribution, so it has no suggestions"
         )

@@ -38,8 +38,10 @@ from torch.utils.data import DataLoader
 
 from tinct.data.image_folder import LabelledFile, list_labelled_files, split_train_val
 from tinct.data.video_clips import VideoClipDataset, training_sequences
+from tinct.model_outputs import model_output
+from tinct.model_outputs.objectives import ab_bins_loss
 from tinct.models.registry import get_model_spec
-from tinct.training.objectives import Weighting, ab_bins_loss, lab_of
+from tinct.training.objectives import Weighting, lab_of
 from tinct.training.priors import loss_weights
 from tinct.training.recipe import Recipe
 from tinct.training.resumable import ResumableTrainer, parameter_groups
@@ -106,7 +108,7 @@ def _split_recurrent(
 
 def _refuse_unsupported(recipe: Recipe) -> None:
     """ValueError for a recipe clip training cannot follow: bins are its loss, hints are off."""
-    if get_model_spec(recipe.model).output != "ab_bins":
+    if not model_output(get_model_spec(recipe.model).output).over_ab_bins:
         raise ValueError(f"{recipe.model}: clip training needs a model over ab bins")
     if recipe.loss.hints:
         raise ValueError("clip training colorizes automatically: set loss.hints = false")

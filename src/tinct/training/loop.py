@@ -24,7 +24,7 @@ from tinct.data.image_folder import (
     list_labelled_files,
     split_train_val,
 )
-from tinct.models.registry import OUTPUT_AB_BINS
+from tinct.model_outputs import model_output
 from tinct.training.objectives import Weighting, colour_loss, lab_of
 from tinct.training.priors import loss_weights
 from tinct.training.recipe import Recipe
@@ -97,7 +97,8 @@ class Trainer(ResumableTrainer):
     def _build_weighting(self) -> None:
         loss = self.recipe.loss
         bins = self.spec.bins().to(self.device)
-        needs_prior = self.spec.output == "ab_bins" and (loss.rebalance or loss.gradient_prior)
+        over_ab_bins = model_output(self.spec.output).over_ab_bins
+        needs_prior = over_ab_bins and (loss.rebalance or loss.gradient_prior)
         rebalance = gradient = None
         if needs_prior:
             rebalance, gradient = loss_weights(
@@ -175,7 +176,7 @@ class Trainer(ResumableTrainer):
     def validation_scores(self) -> dict[str, float]:
         """PSNR, colourfulness (and LPIPS, when its weights are at hand) of the automatic
         colours of the validation crops: the curves to watch beside the loss."""
-        if self.spec.output != OUTPUT_AB_BINS:
+        if not model_output(self.spec.output).over_ab_bins:
             return {}
         self.model.eval()
         loader = DataLoader(
