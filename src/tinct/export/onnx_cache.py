@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from torch import Tensor, nn
@@ -112,14 +113,40 @@ def cached_onnx_graph(
     Args:
         refresh: export again even when a cached file exists (a damaged cache file).
     """
-    path = onnx_cache_dir() / onnx_cache_key(spec.name, weights_sha256, opset, tinct.__version__)
-    if path.is_file() and not refresh:
-        return path
-    log.info("exporting %s to ONNX once, into %s", spec.name, path)
-    graph, _ = verified_onnx_bytes(model, spec, bins, opset)
-    with atomic_write(path, overwrite=True) as out:
-        out.write(graph)
+
+    def export() -> tuple[bytes]:
+        graph, _ = verified_onnx_bytes(model, spec, bins, opset)
+        return (graph,)
+
+    (path,) = _cached_graphs(spec.name, weights_sha256, opset, ("",), export, refresh)
     return path
+
+
+def _cached_graphs(
+    model_name: str,
+    weights_sha256: str,
+    opset: int,
+    parts: tuple[str, ...],
+    export: Callable[[], tuple[bytes, ...]],
+    refresh: bool,
+) -> tuple[Path, ...]:
+    """Cache paths of the graphs ``parts`` of a model (``""``: the whole model; see
+    :func:`onnx_cache_key`), all written from ``export()`` (one graph a part, in order) when
+    any is missing or with ``refresh``; atomically, so concurrent first runs are safe."""
+    version = tinct.__version__
+    paths = tuple(
+        onnx_cache_dir() / onnx_cache_key(model_name, weights_sha256, opset, version, part)
+        for part in parts
+    )
+    if all(path.is_file() for path in paths) and not refresh:
+        return paths
+    whole = parts == ("",)
+    what = model_name if whole else f"{model_name}'s {' and '.join(parts)}"
+    log.info("exporting %s to ONNX once, into %s", what, paths[0] if whole else onnx_cache_dir())
+    for path, graph in zip(paths, export(), strict=True):
+        with atomic_write(path, overwrite=True) as out:
+            out.write(graph)
+    return paths
 
 
 def verified_split_onnx_bytes(
@@ -157,17 +184,13 @@ def cached_split_graphs(
 ) -> tuple[Path, Path]:
     """Paths of the cached encoder and decoder graphs of ``model``, both exported and checked
     on first use (or when either is missing, or with ``refresh``)."""
-    encoder_path, decoder_path = (
-        onnx_cache_dir() / onnx_cache_key(spec.name, weights_sha256, opset, tinct.__version__, part)
-        for part in (ENCODER, DECODER)
+
+    def export() -> tuple[bytes, bytes]:
+        encoder_graph, decoder_graph, _ = verified_split_onnx_bytes(model, spec, bins, opset)
+        return encoder_graph, decoder_graph
+
+    parts = (ENCODER, DECODER)
+    encoder_path, decoder_path = _cached_graphs(
+        spec.name, weights_sha256, opset, parts, export, refresh
     )
-    if encoder_path.is_file() and decoder_path.is_file() and not refresh:
-        return encoder_path, decoder_path
-    log.info(
-        "exporting %s's encoder and decoder to ONNX once, into %s", spec.name, onnx_cache_dir()
-    )
-    encoder_graph, decoder_graph, _ = verified_split_onnx_bytes(model, spec, bins, opset)
-    for path, graph in ((encoder_path, encoder_graph), (decoder_path, decoder_graph)):
-        with atomic_write(path, overwrite=True) as out:
-            out.write(graph)
     return encoder_path, decoder_path
