@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Train the budget recipes (recipes/budget/NAME.toml) one after another into runs/budget/NAME,
-# each at the lowest CPU priority (nice 19) so interactive work on the machine comes first.
+# then run the budget ablation studies (recipes/ablations/NAME.toml, `tinct ablate`, into
+# runs/ablations/NAME), each at the lowest CPU priority (nice 19) so interactive work on the
+# machine comes first.
 #
-#   scripts/train_budget_queue.sh [NAME ...]      # default: all six, in the order below
+#   scripts/train_budget_queue.sh [NAME ...]      # default: all of them, in the order below
 #   nohup scripts/train_budget_queue.sh > runs/budget/queue.log 2>&1 &   # in the background
 #
 # Run it again at any time (after a reboot, a kill): a model whose run finished (its
 # model.safetensors exists: budget recipes have no patience, so that file is written only when
-# the run ends) is skipped, an interrupted one resumes from its checkpoint, the rest start.
+# the run ends) is skipped, an interrupted one resumes from its checkpoint, the rest start; a
+# study whose report (runs/ablations/NAME/ablation.md) exists is skipped, another trains its
+# variants (resuming, reusing finished ones) and evaluates them.
 # Each model logs to runs/budget/NAME.log; only one queue runs at a time (runs/budget/queue.lock).
 # Environment: BUDGET_RUNS (default runs/budget), PYTHON (default .venv/bin/python if present),
 # TINCT_WEIGHTS_DIR (default ../shared/weights).
@@ -23,7 +27,9 @@ out=${BUDGET_RUNS:-runs/budget}
 python=${PYTHON:-python3}
 [ -z "${PYTHON:-}" ] && [ -x .venv/bin/python ] && python=.venv/bin/python
 models=("$@")
-[ ${#models[@]} -eq 0 ] && models=(surveillance eccv16 vgg16_regression vgg16_bins fusion guided)
+[ ${#models[@]} -eq 0 ] && models=(surveillance eccv16 guided vgg16_regression vgg16_bins fusion
+    tinct-lite-recurrent tinct-lite-recurrent-ablation budget-gradient-prior
+    budget-architectures-by-data)
 
 mkdir -p "$out"
 exec 9>"$out/queue.lock"
@@ -33,7 +39,22 @@ if ! flock -n 9; then
 fi
 echo $$ >"$out/queue.pid"
 
+study() {  # study NAME: tinct ablate recipes/ablations/NAME.toml, unless its report exists
+    local name=$1 report="runs/ablations/$1/ablation.md"
+    if [ -f "$report" ]; then
+        echo "$(date -Is) $name: finished earlier ($report), skipped"
+        return
+    fi
+    echo "$(date -Is) $name: ablation study, log $out/$name.log"
+    nice -n 19 "$python" -m tinct ablate "recipes/ablations/$name.toml" >>"$out/$name.log" 2>&1
+    echo "$(date -Is) $name: exit status $?"
+}
+
 for name in "${models[@]}"; do
+    if [ ! -f "recipes/budget/$name.toml" ] && [ -f "recipes/ablations/$name.toml" ]; then
+        study "$name"
+        continue
+    fi
     run="$out/$name"
     if [ -f "$run/model.safetensors" ]; then
         echo "$(date -Is) $name: finished earlier ($run/model.safetensors), skipped"

@@ -99,3 +99,31 @@ def test_the_shipped_studies_parse() -> None:
     assert len(studies) >= 2
     for study in studies:
         assert len(load_study(study).variants) >= 2
+
+
+def test_a_variant_can_name_its_run_folder(tmp_path: Path) -> None:
+    shared_run = tmp_path / "runs" / "budget" / "without"
+    variants = VARIANTS + f'run = "{shared_run}"\n'  # the second variant's own folder
+    study = load_study(write_study(tmp_path, variants, ""))
+    out = tmp_path / "out"
+    assert [v.run_folder(out) for v in study.variants] == [out / "with-prior", shared_run]
+
+
+def test_a_bad_run_folder_is_named(tmp_path: Path) -> None:
+    study = write_study(tmp_path, VARIANTS + "run = 3\n", "")
+    with pytest.raises(AblationError, match=r"variant\[1\]\.run: expected a folder path"):
+        load_study(study)
+
+
+def test_ablate_trains_a_variant_in_its_run_folder(tmp_path: Path) -> None:
+    evaluation = make_image_folder(tmp_path / "val", per_class=1, size=64)
+    shared_run = tmp_path / "runs" / "without"
+    study = write_study(
+        tmp_path, VARIANTS + f'run = "{shared_run}"\n', f'[eval]\ndata = "{evaluation}"\nlimit = 1'
+    )
+    out = tmp_path / "out"
+    assert main(["ablate", str(study), "--out", str(out), "--no-lpips"]) == 0
+    assert (shared_run / "model.safetensors").is_file()
+    assert not (out / "without-prior").exists()
+    variants = json.loads((out / "variants.json").read_text())
+    assert variants["Without prior"]["weights"] == str(shared_run / "model.safetensors")

@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     for variant in study.variants:
         print(f"tinct ablate: training {variant.name!r}", file=sys.stderr)
         overrides = [*study.overrides, *variant.overrides, *args.overrides]
-        trained[variant.name] = train_variant(variant.recipe, overrides, out / variant.slug)
+        trained[variant.name] = train_variant(variant.recipe, overrides, variant.run_folder(out))
     colorizers = {
         name: tinct.load(str(facts["model"]), weights=Path(str(facts["weights"])))
         for name, facts in trained.items()

@@ -12,10 +12,14 @@ A study is a TOML file (``recipes/ablations/*.toml``)::
     name = "gradient prior"
     recipe = "../tinct-lite.toml"          # relative to the study file
     set = ["loss.gradient_prior=true"]
+    run = "runs/budget/surveillance"       # optional: train (or reuse) the run in this folder
 
 ``tinct ablate STUDY`` trains each variant into ``OUT/<variant slug>`` (resuming, and skipping
 variants already trained) and evaluates all of them in one ``tinct eval`` report, so the rows
-differ only in what the variants change.
+differ only in what the variants change. A variant with ``run`` (relative to the working
+directory, like ``--out``) uses that folder instead, so a study can share a run with another
+study or with the budget queue: it is reused when its recipe is the variant's, trained there
+otherwise.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from tinct.errors import TinctError
 
 STUDY_KEYS = {"title", "set", "eval", "variant"}
 EVAL_KEYS = {"data", "limit", "protocol", "hints"}
-VARIANT_KEYS = {"name", "recipe", "set"}
+VARIANT_KEYS = {"name", "recipe", "set", "run"}
 
 
 class AblationError(TinctError):
@@ -41,6 +45,11 @@ class Variant:
     name: str
     recipe: Path
     overrides: tuple[str, ...] = ()
+    run: Path | None = None  # the run folder when not OUT/<slug>
+
+    def run_folder(self, study_out: Path) -> Path:
+        """Where the variant trains: its own ``run`` folder, else ``study_out/<slug>``."""
+        return self.run if self.run is not None else study_out / self.slug
 
     @property
     def slug(self) -> str:
@@ -102,7 +111,11 @@ def _variant(item: object, path: Path, index: int) -> Variant:
     recipe = (path.parent / item["recipe"]).resolve()
     if not recipe.is_file():
         raise AblationError(f"{where}: recipe {item['recipe']} not found (looked at {recipe})")
-    return Variant(item["name"], recipe, _strings(item.get("set", []), f"{where}.set"))
+    run = item.get("run")
+    if run is not None and (not isinstance(run, str) or not run):
+        raise AblationError(f"{where}.run: expected a folder path, got {run!r}")
+    overrides = _strings(item.get("set", []), f"{where}.set")
+    return Variant(item["name"], recipe, overrides, Path(run) if run else None)
 
 
 def _evaluation(item: object, path: Path) -> EvalSettings:
