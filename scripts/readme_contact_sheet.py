@@ -1,7 +1,10 @@
-"""Make the README picture: gray input / tinct-lite v1 / v2 / ground truth.
+"""Make a contact sheet: gray input / one column per model / ground truth.
 
-    python scripts/readme_contact_sheet.py [--weights tinct-lite-v1 tinct-lite-v2]
-        [--out docs/contact_sheet.jpg]
+    python scripts/readme_contact_sheet.py [--models NAME[=WEIGHTS] ...] [--out FILE]
+
+The default is the README picture: tinct-lite v1 beside v2 (``--models tinct-lite=tinct-lite-v1
+tinct-lite=tinct-lite-v2``, written to docs/contact_sheet.jpg). WEIGHTS is a weight set's name or
+a weights file, e.g. ``surveillance=runs/budget/surveillance/model.safetensors``.
 
 Rows: the first photo (by name) of each source of val/objects-people (people, faces, clothing,
 pets, flowers, cars, food), one of bsds500-val, and old photos from ../shared/data/old, which have
@@ -36,6 +39,15 @@ SOURCES = [
 OLD = ["old/Lincoln.jpg", "old/David_Hilbert.jpg", "old/Old_Tom_Morris.jpg", "old/oldphoto2.jpg"]
 
 
+README_MODELS = ["tinct-lite=tinct-lite-v1", "tinct-lite=tinct-lite-v2"]
+
+
+def load(model: str):
+    """The colorizer of ``NAME[=WEIGHTS]`` at its defaults."""
+    name, _, weights = model.partition("=")
+    return tinct.load(name, weights=weights or None)
+
+
 def photos() -> list[tuple[torch.Tensor, bool]]:
     """(center256 sRGB, has ground truth) for every row."""
     folder = SHARED / "val/objects-people"
@@ -54,13 +66,13 @@ def row(colorizers: list, rgb: torch.Tensor, has_truth: bool) -> list[torch.Tens
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--weights", nargs="+", default=["tinct-lite-v1", "tinct-lite-v2"])
+    parser.add_argument("--models", nargs="+", default=README_MODELS, metavar="NAME[=WEIGHTS]")
     parser.add_argument("--out", type=Path, default=Path("docs/contact_sheet.jpg"))
     args = parser.parse_args()
-    colorizers = [tinct.load("tinct-lite", weights=w) for w in args.weights]
+    colorizers = [load(model) for model in args.models]
     rows = [row(colorizers, rgb, truth) for rgb, truth in photos()]
     write_image(args.out, contact_sheet(rows, cell=192), force=True)
-    print(f"wrote {args.out}: columns gray input / {' / '.join(args.weights)} / ground truth")
+    print(f"wrote {args.out}: columns gray input / {' / '.join(args.models)} / ground truth")
 
 
 if __name__ == "__main__":
