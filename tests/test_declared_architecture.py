@@ -129,3 +129,13 @@ def test_cli_refuses_weights_of_another_model_cleanly(tmp_path: Path) -> None:
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert f"holds weights of {TINY!r}, not of 'guided_tiny'" in result.stderr
     assert f"--model {TINY}" in result.stderr
+
+
+def test_a_missing_file_is_a_weights_error_with_or_without_published_weights(
+    tmp_path: Path,
+) -> None:
+    missing = tmp_path / "missing.safetensors"
+    with pytest.raises(WeightsError, match=r"missing.safetensors: no such weights file$"):
+        tinct.load(TINY, weights=missing)
+    with pytest.raises(WeightsError, match="no such weights file; download eccv16's published"):
+        tinct.load("eccv16", weights=tmp_path / "missing.pth")

@@ -83,8 +83,12 @@ def load_colorizer_weights(model: nn.Module, model_name: str, path: Path) -> Non
     path = Path(path)
     if not path.is_file():
         published = published_weights_for(model_name)
-        hint = f"; download {model_name}'s published weights, {published.how_to_get()}"
-        raise WeightsError(f"{path}: no such weights file" + (hint if published else ""))
+        hint = (
+            f"; download {model_name}'s published weights, {published.how_to_get()}"
+            if published
+            else ""
+        )
+        raise WeightsError(f"{path}: no such weights file{hint}")
     if path.suffix == ".safetensors":
         _load_tinct_export(model, model_name, path)
     elif model_name == "eccv16":
