@@ -64,7 +64,9 @@ def _search(
     scales ``[low, low + width)``.
 
     Y depends on L alone, and X and Z on one chroma axis each, so a round evaluates all
-    candidate scales with two inverse transfers and three broadcast multiply-adds.
+    candidate scales with two inverse transfers and, per RGB channel, two multiply-adds on
+    ``(N, ways - 1)`` planes (not a stacked last axis of 3, whose reductions cost several
+    times more: :func:`_fits_in_gamut`).
     """
     if not len(lightness):
         return low
@@ -75,25 +77,34 @@ def _search(
     halvings = 2 * torch.ceil(torch.log2(span) / 2)
     per_round = ways.bit_length() - 1
     f_y = (lightness + 16.0) / 116.0
-    # Column j of the XYZ -> RGB matrix: what X, Y, Z add to (R, G, B).
-    x_to_rgb, y_to_rgb, z_to_rgb = torch.tensor(LINEAR_RGB_FROM_XYZ, dtype=dtype, device=device).T
-    from_y = (lab_f_inverse(f_y) * D65_WHITE_XYZ[1]).view(-1, 1, 1) * y_to_rgb  # (N, 1, 3)
-    slope_x = (a / 500.0).view(-1, 1, 1)
-    slope_z = (b / -200.0).view(-1, 1, 1)
-    f_y = f_y.view(-1, 1, 1)
-    steps = torch.arange(1, ways, dtype=dtype, device=device).view(1, -1, 1)
+    rgb_from_xyz = torch.tensor(LINEAR_RGB_FROM_XYZ, dtype=dtype, device=device)
+    y = (lab_f_inverse(f_y) * D65_WHITE_XYZ[1]).view(-1, 1)
+    from_y = [y * rgb_from_xyz[channel, 1] for channel in range(3)]  # (N, 1) each
+    slope_x = (a / 500.0).view(-1, 1)
+    slope_z = (b / -200.0).view(-1, 1)
+    f_y = f_y.view(-1, 1)
+    steps = torch.arange(1, ways, dtype=dtype, device=device).view(1, -1)
     for done in range(0, int(halvings.max()), per_round):
         width = width / ways
-        scales = low.view(-1, 1, 1) + steps * width.view(-1, 1, 1)  # (N, ways - 1, 1)
+        scales = low.view(-1, 1) + steps * width.view(-1, 1)  # (N, ways - 1)
         x = lab_f_inverse(f_y + scales * slope_x) * D65_WHITE_XYZ[0]
         z = lab_f_inverse(f_y + scales * slope_z) * D65_WHITE_XYZ[2]
-        linear = from_y + x * x_to_rgb + z * z_to_rgb  # (N, ways - 1, 3)
-        least, most = linear.aminmax(dim=-1)
-        fits = (least >= 0.0) & (most <= 1.0)  # (N, ways - 1)
+        fits = _fits_in_gamut(x, z, from_y, rgb_from_xyz)  # (N, ways - 1)
         # Count the candidates that fit before the first that does not.
         fitting = fits[:, 0] if ways == 2 else fits.to(torch.uint8).cumprod(dim=-1).sum(dim=-1)
         low = low + fitting.to(dtype) * width * (halvings > done).to(dtype)
     return low
+
+
+def _fits_in_gamut(x: Tensor, z: Tensor, from_y: list[Tensor], rgb_from_xyz: Tensor) -> Tensor:
+    """Whether linear R, G and B of XYZ (``x``, ``z`` and each channel's share of Y, ``from_y``)
+    all lie in [0, 1]; each channel summed as ``Y share + X share + Z share``."""
+    least = most = None
+    for channel, y_share in enumerate(from_y):
+        linear = y_share + x * rgb_from_xyz[channel, 0] + z * rgb_from_xyz[channel, 2]
+        least = linear if least is None else torch.minimum(least, linear)
+        most = linear if most is None else torch.maximum(most, linear)
+    return (least >= 0.0) & (most <= 1.0)  # type: ignore[operator]
 
 
 def _scaled_chroma_outside(lightness: Tensor, ab: Tensor, outside: Tensor) -> tuple[Tensor, Tensor]:
