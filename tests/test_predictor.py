@@ -201,23 +201,29 @@ def test_encoding_counts_the_memory_it_adds() -> None:
 # ---- ONNX Runtime: the encoder and decoder graphs ---------------------------------------------
 
 
+@pytest.fixture
+def onnx_graphs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The folder of cached ONNX graphs in a fresh, empty cache (``TINCT_CACHE_DIR``)."""
+    monkeypatch.setenv("TINCT_CACHE_DIR", str(tmp_path))
+    return tmp_path / "onnx"
+
+
 @pytest.mark.slow
 @needs_onnx
 def test_onnx_encoder_and_decoder_graphs_equal_the_full_run(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    onnx_graphs: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from tinct.export import onnx_cache
     from tinct.export.onnx_backend import graph_model
     from tinct.export.onnx_split import compare_split_with_torch, split_signatures
 
-    monkeypatch.setenv("TINCT_CACHE_DIR", str(tmp_path))
     torch_colorizer = _load(TINY, colour_boost=0.5)
     colorizer = _load(TINY, backend="onnx", colour_boost=0.5)
-    assert len(list((tmp_path / "onnx").glob("*.onnx"))) == 1  # split graphs: on first encode
+    assert len(list(onnx_graphs.glob("*.onnx"))) == 1  # split graphs: on first encode
 
     lightness = torch.rand(1, 1, 50, 75) * 100  # not a multiple of 32: resized like torch
     encoding = colorizer.encode_image(lightness)
-    names = sorted(p.name for p in (tmp_path / "onnx").glob("*.onnx"))
+    names = sorted(p.name for p in onnx_graphs.glob("*.onnx"))
     assert len(names) == 3 and sum("-encoder-" in n for n in names) == 1
     assert sum("-decoder-" in n for n in names) == 1
     backend = colorizer.backend
@@ -251,16 +257,15 @@ def test_onnx_encoder_and_decoder_graphs_equal_the_full_run(
 @pytest.mark.slow
 @needs_onnx
 def test_a_split_export_that_disagrees_with_pytorch_is_refused(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    onnx_graphs: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from tinct.export import onnx_cache
     from tinct.export.onnx_export import ExportError, ParityReport
 
-    monkeypatch.setenv("TINCT_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr(
         onnx_cache, "compare_split_with_torch", lambda *a, **k: ParityReport(0.5, 0.1, ())
     )
     colorizer = _load(TINY, backend="onnx")
     with pytest.raises(ExportError, match="encoder and decoder"):
         colorizer.encode_image(torch.rand(1, 1, 64, 64) * 100)
-    assert not list((tmp_path / "onnx").glob("*-encoder-*"))  # nothing cached
+    assert not list(onnx_graphs.glob("*-encoder-*"))  # nothing cached

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+#: The problem of a result whose file exists, for the commands that overwrite only with --force.
+ALREADY_EXISTS = "already exists; pass --force to overwrite it"
+
 
 class TinctError(Exception):
     """Base class of every error tinct raises for a domain failure."""

@@ -21,7 +21,7 @@ from pathlib import Path
 from torch import Tensor
 
 from tinct.color.recombine import RgbStrips
-from tinct.errors import FileProblem
+from tinct.errors import ALREADY_EXISTS, FileProblem
 from tinct.guidance.hints import Hints, HintsError
 from tinct.guidance.hints_file import load_hints
 from tinct.io.image_file import ImageFile, read_image, write_image
@@ -58,7 +58,7 @@ class _Decoded:
 
 def output_in_the_way(job: PhotoJob) -> FileProblem:
     """The problem of a job whose output exists and may not be overwritten."""
-    return FileProblem(job.target, "output already exists; pass --force to overwrite it")
+    return FileProblem(job.target, f"output {ALREADY_EXISTS}")
 
 
 def _read(job: PhotoJob, force: bool) -> _Decoded:

@@ -20,7 +20,7 @@ from tinct.cli.model_options import (
     model_name,
     temperature,
 )
-from tinct.cli.output_paths import COLORIZED_TAG, output_path
+from tinct.cli.output_paths import COLORIZED_TAG, add_existing_output_arguments, output_path
 from tinct.cli.reporting import progress, report_failures
 from tinct.errors import FileProblem, TinctError
 from tinct.io.atomic import remove_leftover_temp_files
@@ -72,14 +72,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     add_backend_argument(parser)
     add_colour_arguments(parser)
-    existing = parser.add_mutually_exclusive_group()
-    existing.add_argument("--force", action="store_true", help="overwrite existing outputs")
-    existing.add_argument(
-        "--skip-existing",
-        action="store_true",
-        help="skip photos whose output exists (outputs are written atomically, so an existing "
-        "one is complete): rerun an interrupted run to finish the rest",
-    )
+    add_existing_output_arguments(parser)
     add_engine_arguments(parser)
     parser.add_argument(
         "--report",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tinct.cli.model_options import load_colorizer
 from tinct.cli.numbers import bounded
-from tinct.errors import FileProblem, TinctError
+from tinct.errors import ALREADY_EXISTS, FileProblem, TinctError
 from tinct.export.onnx_export import DEFAULT_OPSET, DEFAULT_TOLERANCE, MAX_OPSET, MIN_OPSET
 
 
@@ -62,7 +62,7 @@ def run_onnx(args: argparse.Namespace) -> int:
 
     target: Path = args.output or Path(f"{args.model}.onnx")
     if target.exists() and not args.force:
-        raise FileProblem(target, "output already exists; pass --force to overwrite it")
+        raise FileProblem(target, f"output {ALREADY_EXISTS}")
     require_onnx_packages("tinct export onnx")
     colorizer = _load_model(args)
     spec = get_model_spec(colorizer.name)

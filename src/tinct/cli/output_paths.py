@@ -1,7 +1,9 @@
-"""Where ``tinct colorize`` writes each result."""
+"""Where ``tinct colorize`` writes each result, and what the commands that write many results
+(``tinct colorize``, ``tinct video``) do with one that exists."""
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 from tinct.io.discover import IMAGE_SUFFIXES
@@ -23,3 +25,15 @@ def output_path(source: Path, root: Path | None, output: Path | None, single: bo
         return output
     relative = source.relative_to(root) if root is not None else Path(source.name)
     return output / relative
+
+
+def add_existing_output_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--force`` or ``--skip-existing`` (one at most): what to do with an existing output."""
+    existing = parser.add_mutually_exclusive_group()
+    existing.add_argument("--force", action="store_true", help="overwrite existing outputs")
+    existing.add_argument(
+        "--skip-existing",
+        action="store_true",
+        help="skip inputs whose output exists (an output appears only when complete): rerun an "
+        "interrupted run to finish the rest",
+    )

@@ -9,7 +9,7 @@ from pathlib import Path
 from tinct.cli.reporting import progress, report_failures
 from tinct.color.lab import rgb_to_lab
 from tinct.data.transforms import resize_to_fit
-from tinct.errors import FileProblem, ImageReadError
+from tinct.errors import ALREADY_EXISTS, FileProblem, ImageReadError
 from tinct.io.discover import find_image_files
 from tinct.io.image_file import read_image
 from tinct.io.prior_file import save_prior
@@ -44,7 +44,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.output.exists() and not args.force:
-        raise FileProblem(args.output, "already exists; pass --force to overwrite it")
+        raise FileProblem(args.output, ALREADY_EXISTS)
     files = find_image_files(args.data)
     if not files:
         raise FileProblem(Path(args.data[0]), "no image files found")

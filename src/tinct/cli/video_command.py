@@ -22,8 +22,9 @@ from tqdm import tqdm
 from tinct.cli.engine_options import add_engine_arguments, check_engine_arguments
 from tinct.cli.model_options import add_backend_argument, colour_boost, load_colorizer
 from tinct.cli.numbers import bounded
+from tinct.cli.output_paths import COLORIZED_TAG, add_existing_output_arguments
 from tinct.cli.reporting import progress, report_failures
-from tinct.errors import FileProblem, TinctError
+from tinct.errors import ALREADY_EXISTS, FileProblem, TinctError
 from tinct.io.video_assemble import OUTPUT_FORMATS, check_output_suffix
 from tinct.io.video_reader import DecodedFrame, VideoInfo, read_video_info
 from tinct.io.video_stream import (
@@ -43,8 +44,6 @@ DEFAULT_MODEL = "tinct-lite"
 MODES = ("film", "surveillance")
 PROPAGATIONS = ("closed-form", "learned")
 
-
-COLORIZED_TAG = ".colorized"
 DEFAULT_OUTPUT_SUFFIX = ".mp4"
 
 
@@ -107,14 +106,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "with --mode surveillance, where the boost coloured grey asphalt blue and cost up to "
         "5 dB (benchmarks/results/video_drift_v2*), else the boost chosen for the weights",
     )
-    existing = parser.add_mutually_exclusive_group()
-    existing.add_argument("--force", action="store_true", help="overwrite existing outputs")
-    existing.add_argument(
-        "--skip-existing",
-        action="store_true",
-        help="skip videos whose output exists (an output appears only when complete); an "
-        "unfinished one resumes from its finished chunks",
-    )
+    add_existing_output_arguments(parser)
     add_engine_arguments(parser)
     parser.add_argument(
         "--crf", type=_crf, default=DEFAULT_CRF, help=f"x264 quality (default {DEFAULT_CRF})"
@@ -279,7 +271,7 @@ def _check_single(source: Path, target: Path, force: bool) -> None:
     read_video_info(source)
     check_output_suffix(target)
     if target.exists() and not force:
-        raise FileProblem(target, "output already exists; pass --force to overwrite it")
+        raise FileProblem(target, f"output {ALREADY_EXISTS}")
 
 
 # A full disk or quota, a read-only or failing file system: the output cannot be written.

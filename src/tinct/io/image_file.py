@@ -33,7 +33,7 @@ from torch import Tensor
 
 from tinct.color.lab import gray_to_lightness, lightness_from_linear, lightness_of_levels
 from tinct.color.recombine import RgbStrips
-from tinct.errors import FileProblem, ImageReadError, ImageWriteError
+from tinct.errors import ALREADY_EXISTS, FileProblem, ImageReadError, ImageWriteError
 from tinct.io.atomic import atomic_write
 
 WRITABLE_FORMATS: dict[str, str] = {
@@ -434,7 +434,7 @@ def write_image(
         with atomic_write(target, overwrite=force) as file:
             _encode(file, target, file_format, array, like, png_compress_level)
     except FileExistsError:
-        raise ImageWriteError(target, "already exists; pass --force to overwrite it") from None
+        raise ImageWriteError(target, ALREADY_EXISTS) from None
     except (OSError, ValueError) as error:
         raise ImageWriteError(target, f"could not be written ({_os_reason(error)})") from None
     return target
@@ -480,7 +480,7 @@ def _refuse_unwanted_target(target: Path, force: bool) -> None:
     if target.is_dir():
         raise ImageWriteError(target, "is a directory; give an output file name")
     if target.exists() and not force:
-        raise ImageWriteError(target, "already exists; pass --force to overwrite it")
+        raise ImageWriteError(target, ALREADY_EXISTS)
 
 
 def _quantize_to_hwc(rgb: Tensor | RgbStrips, alpha: Tensor | None, bits: int) -> np.ndarray:

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from tinct import __version__
-from tinct.errors import FileProblem
+from tinct.errors import ALREADY_EXISTS, FileProblem
 from tinct.io.background import CallBehind, read_ahead
 from tinct.io.video_assemble import assemble_video, check_output_suffix
 from tinct.io.video_frames import VideoReadError
@@ -111,7 +111,7 @@ def recolor_video_file(
     check_output_suffix(target)
     settings = settings or EncodeSettings()
     if target.exists() and not force:
-        raise FileProblem(target, "output already exists; pass --force to overwrite it")
+        raise FileProblem(target, f"output {ALREADY_EXISTS}")
     if target.exists() and source.exists() and target.samefile(source):
         raise FileProblem(target, "is the input itself; choose another output")
     folder = parts_folder(target)

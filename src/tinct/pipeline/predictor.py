@@ -18,7 +18,7 @@ from torch import Tensor
 from tinct.color.recombine import recombine_lightness_ab
 from tinct.guidance.hints import Hints
 from tinct.pipeline.colorizer import Colorizer, ImageEncoding
-from tinct.pipeline.suggest import DEFAULT_COUNT, Suggestion, suggest_encoded
+from tinct.pipeline.suggest import DEFAULT_COUNT, Suggestion, suggest_colors
 
 
 class Predictor:
@@ -99,4 +99,4 @@ class Predictor:
             ValueError: the point lies outside the image, ``count`` < 1, or the model does not
                 predict ab bins.
         """
-        return suggest_encoded(self.colorizer, self.encoding, x, y, hints, count)
+        return suggest_colors(self.colorizer, self.encoding, x, y, hints, count)

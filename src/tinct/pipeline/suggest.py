@@ -40,7 +40,7 @@ class Suggestion:
 
 def suggest_colors(
     colorizer: Colorizer,
-    lightness: Tensor,
+    image: Tensor | ImageEncoding,
     x: float,
     y: float,
     hints: Hints | Tensor | None = None,
@@ -50,7 +50,9 @@ def suggest_colors(
 
     Args:
         colorizer: a colorizer whose model predicts ab bins (``tinct-lite``, ``eccv16``, ...).
-        lightness: ``(1, 1, H, W)`` L of the image, in [0, 100].
+        image: ``(1, 1, H, W)`` L of the image, in [0, 100]; or the image encoded by
+            :meth:`Colorizer.encode_image` (one image), and then only the part of the model
+            after the encoding runs.
         x: column, in pixels of the image (the pixel holding it is ``floor(x)``).
         y: row, in pixels of the image.
         hints: the hints already placed, which change the distribution.
@@ -59,26 +61,12 @@ def suggest_colors(
         ValueError: the point lies outside the image, ``count`` < 1, or the model does not
             predict ab bins.
     """
+    lightness = image if isinstance(image, Tensor) else image.lightness
     _check_request(colorizer, lightness, x, y, count)
-    return suggest_encoded(colorizer, colorizer.unencoded(lightness), x, y, hints, count)
-
-
-def suggest_encoded(
-    colorizer: Colorizer,
-    image: ImageEncoding,
-    x: float,
-    y: float,
-    hints: Hints | Tensor | None = None,
-    count: int = DEFAULT_COUNT,
-) -> list[Suggestion]:
-    """:func:`suggest_colors` for an image encoded by :meth:`Colorizer.encode_image` (one
-    image: ``image.lightness`` ``(1, 1, H, W)``); only the part of the model after the encoding
-    runs."""
-    lightness = image.lightness
-    _check_request(colorizer, lightness, x, y, count)
-    height, width = lightness.shape[-2:]
+    encoded = colorizer.unencoded(image) if isinstance(image, Tensor) else image
     column, row = int(x // 1), int(y // 1)
-    logits, _ = colorizer.encoded_logits(image, hints)
+    logits, _ = colorizer.encoded_logits(encoded, hints)
+    height, width = lightness.shape[-2:]
     distribution = _distribution_at(logits, row / height, column / width)
     point_lightness = _patch_lightness(lightness, row, column)
     shown = _bins_in_gamut(colorizer.bins.to(distribution), point_lightness)
