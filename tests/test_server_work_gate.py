@@ -8,8 +8,15 @@ import threading
 import time
 
 import pytest
+import torch
 
-from tinct.server.limits import Overloaded, ServerLimits, WorkGate, stop_if_cancelled
+from tinct.server.limits import (
+    Overloaded,
+    ServerLimits,
+    WorkGate,
+    one_torch_thread,
+    stop_if_cancelled,
+)
 
 
 def watched_job(log: list[tuple[str, float]], name: str, seconds: float) -> str:
@@ -88,3 +95,17 @@ def test_a_timed_out_job_stops_at_its_next_checkpoint_and_frees_its_slot() -> No
 
 def test_checkpoints_outside_the_gate_do_nothing() -> None:
     stop_if_cancelled()  # the CLI's path: no gate, no cancellation
+
+
+def test_small_jobs_run_torch_on_one_thread_and_restore_the_count() -> None:
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        with one_torch_thread():
+            assert torch.get_num_threads() == 1
+        assert torch.get_num_threads() == 2
+        with pytest.raises(RuntimeError), one_torch_thread():
+            raise RuntimeError("the job failed")
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)

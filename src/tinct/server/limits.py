@@ -10,12 +10,15 @@ whose job runs longer than ``work_timeout_s`` is answered the same way.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import TypeVar
+
+import torch
 
 from tinct.errors import TinctError
 
@@ -103,6 +106,26 @@ def stop_if_cancelled() -> None:
     cancelled = getattr(_job, "cancelled", None)
     if cancelled is not None and cancelled.is_set():
         raise JobCancelled("the request timed out; the job stopped")
+
+
+@contextlib.contextmanager
+def one_torch_thread() -> Iterator[None]:
+    """Run a small job (a hint update or suggestion at preview size) with PyTorch on one
+    intra-op thread, restored afterwards.
+
+    Its tensors are small (256 px working size, 512 px preview), so split over threads each
+    operation mostly waits for the slowest one; on a 2-core machine shared with another job or
+    process, that wait is often a whole time slice (the hint spreading's hundreds of small
+    operations took ten times longer on 2 threads than on 1 under a load average of 8). PyTorch's
+    OpenMP build keeps the count per thread once a thread has run parallel work, so a
+    full-resolution job in another worker keeps its threads. ONNX Runtime has its own.
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 class WorkGate:

@@ -34,7 +34,7 @@ from tinct.server.images import (
     encode_preview_png,
     preview_lightness,
 )
-from tinct.server.limits import ServerLimits, stop_if_cancelled
+from tinct.server.limits import ServerLimits, one_torch_thread, stop_if_cancelled
 
 
 def hints_from_form(text: str | None, limits: ServerLimits) -> Hints | None:
@@ -138,16 +138,17 @@ def colorize_preview(
     colorizer: Colorizer, preview: ImageEncoding, image_size: tuple[int, int], hints: Hints | None
 ) -> bytes:
     """The result at preview size as PNG bytes (the page's quick update): only the part of the
-    model after the encoding runs.
+    model after the encoding runs, with PyTorch on one thread (:func:`one_torch_thread`).
 
     Args:
         preview: the image's lightness at preview size, encoded by ``colorizer.encode_image``
             (kept in the store since the upload).
         image_size: (H, W) of the original image, whose pixels ``hints`` are in.
     """
-    hint_map = hint_map_for(colorizer, hints, image_size, preview.image_size)
-    rgb = Predictor(colorizer, preview).colorize_lightness(hint_map)[0]
-    return encode_preview_png(rgb)
+    with one_torch_thread():
+        hint_map = hint_map_for(colorizer, hints, image_size, preview.image_size)
+        rgb = Predictor(colorizer, preview).colorize_lightness(hint_map)[0]
+        return encode_preview_png(rgb)
 
 
 def decode_for_store(
@@ -201,5 +202,6 @@ def suggest_at(
             f"model {colorizer.name} predicts no colour distribution, so it has no suggestions"
         )
     x, y = scaled_point(*point, image_size, preview.image_size)
-    hint_map = hint_map_for(colorizer, hints, image_size, preview.image_size)
-    return Predictor(colorizer, preview).suggest(x, y, count, hints=hint_map)
+    with one_torch_thread():
+        hint_map = hint_map_for(colorizer, hints, image_size, preview.image_size)
+        return Predictor(colorizer, preview).suggest(x, y, count, hints=hint_map)
