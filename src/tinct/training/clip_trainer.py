@@ -178,11 +178,7 @@ class ClipTrainer(ResumableTrainer):
             seed=run.seed + 1,
             **common,
         )
-        self.steps_per_epoch = settings.clips_per_epoch // self.recipe.optim.batch_size
-        if self.steps_per_epoch == 0:
-            raise ValueError(f"{settings.clips_per_epoch} clips per epoch: fewer than one batch")
-        total = self.recipe.optim.epochs * self.steps_per_epoch
-        self.total_steps = min(total, self.recipe.optim.max_steps or total)
+        self._count_steps(settings.clips_per_epoch, "clips per epoch")
 
     def _build_weighting(self) -> None:
         loss = self.recipe.loss

@@ -88,11 +88,7 @@ class Trainer(ResumableTrainer):
         common = {"seed": run.seed, "short_side": data.short_side}
         self.train_set = ImageFolderDataset(train_files, data.crop_size, train=True, **common)
         self.val_set = ImageFolderDataset(val_files, data.crop_size, train=False, **common)
-        self.steps_per_epoch = len(train_files) // self.recipe.optim.batch_size
-        if self.steps_per_epoch == 0:
-            raise ValueError(f"{len(train_files)} training images: fewer than one batch")
-        total = self.recipe.optim.epochs * self.steps_per_epoch
-        self.total_steps = min(total, self.recipe.optim.max_steps or total)
+        self._count_steps(len(train_files), "training images")
 
     def _build_weighting(self) -> None:
         loss = self.recipe.loss

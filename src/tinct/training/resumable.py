@@ -128,7 +128,8 @@ def parameter_groups(model: nn.Module, lr: float, encoder_scale: float) -> list[
 class ResumableTrainer:
     """Trains ``model`` on ``train_set`` into ``out_dir``, resuming from its checkpoint.
 
-    A subclass sets ``train_set``, ``steps_per_epoch`` and ``total_steps``, calls
+    A subclass sets ``train_set``, ``steps_per_epoch`` and ``total_steps`` (for a recipe with
+    ``optim.epochs`` and ``optim.max_steps``, by :meth:`_count_steps`), calls
     :meth:`_build_optimiser` (or sets ``optimizer``, ``scheduler`` and ``progress`` itself), and
     provides :meth:`_training_loss`, :meth:`_batch_items` and :meth:`validate`; it may build
     another model than a registered one (:meth:`_build_model`) and draw its batches otherwise
@@ -162,6 +163,17 @@ class ResumableTrainer:
         recipe's registered model (its spec in ``self.spec``)."""
         self.spec = get_model_spec(self.recipe.model)
         return create_model(self.recipe.model, **self.recipe.model_config)
+
+    def _count_steps(self, items_per_epoch: int, items_name: str) -> None:
+        """Set ``steps_per_epoch`` (whole batches of ``items_per_epoch`` items) and
+        ``total_steps`` (the recipe's ``optim.epochs`` of them, capped at ``optim.max_steps``);
+        ValueError naming the ``items_name`` when they make less than one batch."""
+        optim = self.recipe.optim
+        self.steps_per_epoch = items_per_epoch // optim.batch_size
+        if self.steps_per_epoch == 0:
+            raise ValueError(f"{items_per_epoch} {items_name}: fewer than one batch")
+        total = optim.epochs * self.steps_per_epoch
+        self.total_steps = min(total, optim.max_steps or total)
 
     def _build_optimiser(self, groups: list[dict[str, Any]]) -> None:
         """AdamW over ``groups`` on the recipe's warmup and cosine schedule, at step 0."""
