@@ -41,7 +41,7 @@ from tinct.weights.store import cache_dir
 
 log = logging.getLogger(__name__)
 
-GRAPH_LAYOUT = 3  # bump when ExportedColorizer's inputs or outputs change
+GRAPH_LAYOUT = 4  # bump when ExportedColorizer's inputs, outputs or graph change
 _HEX_DIGEST = re.compile(r"[0-9a-f]{64}")
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]")
 

@@ -166,10 +166,21 @@ class ExportedColorizer(nn.Module):
         if not self.signature.decodes_ab:
             return (logits,)
         scaled = logits / temperature
-        weights = torch.exp(scaled - scaled.amax(dim=1, keepdim=True))  # the largest is 1
+        weights = torch.exp(scaled - channel_maximum(scaled))  # the largest is 1
         bin_moments: Tensor = self.bin_moments  # type: ignore[assignment]
         moments = F.conv2d(weights, bin_moments)
         return logits, moments[:, :2] / moments[:, 2:]
+
+
+def channel_maximum(planes: Tensor) -> Tensor:
+    """``planes.amax(dim=1, keepdim=True)`` of ``(B, C, H, W)``, as a tree of elementwise
+    maxima of the two halves of the channels (overlapping by one when C is odd): the same
+    values, and in ONNX Runtime Slice and Max nodes over whole planes instead of a ReduceMax
+    over the channel axis of NCHW, which took 12 of the decoder graph's 70 ms."""
+    while planes.shape[1] > 1:
+        half = planes.shape[1] // 2
+        planes = torch.maximum(planes[:, : planes.shape[1] - half], planes[:, half:])
+    return planes
 
 
 def _adaptive_avg_pool2d_divisible(opset: int):  # type: ignore[no-untyped-def]
