@@ -2,7 +2,8 @@
 
 Chroma is predicted at a working resolution of about 256 pixels; the result has the size of the
 original. It is made strip by strip of rows (:func:`recombine_strips`): the chroma is upsampled
-in width once, each strip's rows are interpolated from it, and each strip goes through the gamut
+in width once, each strip's rows are interpolated from it (an image of one strip, such as a
+preview, is upsampled in one pass), and each strip goes through the gamut
 search and the conversion to sRGB on its own, so that a 100-megapixel photo never holds more
 than a strip of float intermediates. :class:`RgbStrips` hands such a result to a writer lazily.
 
@@ -51,6 +52,14 @@ def _upsampled_rows(wide: Tensor, height: int, top: int, bottom: int) -> Tensor:
     return wide[..., first, :] * (1.0 - weight) + wide[..., second, :] * weight
 
 
+def _upsampled_whole(ab: Tensor, size: tuple[int, int]) -> Tensor:
+    """``ab`` bilinearly resized to ``size`` as a new contiguous tensor (callers clip it in
+    place); the same values as the two passes of :func:`_upsampled_rows` to 1e-5 ab units."""
+    if tuple(ab.shape[-2:]) == tuple(size):
+        return ab.clone(memory_format=torch.contiguous_format)
+    return F.interpolate(ab.contiguous(), size=size, mode="bilinear", align_corners=False)
+
+
 def recombine_strips(
     lightness: Tensor, ab: Tensor, strip_pixels: int = STRIP_PIXELS
 ) -> Iterator[tuple[int, Tensor]]:
@@ -62,9 +71,12 @@ def recombine_strips(
     """
     _check_shapes(lightness, ab)
     height, width = lightness.shape[-2:]
-    wide = upsample_ab(ab.to(lightness.dtype), (ab.shape[-2], width))  # width only, once
     convert = _opencv_strip if _opencv_applies(lightness, ab) else _tensor_strip
     rows = max(1, strip_pixels // width)
+    if rows >= height:  # one strip (a preview): upsampled in one pass, a fifth of the time
+        yield 0, convert(lightness, _upsampled_whole(ab.to(lightness.dtype), (height, width)))
+        return
+    wide = upsample_ab(ab.to(lightness.dtype), (ab.shape[-2], width))  # width only, once
     for top in range(0, height, rows):
         bottom = min(height, top + rows)
         strip_ab = _upsampled_rows(wide, height, top, bottom)
