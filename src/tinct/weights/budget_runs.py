@@ -1,0 +1,41 @@
+"""What the 30-minute CPU budget runs of the architectures without shipped weights scored.
+
+Each architecture trained for 30 minutes of CPU time on ``../shared/data/train``
+(``recipes/budget/NAME.toml``, ``scripts/train_budget_queue.sh``), then scored by ``tinct
+eval`` on center 256 px crops of the val sets (``python benchmarks/architectures.py``, which
+writes ``benchmarks/results/architectures/architectures.json``; ``docs/experiments.md`` has
+the full tables). ``tests/test_budget_runs.py`` checks every figure here against that file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SUMMARY_SET = "objects-people"  # the val set quoted in the one-line summary
+
+
+@dataclass(frozen=True)
+class BudgetRun:
+    """One budget run: its steps, and per val set the PSNR (dB) and colourfulness of the
+    model and the PSNR of the gray baseline."""
+
+    steps: int
+    psnr: dict[str, float]
+    colourfulness: dict[str, float]
+    gray_psnr: dict[str, float]
+
+
+BUDGET_RUNS: dict[str, BudgetRun] = {}
+
+
+def budget_run_summary(model: str) -> str | None:
+    """One line on ``model``'s budget run, or None when it has not been scored."""
+    run = BUDGET_RUNS.get(model)
+    if run is None:
+        return None
+    psnr, gray = run.psnr[SUMMARY_SET], run.gray_psnr[SUMMARY_SET]
+    return (
+        f"its 30-minute CPU budget run (recipes/budget/{model}.toml, {run.steps} steps) scored "
+        f"PSNR {psnr:.2f} dB (gray {gray:.2f}) and colourfulness "
+        f"{run.colourfulness[SUMMARY_SET]:.1f} on val/{SUMMARY_SET}: docs/experiments.md"
+    )
