@@ -99,12 +99,13 @@ def _search(
 def _fits_in_gamut(x: Tensor, z: Tensor, from_y: list[Tensor], rgb_from_xyz: Tensor) -> Tensor:
     """Whether linear R, G and B of XYZ (``x``, ``z`` and each channel's share of Y, ``from_y``)
     all lie in [0, 1]; each channel summed as ``Y share + X share + Z share``."""
-    least = most = None
-    for channel, y_share in enumerate(from_y):
-        linear = y_share + x * rgb_from_xyz[channel, 0] + z * rgb_from_xyz[channel, 2]
-        least = linear if least is None else torch.minimum(least, linear)
-        most = linear if most is None else torch.maximum(most, linear)
-    return (least >= 0.0) & (most <= 1.0)  # type: ignore[operator]
+    red, green, blue = (
+        y_share + x * rgb_from_xyz[channel, 0] + z * rgb_from_xyz[channel, 2]
+        for channel, y_share in enumerate(from_y)
+    )
+    least = torch.minimum(torch.minimum(red, green), blue)
+    most = torch.maximum(torch.maximum(red, green), blue)
+    return (least >= 0.0) & (most <= 1.0)
 
 
 def _scaled_chroma_outside(lightness: Tensor, ab: Tensor, outside: Tensor) -> tuple[Tensor, Tensor]:

@@ -30,7 +30,7 @@ from tinct.server.errors import RequestProblem
 try:  # ISA-L's deflate: the same zlib stream format, several times faster than zlib's level 1
     from isal import isal_zlib as preview_deflate
 except ImportError:  # pragma: no cover - isal is a dependency; zlib is the fallback
-    preview_deflate = zlib  # type: ignore[assignment]
+    preview_deflate = zlib  # type: ignore[assignment,misc]
 
 PREVIEW_PNG_COMPRESSION = 1  # deflate level of the previews (rgb8_png)
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
