@@ -24,7 +24,7 @@ def test_the_compiled_solver_equals_the_plain_function() -> None:
     start = torch.randn_like(rhs)
     compiled = spread._compiled_conjugate_gradient()
     assert isinstance(compiled, torch.jit.ScriptFunction)  # not the fallback
-    for first in (torch.zeros_like(rhs), start):
+    for first in (torch.zeros_like(rhs), start, start, start, start):  # also once optimized
         expected = spread._stencil_conjugate_gradient(
             operator.centre, *operator.affinities, rhs, first.clone(), 40
         )

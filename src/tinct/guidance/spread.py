@@ -19,6 +19,7 @@ which is symmetric positive definite; it is solved by conjugate gradients, coars
 from __future__ import annotations
 
 import functools
+import threading
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -62,7 +63,7 @@ def spread_hint_colours(
     Returns:
         ``(B, 2, h, w)`` corrected ab; ``ab`` itself where an image has no hint points.
     """
-    check_hint_map(hints, tuple(ab.shape[-2:]))
+    check_hint_map(hints, (int(ab.shape[-2]), int(ab.shape[-1])))
     mask = hints[:, 2:3]
     if not mask.any():
         return ab
@@ -166,18 +167,21 @@ def _conjugate_gradient(
     return solve(operator.centre, *operator.affinities, rhs, x, iterations)
 
 
+_COMPILING = threading.Lock()  # server threads may spread their first hints together
+
+
 @functools.cache
 def _compiled_conjugate_gradient() -> Callable[..., Tensor]:
     """:func:`_stencil_conjugate_gradient` compiled by TorchScript, once per process: the same
     operations, so the same numbers, without Python's cost per operation, which is most of the
     time on the coarse levels (32x32: 160 iterations of 20 operations on 2k values each); the
     plain function where TorchScript is missing or fails."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)  # TorchScript is deprecated
+    with _COMPILING, warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # TorchScript is deprecated
+        try:
             return torch.jit.script(_stencil_conjugate_gradient)
-    except Exception:  # any failure to compile leaves the plain function
-        return _stencil_conjugate_gradient
+        except Exception:  # any failure to compile leaves the plain function
+            return _stencil_conjugate_gradient
 
 
 def _stencil_conjugate_gradient(
