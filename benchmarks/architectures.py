@@ -16,7 +16,9 @@ from ``recipes/budget/NAME.toml``); runs still training are listed as missing.
   machine: pause background training first (``kill -STOP``, then ``kill -CONT``).
 - Training facts from each run's ``metrics.json``: steps, budget minutes, held-out val PSNR.
 
-Writes ``OUT/architectures.json`` and ``OUT/architectures.md`` (tables per set, the machine).
+Writes ``OUT/architectures.json`` and ``OUT/architectures.md`` (tables per set, the machine),
+keeping each ``tinct eval`` report and ``per_image.csv`` (not its contact sheet: the one with a
+column per architecture is ``python scripts/readme_contact_sheet.py --models ...``).
 """
 
 from __future__ import annotations
@@ -81,6 +83,7 @@ def evaluate(data: Path, name: str, weights: Path | None, out: Path, limit: int 
         command += ["--out", str(out)] + (["--limit", str(limit)] if limit else [])
         print("$", " ".join(command), flush=True)
         subprocess.run(command, check=True, env=shared_weights_environment())
+        (out / "contact_sheet.png").unlink(missing_ok=True)  # 1 MB each; see the one sheet
         stamp.write_text(json.dumps(wanted) + "\n")
     rows = [row for row in json.loads(report.read_text())["summary"] if row["hints"] == 0]
     gray = next(row for row in rows if row["model"] == "gray")
