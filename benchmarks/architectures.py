@@ -59,10 +59,13 @@ def model_weights(runs: Path) -> tuple[dict[str, Path | None], list[str]]:
     return found, missing
 
 
-def shared_weights_environment() -> dict[str, str]:
-    """This environment, reading LPIPS's weights from ../shared/weights unless told otherwise."""
+def eval_environment() -> dict[str, str]:
+    """This environment, reading LPIPS's weights from ../shared/weights and letting idle OpenMP
+    threads sleep (on a machine shared with training, spinning ones multiplied the time of an
+    evaluation several times), unless told otherwise."""
     env = dict(os.environ)
     env.setdefault("TINCT_WEIGHTS_DIR", str(ROOT.parent / "shared" / "weights"))
+    env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     return env
 
 
@@ -82,7 +85,7 @@ def evaluate(data: Path, name: str, weights: Path | None, out: Path, limit: int 
         command = [sys.executable, "-m", "tinct", "eval", str(data), "--model", model]
         command += ["--out", str(out)] + (["--limit", str(limit)] if limit else [])
         print("$", " ".join(command), flush=True)
-        subprocess.run(command, check=True, env=shared_weights_environment())
+        subprocess.run(command, check=True, env=eval_environment())
         (out / "contact_sheet.png").unlink(missing_ok=True)  # 1 MB each; see the one sheet
         stamp.write_text(json.dumps(wanted) + "\n")
     rows = [row for row in json.loads(report.read_text())["summary"] if row["hints"] == 0]
