@@ -32,6 +32,12 @@ BUDGET_RUNS: dict[str, BudgetRun] = {
         colourfulness={"objects-people": 12.6, "bsds500-val": 13.6, "sun-hays80": 15.1},
         gray_psnr={"objects-people": 22.11, "bsds500-val": 22.7, "sun-hays80": 22.01},
     ),
+    "eccv16": BudgetRun(
+        steps=744,
+        psnr={"objects-people": 22.87, "bsds500-val": 23.16, "sun-hays80": 21.92},
+        colourfulness={"objects-people": 9.5, "bsds500-val": 9.4, "sun-hays80": 9.6},
+        gray_psnr={"objects-people": 22.11, "bsds500-val": 22.7, "sun-hays80": 22.01},
+    ),
 }
 
 
