@@ -152,4 +152,5 @@ def test_a_model_without_trained_weights_is_announced_as_untrained(photos: Path)
     result = tinct("colorize", photos / "a.png", "--model", "guided", "-o", photos / "g.png")
     assert result.returncode == 0, result.stderr
     assert "guided has no trained weights yet" in result.stderr
+    assert "tinct train recipes/guided.toml" in result.stderr  # how to get colour from it
     assert "(untrained model)" in result.stdout

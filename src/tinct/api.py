@@ -15,6 +15,7 @@ from tinct.models import create_model, get_model_spec
 from tinct.pipeline.colorizer import DEFAULT_WORKING_SIDE, Colorizer
 from tinct.pipeline.predictor import Predictor
 from tinct.quantize.decoding import DEFAULT_TEMPERATURE
+from tinct.weights.availability import training_recipe
 from tinct.weights.colorizer_weights import (
     declared_model_config,
     describe_declared,
@@ -209,7 +210,8 @@ def _build_with_weights(name: str, weights: str | Path | None) -> tuple[nn.Modul
         )
         warnings.warn(
             f"{name} has no trained weights yet: its decoder is untrained, so the colours it "
-            "produces are not meaningful" + hint,
+            "produces are not meaningful" + hint + f"; or train them: tinct train "
+            f"{training_recipe(name)} (`tinct models` says what a 30-minute CPU run scored)",
             UntrainedModelWarning,
             stacklevel=3,
         )
