@@ -74,11 +74,11 @@ def fingerprint(weights: Path | None, limit: int | None) -> dict[str, object]:
     return {"weights_sha256": sha256_of_file(weights) if weights else "shipped", "limit": limit}
 
 
-def evaluate(data: Path, name: str, weights: Path | None, out: Path, limit: int | None) -> dict:
+def evaluate(data: Path, name: str, weights: Path | None, out: Path, wanted: dict) -> dict:
     """``{"gray": row, "model": row}``: the gray baseline's and the model's summary rows on
-    ``data``, from a reused or new ``tinct eval`` report in ``out``."""
-    stamp, wanted = out / "fingerprint.json", fingerprint(weights, limit)
-    report = out / "report.json"
+    ``data``, from the ``tinct eval`` report in ``out`` when its fingerprint is ``wanted``,
+    else from a new one."""
+    stamp, report, limit = out / "fingerprint.json", out / "report.json", wanted["limit"]
     fresh = stamp.exists() and json.loads(stamp.read_text()) == wanted and report.exists()
     if not fresh:
         model = f"{name}={weights}" if weights else name
@@ -93,15 +93,18 @@ def evaluate(data: Path, name: str, weights: Path | None, out: Path, limit: int 
     return {"gray": gray, "model": next(row for row in rows if row is not gray)}
 
 
-def images_per_second(models: dict[str, Path | None], repeats: int) -> dict[str, float]:
-    """Whole-pipeline throughput of each model on 256x256 batches, timed in turns."""
-    lightness = torch.rand(SPEED_BATCH, 1, 256, 256, generator=torch.Generator().manual_seed(0))
-    runs = {}
-    for name, weights in models.items():
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            colorizer = tinct.load(name, weights=str(weights) if weights else None)
-        runs[name] = lambda c=colorizer: c.colorize_lightness(lightness * 100)
+def load_quietly(name: str, weights: Path | None):
+    """The colorizer of ``name`` with ``weights`` (None: its shipped ones), warnings muted."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return tinct.load(name, weights=str(weights) if weights else None)
+
+
+def images_per_second(colorizers: dict[str, object], repeats: int) -> dict[str, float]:
+    """Whole-pipeline throughput of each colorizer on 256x256 batches, timed in turns."""
+    generator = torch.Generator().manual_seed(0)
+    lightness = torch.rand(SPEED_BATCH, 1, 256, 256, generator=generator) * 100
+    runs = {name: lambda c=c: c.colorize_lightness(lightness) for name, c in colorizers.items()}
     seconds = timed_in_turns(runs, repeats)
     return {name: SPEED_BATCH / value for name, value in seconds.items()}
 
@@ -116,10 +119,7 @@ def training_facts(runs: Path, name: str) -> dict[str, object]:
     return {key: last.get(key) for key in keys}
 
 
-def parameters(name: str, weights: Path | None) -> int:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        colorizer = tinct.load(name, weights=str(weights) if weights else None)
+def parameters(colorizer) -> int:
     return sum(p.numel() for p in colorizer.model.parameters())
 
 
@@ -188,19 +188,21 @@ def main() -> None:
     parser.add_argument("--no-speed", action="store_true")
     args = parser.parse_args()
     models, missing = model_weights(args.runs)
+    stamps = {name: fingerprint(weights, args.limit) for name, weights in models.items()}
     record: dict = {"machine": describe_machine(), "missing": missing, "sets": {}, "models": {}}
     for set_name in args.sets:
         record["sets"][set_name] = {
             name: evaluate(
-                SHARED_VAL / set_name, name, weights, args.out / set_name / name, args.limit
+                SHARED_VAL / set_name, name, weights, args.out / set_name / name, stamps[name]
             )
             for name, weights in models.items()
         }
-    speeds = {} if args.no_speed else images_per_second(models, args.repeats)
+    colorizers = {name: load_quietly(name, weights) for name, weights in models.items()}
+    speeds = {} if args.no_speed else images_per_second(colorizers, args.repeats)
     for name, weights in models.items():
         record["models"][name] = {
             "weights": str(weights) if weights else "shipped",
-            "parameters": parameters(name, weights),
+            "parameters": parameters(colorizers[name]),
             "images_per_second_256": speeds.get(name),
             "training": training_facts(args.runs, name) if weights else {},
         }
