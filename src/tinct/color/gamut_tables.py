@@ -86,29 +86,34 @@ def clip_planes_to_gamut_(lightness: Tensor, a: Tensor, b: Tensor) -> None:
     """
     safe = safe_chroma_squared()
     flat_l, flat_a, flat_b = lightness.reshape(-1), a.view(-1), b.view(-1)
+    # index_select rather than tensor[index]: the same values, several times faster on the CPU.
     step = (flat_l * (1.0 / L_STEP)).long().clamp_(0, len(safe) - 1)
-    suspect = (flat_a * flat_a + flat_b * flat_b > safe[step]).nonzero().squeeze(1)
+    suspect = (flat_a * flat_a + flat_b * flat_b > safe.index_select(0, step)).nonzero()
+    suspect = suspect.squeeze(1)
     if not len(suspect):
         return
-    s_l, s_a, s_b = (plane[suspect] for plane in (flat_l, flat_a, flat_b))
+    s_l, s_a, s_b = (plane.index_select(0, suspect) for plane in (flat_l, flat_a, flat_b))
     chroma = torch.sqrt(s_a * s_a + s_b * s_b)
     hue = torch.atan2(s_b, s_a) * (HUE_STEPS / (2 * math.pi))
-    cell = (step[suspect], hue.floor().long().remainder_(HUE_STEPS))
-    lower, upper = (bound[cell] for bound in chroma_bounds())
+    cell = step.index_select(0, suspect) * HUE_STEPS + hue.floor().long().remainder_(HUE_STEPS)
+    lower, upper = (bound.view(-1).index_select(0, cell) for bound in chroma_bounds())
     unsure = ((chroma > lower) & (chroma <= upper)).nonzero().squeeze(1)
     outside = chroma > upper
-    outside[unsure] = ~in_gamut(s_l[unsure], s_a[unsure], s_b[unsure])
+    unsure_planes = (plane.index_select(0, unsure) for plane in (s_l, s_a, s_b))
+    outside.index_put_((unsure,), ~in_gamut(*unsure_planes))
     outside = outside.nonzero().squeeze(1)
     if not len(outside):
         return
-    reach = chroma[outside]
-    scale = largest_in_gamut_scale(
-        s_l[outside],
-        s_a[outside],
-        s_b[outside],
-        low=lower[outside] / reach,
-        high=torch.clamp(upper[outside] / reach, max=1.0),
+    o_l, o_a, o_b, o_chroma, o_lower, o_upper = (
+        plane.index_select(0, outside) for plane in (s_l, s_a, s_b, chroma, lower, upper)
     )
-    chosen = suspect[outside]
-    flat_a[chosen] = s_a[outside] * scale
-    flat_b[chosen] = s_b[outside] * scale
+    scale = largest_in_gamut_scale(
+        o_l,
+        o_a,
+        o_b,
+        low=o_lower / o_chroma,
+        high=torch.clamp(o_upper / o_chroma, max=1.0),
+    )
+    chosen = suspect.index_select(0, outside)
+    flat_a.index_copy_(0, chosen, o_a * scale)
+    flat_b.index_copy_(0, chosen, o_b * scale)
