@@ -14,7 +14,7 @@ from tinct.api import load
 from tinct.cli.main import main
 from tinct.color.lab import rgb_to_lab
 from tinct.guidance.hints_file import parse_hints, rasterize_hints
-from tinct.guidance.spread import spread_hint_colours
+from tinct.guidance.spread import _upsample_within_regions, spread_hint_colours
 from tinct.pipeline.suggest import suggest_colors
 
 WARM_RED = "#b03020"
@@ -38,6 +38,31 @@ def test_a_hint_fills_its_region_and_not_the_other() -> None:
     assert spread[0, :, 16, 5].tolist() == pytest.approx([50, 30], abs=3)
     assert left[0].mean() > 25  # the hint's region takes its colour, far from the click too
     assert right.abs().max() < 0.2 * left[0].mean()  # the lightness edge stops it
+
+
+@pytest.mark.parametrize("edge", [128, 133])  # between pyramid cells, and through them
+def test_a_hint_does_not_leak_across_a_lightness_edge_at_any_pyramid_level(edge: int) -> None:
+    lightness = torch.full((1, 1, 256, 256), 30.0)
+    lightness[..., edge:] = 70.0
+    hints = rasterize_hints(
+        parse_hints({"points": [{"x": 40, "y": 128, "color": {"a": 50, "b": 30}}]}), 256, 256
+    )
+    spread = spread_hint_colours(lightness, torch.zeros(1, 2, 256, 256), hints)
+    assert spread[0, 0, :, :edge].mean() > 35  # the hint's side takes its colour
+    other_side = spread[0, :, :, edge:].abs()
+    assert other_side.mean() < 1.5 and other_side.max() < 6  # a plain coarse-to-fine: 16, 22
+
+
+def test_coarse_solutions_upsample_bilinearly_within_one_region() -> None:
+    field = torch.randn(1, 2, 8, 12, generator=torch.Generator().manual_seed(0))
+    flat = torch.full((1, 1, 8, 12), 50.0)
+    upsampled = _upsample_within_regions(
+        field, torch.ones_like(flat), flat, torch.full((1, 1, 16, 24), 50.0), sigma=8.0
+    )
+    expected = torch.nn.functional.interpolate(
+        field, size=(16, 24), mode="bilinear", align_corners=False
+    )
+    torch.testing.assert_close(upsampled, expected)
 
 
 def test_a_boundary_stops_colour_in_a_flat_region() -> None:

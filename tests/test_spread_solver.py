@@ -1,11 +1,11 @@
-"""The hint-spreading solver: TorchScript runs the same conjugate gradients as the plain function,
-so the two give the same numbers, bit for bit."""
+"""The stencil solver behind hint spreading: TorchScript runs the same conjugate gradients as the
+plain function, bit for bit, and the iterations solve the system."""
 
 from __future__ import annotations
 
 import torch
 
-from tinct.guidance import spread
+from tinct.guidance import spread, stencil_solver
 
 
 def _system(seed: int) -> tuple[spread._Operator, torch.Tensor]:
@@ -15,33 +15,52 @@ def _system(seed: int) -> tuple[spread._Operator, torch.Tensor]:
     mask = (torch.rand(2, 1, 33, 48, generator=generator) < 0.02).float()
     residual = torch.randn(2, 2, 33, 48, generator=generator) * 30 * mask
     settings = spread.SpreadSettings()
-    operator = spread._Operator(lightness, boundary, mask, settings, decay=settings.decay)
+    operator = spread._Operator(lightness, 1.0 - boundary, mask, settings, decay=settings.decay)
     return operator, settings.hint_weight * mask * residual
 
 
 def test_the_compiled_solver_equals_the_plain_function() -> None:
     operator, rhs = _system(0)
     start = torch.randn_like(rhs)
-    compiled = spread._compiled_conjugate_gradient()
+    compiled = stencil_solver.compiled_conjugate_gradient()
     assert isinstance(compiled, torch.jit.ScriptFunction)  # not the fallback
+    affinities = list(operator.affinities)
     for first in (torch.zeros_like(rhs), start, start, start, start):  # also once optimized
-        expected = spread._stencil_conjugate_gradient(
-            operator.centre, *operator.affinities, rhs, first.clone(), 40
+        expected = stencil_solver.stencil_conjugate_gradient(
+            operator.centre, affinities, rhs, first.clone(), 40, stencil_solver.CONVERGED
         )
-        got = compiled(operator.centre, *operator.affinities, rhs, first.clone(), 40)
+        got = compiled(operator.centre, affinities, rhs, first.clone(), 40, 1e-8)
         assert torch.equal(got, expected)
+
+
+def _applied(operator: spread._Operator, x: torch.Tensor) -> torch.Tensor:
+    """``A x`` written out neighbour by neighbour, independently of the solver's buffers."""
+    right, left, down, up = operator.affinities
+    padded = torch.nn.functional.pad(x, (1, 1, 1, 1))
+    return (
+        operator.centre * x
+        - right * padded[..., 1:-1, 2:]
+        - left * padded[..., 1:-1, :-2]
+        - down * padded[..., 2:, 1:-1]
+        - up * padded[..., :-2, 1:-1]
+    )
 
 
 def test_the_solver_leaves_its_start_alone_and_reduces_the_residual() -> None:
     operator, rhs = _system(1)
     start = torch.zeros_like(rhs)
-    solution = spread._conjugate_gradient(operator, rhs, start, 200)
-    assert torch.equal(start, torch.zeros_like(rhs))
-    applied = spread._stencil_product(
-        operator.centre,
-        *operator.affinities,
-        torch.zeros(2, 2, 35, 50),
-        solution,
-        torch.empty_like(solution),
+    solution = stencil_solver.solve_stencil_system(
+        operator.centre, operator.affinities, rhs, start, 200
     )
-    assert float((applied - rhs).abs().max()) < 1e-2 * float(rhs.abs().max())
+    assert torch.equal(start, torch.zeros_like(rhs))
+    residual = _applied(operator, solution) - rhs
+    assert float(residual.abs().max()) < 1e-2 * float(rhs.abs().max())
+
+
+def test_the_operator_is_symmetric() -> None:
+    operator, _ = _system(2)
+    generator = torch.Generator().manual_seed(3)
+    x, y = (torch.randn(2, 2, 33, 48, generator=generator) for _ in range(2))
+    left_side = (_applied(operator, x) * y).sum(dim=(-2, -1))
+    right_side = (x * _applied(operator, y)).sum(dim=(-2, -1))
+    torch.testing.assert_close(left_side, right_side, rtol=1e-4, atol=1e-3)

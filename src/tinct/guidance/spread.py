@@ -13,15 +13,24 @@ Neighbours of similar lightness share a correction (the idea of Levin, Lischinsk
 "Colorization using Optimization", applied to the residual of a learned prediction); ``eps``
 makes a correction fade with distance, so that far from every hint the network's own colours
 stay. The minimiser solves the sparse linear system ``(Lap_w + lam M + eps I) x = lam M r``,
-which is symmetric positive definite; it is solved by conjugate gradients, coarse to fine.
+which is symmetric positive definite; it is solved by conjugate gradients
+(:mod:`tinct.guidance.stencil_solver`), coarse to fine.
+
+Coarse to fine: the system is built on a pyramid of halved grids (mean lightness, hints and
+boundaries pooled) and solved coarsest first, where a few iterations carry a colour far; each
+finer level starts from the coarser solution and refines it. The coarse levels only give that
+start, and two things keep it from carrying colour across lightness edges, which the finest
+level, with its few iterations, could not take back:
+
+- a coarse cell that an edge crosses averages both sides, so its mean lightness would bridge
+  them: its affinities are scaled by ``exp(-var(L) / (2 sigma^2))`` over its pixels;
+- the start is brought to the finer grid by a joint bilateral upsampling (Kopf, Cohen,
+  Lischinski and Uyttendaele 2007, "Joint Bilateral Upsampling"): each coarse cell counts by
+  the affinity of its lightness to the fine pixel's, not by distance alone.
 """
 
 from __future__ import annotations
 
-import functools
-import threading
-import warnings
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -29,6 +38,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from tinct.guidance.hint_maps import check_hint_map
+from tinct.guidance.stencil_solver import solve_stencil_system
 
 
 @dataclass(frozen=True)
@@ -41,13 +51,19 @@ class SpreadSettings:
         decay: ``eps``: how fast a correction fades with distance (smaller: farther).
         iterations: conjugate-gradient iterations per pyramid level, coarsest first; each level
             is half the size of the next and starts from its solution, so most of the work is
-            done where it is cheap.
+            done where it is cheap. The solve is stopped far from converged: the colours are
+            as good as a converged solve's (``benchmarks/hint_spread_sweep.py --sweep solver``),
+            at a fraction of the time.
+        mixed_cell_sigma: scale the affinities of coarse cells by how uniform their lightness
+            is, ``exp(-var(L) / (2 mixed_cell_sigma^2))`` (see the module docstring); None:
+            not at all.
     """
 
     sigma: float = 8.0
     hint_weight: float = 10.0
     decay: float = 1e-5
-    iterations: tuple[int, ...] = (160, 80, 40, 15)
+    iterations: tuple[int, ...] = (40, 30, 12, 4, 2, 1)
+    mixed_cell_sigma: float | None = 16.0
 
 
 def spread_hint_colours(
@@ -77,25 +93,37 @@ def _solve_pyramid(
 ) -> Tensor:
     """Solve at 1/2**(levels-1) size first; each level starts from the one below, upsampled."""
     start: Tensor | None = None
-    open_below = torch.ones_like(lightness)
+    open_below = l_below = torch.ones_like(lightness)
     levels = len(settings.iterations)
-    means = _pyramid(torch.cat((lightness, mask, residual), dim=1), levels, maximum=False)
+    planes = (lightness, lightness * lightness, mask, residual)
+    means = _pyramid(torch.cat(planes, dim=1), levels, maximum=False)
     maxima = _pyramid(torch.cat((boundary, mask), dim=1), levels, maximum=True)
     for level, iterations in zip(reversed(range(levels)), settings.iterations, strict=True):
-        l_level, density = means[level][:, :1], means[level][:, 1:2].clamp(min=1e-6)
-        b_level = (maxima[level][:, :1] > 0).to(lightness.dtype)
+        l_level, density = means[level][:, :1], means[level][:, 2:3].clamp(min=1e-6)
         m_level = maxima[level][:, 1:]
-        r_level = means[level][:, 2:] / density * m_level
-        size = tuple(l_level.shape[-2:])
+        r_level = means[level][:, 3:] / density * m_level
+        open_ = 1.0 - (maxima[level][:, :1] > 0).to(lightness.dtype)
+        if level and settings.mixed_cell_sigma is not None:
+            open_ = open_ * _coherence(l_level, means[level][:, 1:2], settings.mixed_cell_sigma)
         if start is not None:
-            start = _upsample_within_regions(start, open_below, size)
-        open_below = 1.0 - b_level
+            start = _upsample_within_regions(start, open_below, l_below, l_level, settings.sigma)
+        open_below, l_below = open_, l_level
         # Fading is an area term: a coarse cell covers 4**level fine pixels.
-        operator = _Operator(l_level, b_level, m_level, settings, decay=settings.decay * 4**level)
+        operator = _Operator(l_level, open_, m_level, settings, decay=settings.decay * 4**level)
         rhs = settings.hint_weight * m_level * r_level
-        start = _conjugate_gradient(operator, rhs, start, iterations)
+        start = solve_stencil_system(operator.centre, operator.affinities, rhs, start, iterations)
     assert start is not None
     return start
+
+
+def _coherence(mean: Tensor, mean_square: Tensor, sigma: float) -> Tensor:
+    """How much a coarse cell is one region: ``exp(-var(L) / (2 sigma^2))`` over its pixels.
+
+    A cell that a lightness edge crosses averages both sides, so its mean lightness would
+    connect them; loosening it from its neighbours keeps a hint's colour from leaking across
+    the edge at the coarse levels, which only give the finer ones their start."""
+    variance = (mean_square - mean * mean).clamp(min=0.0)
+    return torch.exp(variance * (-0.5 / sigma**2))
 
 
 def _pyramid(planes: Tensor, levels: int, maximum: bool) -> list[Tensor]:
@@ -120,28 +148,77 @@ def _pyramid(planes: Tensor, levels: int, maximum: bool) -> list[Tensor]:
     return pyramid
 
 
-def _upsample_within_regions(field: Tensor, open_: Tensor, size: tuple[int, ...]) -> Tensor:
-    """Bilinear upsampling that ignores boundary cells, whose values belong to neither side
-    (they are cut off from their neighbours in the system, so the solver leaves them alone)."""
-    weight = F.interpolate(open_, size=size, mode="bilinear", align_corners=False)
-    upsampled = F.interpolate(field * open_, size=size, mode="bilinear", align_corners=False)
-    return upsampled / weight.clamp(min=1e-6)
+def _upsample_within_regions(
+    field: Tensor, open_: Tensor, coarse: Tensor, fine: Tensor, sigma: float
+) -> Tensor:
+    """``field`` on the coarse grid brought to the fine grid of lightness ``fine`` ``(B, 1, H,
+    W)``: bilinear weights (the sampling of ``F.interpolate(..., align_corners=False)``) times
+    each coarse cell's openness ``open_`` (boundary cells, whose values belong to neither side,
+    count 0) times the affinity of its lightness ``coarse`` to the fine pixel's (a joint
+    bilateral upsampling): a correction does not cross a lightness edge by interpolation."""
+    height, width = fine.shape[-2:]
+    rows = _bilinear_taps(coarse.shape[-2], height, field.device, field.dtype)
+    columns = _bilinear_taps(coarse.shape[-1], width, field.device, field.dtype)
+    scale = -0.5 / sigma**2
+    total = torch.zeros_like(fine)
+    weight_sum = torch.zeros_like(fine)
+    planes = torch.cat((field, open_, coarse), dim=1)
+    for (_, row_weight), picked_rows in zip(rows, _taps(planes, -2, rows), strict=True):
+        column_taps = _taps(picked_rows, -1, columns)
+        for (_, column_weight), picked in zip(columns, column_taps, strict=True):
+            values, cell_open, cell_lightness = picked[:, :-2], picked[:, -2:-1], picked[:, -1:]
+            weight = row_weight.view(-1, 1) * column_weight.view(1, -1) * cell_open
+            weight = weight * torch.exp((fine - cell_lightness).square() * scale)
+            total = total + weight * values
+            weight_sum = weight_sum + weight
+    return total / weight_sum.clamp(min=1e-6)
+
+
+def _taps(planes: Tensor, dim: int, taps: tuple[tuple[Tensor, Tensor], ...]) -> list[Tensor]:
+    """``planes`` sampled along ``dim`` (-2 or -1) at each tap's indices. Doubling, the taps
+    are the cells before and after each one, interleaved: sliced, several times faster than
+    selecting."""
+    source, target = planes.shape[dim], len(taps[0][0])
+    if target != 2 * source:
+        return [planes.index_select(dim, index) for index, _ in taps]
+    before = torch.cat((planes.narrow(dim, 0, 1), planes.narrow(dim, 0, source - 1)), dim)
+    after = torch.cat((planes.narrow(dim, 1, source - 1), planes.narrow(dim, source - 1, 1)), dim)
+    return [
+        torch.stack(pair, dim=dim).flatten(dim - 1, dim)
+        for pair in ((before, planes), (planes, after))
+    ]
+
+
+def _bilinear_taps(
+    source: int, target: int, device: torch.device, dtype: torch.dtype
+) -> tuple[tuple[Tensor, Tensor], tuple[Tensor, Tensor]]:
+    """For each of ``target`` samples of ``source`` cells (``align_corners=False``): the lower
+    and upper source index with their weights."""
+    position = (
+        (torch.arange(target, device=device, dtype=torch.float64) + 0.5) * (source / target) - 0.5
+    ).clamp(min=0.0)
+    lower = position.floor().long().clamp(max=source - 1)
+    upper = (lower + 1).clamp(max=source - 1)
+    fraction = (position - lower).to(dtype)
+    return (lower, 1.0 - fraction), (upper, fraction)
 
 
 class _Operator:
     """The system's matrix ``Lap_w + lam M + eps I`` as a five-point stencil on ``(B, C, h, w)``
-    fields: ``centre * x`` minus each neighbour's affinity times the neighbour's value."""
+    fields: ``centre * x`` minus each neighbour's affinity times the neighbour's value.
+
+    ``open_`` ``(B, 1, h, w)`` in [0, 1] scales each cell's affinities (0: a drawn boundary,
+    cut off from its neighbours)."""
 
     def __init__(
         self,
         lightness: Tensor,
-        boundary: Tensor,
+        open_: Tensor,
         mask: Tensor,
         settings: SpreadSettings,
         decay: float,
     ) -> None:
         scale = -0.5 / settings.sigma**2
-        open_ = 1.0 - boundary
         # Affinity between each pixel and its right / lower neighbour (0 across boundaries).
         right = torch.exp(scale * (lightness[..., :, 1:] - lightness[..., :, :-1]) ** 2)
         right = right * open_[..., :, 1:] * open_[..., :, :-1]
@@ -155,86 +232,6 @@ class _Operator:
             F.pad(down, (0, 0, 1, 0)),
         )
         self.centre = settings.hint_weight * mask + decay + sum(self.affinities)
-
-
-def _conjugate_gradient(
-    operator: _Operator, rhs: Tensor, start: Tensor | None, iterations: int
-) -> Tensor:
-    """Conjugate gradients per image and channel (the system is separable over them), from
-    ``start`` (zeros when None; not changed), by :func:`_stencil_conjugate_gradient`."""
-    x = torch.zeros_like(rhs) if start is None else start.clone()
-    solve = _compiled_conjugate_gradient()
-    return solve(operator.centre, *operator.affinities, rhs, x, iterations)
-
-
-_COMPILING = threading.Lock()  # server threads may spread their first hints together
-
-
-@functools.cache
-def _compiled_conjugate_gradient() -> Callable[..., Tensor]:
-    """:func:`_stencil_conjugate_gradient` compiled by TorchScript, once per process: the same
-    operations, so the same numbers, without Python's cost per operation, which is most of the
-    time on the coarse levels (32x32: 160 iterations of 20 operations on 2k values each); the
-    plain function where TorchScript is missing or fails."""
-    with _COMPILING, warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # TorchScript is deprecated
-        try:
-            return torch.jit.script(_stencil_conjugate_gradient)
-        except Exception:  # any failure to compile leaves the plain function
-            return _stencil_conjugate_gradient
-
-
-def _stencil_conjugate_gradient(
-    centre: Tensor,
-    right: Tensor,
-    left: Tensor,
-    down: Tensor,
-    up: Tensor,
-    rhs: Tensor,
-    x: Tensor,
-    iterations: int,
-) -> Tensor:
-    """Conjugate gradients on the five-point stencil of :class:`_Operator`, updating ``x`` in
-    place. Neighbours are read as fixed views of one zero-bordered buffer (``_stencil_product``).
-    """
-    batch, channels, height, width = x.shape
-    bordered = torch.zeros(batch, channels, height + 2, width + 2, dtype=x.dtype, device=x.device)
-    r = rhs - _stencil_product(centre, right, left, down, up, bordered, x, torch.empty_like(x))
-    p = r.clone()
-    ap = torch.empty_like(p)
-    rs = (r * r).sum(dim=(-2, -1), keepdim=True)
-    for _ in range(iterations):
-        _stencil_product(centre, right, left, down, up, bordered, p, ap)
-        alpha = rs / (p * ap).sum(dim=(-2, -1), keepdim=True).clamp_(min=1e-20)
-        x.addcmul_(alpha, p)
-        r.addcmul_(alpha, ap, value=-1.0)
-        rs_new = (r * r).sum(dim=(-2, -1), keepdim=True)
-        if float(rs_new.max()) < 1e-8:
-            break
-        p.mul_(rs_new / rs.clamp_(min=1e-30)).add_(r)
-        rs = rs_new
-    return x
-
-
-def _stencil_product(
-    centre: Tensor,
-    right: Tensor,
-    left: Tensor,
-    down: Tensor,
-    up: Tensor,
-    bordered: Tensor,
-    x: Tensor,
-    out: Tensor,
-) -> Tensor:
-    """``out = centre * x - sum(affinity * neighbour)``, the neighbours read from ``x`` copied
-    into the inside of ``bordered`` (whose border stays 0: no neighbour past the edge)."""
-    bordered[:, :, 1:-1, 1:-1].copy_(x)
-    torch.mul(centre, x, out=out)
-    out.addcmul_(right, bordered[:, :, 1:-1, 2:], value=-1.0)
-    out.addcmul_(left, bordered[:, :, 1:-1, :-2], value=-1.0)
-    out.addcmul_(down, bordered[:, :, 2:, 1:-1], value=-1.0)
-    out.addcmul_(up, bordered[:, :, :-2, 1:-1], value=-1.0)
-    return out
 
 
 def smooth_edge_aware(
@@ -264,9 +261,10 @@ def smooth_edge_aware(
     Returns:
         ``(B, C, h, w)`` smoothed field.
     """
-    boundary = torch.zeros_like(lightness) if boundary is None else boundary
+    open_ = torch.ones_like(lightness) if boundary is None else 1.0 - boundary
     # _Operator's diagonal is hint_weight * mask + decay: with hint_weight 1 and no decay it is
     # the per-pixel data weight.
     settings = SpreadSettings(sigma=sigma, hint_weight=1.0, decay=0.0)
-    operator = _Operator(lightness, boundary, data_weight, settings, decay=0.0)
-    return _conjugate_gradient(operator, data_weight * field, field, iterations)
+    operator = _Operator(lightness, open_, data_weight, settings, decay=0.0)
+    rhs = data_weight * field
+    return solve_stencil_system(operator.centre, operator.affinities, rhs, field, iterations)
