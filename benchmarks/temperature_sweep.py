@@ -1,10 +1,11 @@
 """Quality against annealed-mean temperature T, to pick the default.
 
     python benchmarks/temperature_sweep.py DATA_DIR [--model tinct-lite] [--limit 50]
-        [--temperatures 0.2 0.3 0.38 0.5 0.7 1.0]
+        [--temperatures 0.2 0.3 0.38 0.5 0.7 1.0] [--out FILE]
 
 center256 protocol; PSNR, LPIPS (when the weights are found), colourfulness per T. Prints a
-Markdown table and writes benchmarks/results/temperature_sweep_<data>.json.
+Markdown table and writes benchmarks/results/temperature_sweep_<data>.json (for a model other
+than tinct-lite, temperature_sweep_<model>_<data>.json), or --out.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ def main() -> None:
     parser.add_argument(
         "--temperatures", type=float, nargs="+", default=[0.2, 0.3, 0.38, 0.5, 0.7, 1.0]
     )
+    parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     images = load_images(args.data, args.limit)
     try:
@@ -51,7 +53,10 @@ def main() -> None:
         by_model = {r["model"]: r for r in summarize(rows)}
         results.append({"temperature": temperature, **by_model[args.model]})
         gray = by_model["gray"]
-    out = Path("benchmarks/results") / f"temperature_sweep_{args.data.name}.json"
+    prefix = "" if args.model == "tinct-lite" else f"{args.model}_"
+    out = (
+        args.out or Path("benchmarks/results") / f"temperature_sweep_{prefix}{args.data.name}.json"
+    )
     out.write_text(
         json.dumps(
             {"data": str(args.data), "images": len(images), "gray": gray, "sweep": results},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import logging
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -24,6 +25,8 @@ from tinct.weights.colorizer_weights import (
 from tinct.weights.store import find_weights
 from tinct.weights.table import published_weights_for, weight_set
 from tinct.weights.verify import WeightsError
+
+log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "tinct-lite"
 TRAIN_AB_PRIOR = "train-ab-prior"  # ab prior of ../shared/data/train, for the colour boost
@@ -276,8 +279,11 @@ def load(
         tinct.weights.WeightsError: weights missing, damaged, of another model, or not fitting
             the architecture the file declares (the message names it).
         tinct.export.optional.MissingPackageError: ``backend="onnx"`` without onnxruntime/onnx.
-        tinct.export.onnx_export.ExportError: the ONNX export failed or disagrees with PyTorch.
+        tinct.export.onnx_export.ExportError: ``backend="onnx"`` and the ONNX export failed or
+            disagrees with PyTorch (with ``"auto"``, such a model runs in PyTorch, with a
+            warning).
     """
+    chosen_for_me = backend == "auto"
     backend = resolve_backend(backend, device)
     if backend not in ("torch", "onnx"):
         raise ValueError(f"backend must be 'torch', 'onnx' or 'auto', got {backend!r}")
@@ -305,6 +311,12 @@ def load(
     )
     if backend == "onnx":
         from tinct.export.onnx_backend import onnx_backend
+        from tinct.export.onnx_export import ExportError
 
-        colorizer.backend = onnx_backend(colorizer, weights)
+        try:
+            colorizer.backend = onnx_backend(colorizer, weights)
+        except ExportError as error:
+            if not chosen_for_me:
+                raise
+            log.warning("%s; running it in PyTorch instead", error)
     return colorizer

@@ -183,6 +183,28 @@ WEIGHT_FILES: tuple[WeightFile, ...] = (
         },
     ),
     WeightFile(
+        name="guided-budget-v1",
+        filename="guided-budget-v1.safetensors",
+        sha256="85a7addb4538d7e5d65d84fb1ea64324cc822056340c12097ec87a2efa53e73d",
+        size=12944322,
+        license="Apache-2.0 (tinct) for the code and weights; trained on ../shared/data/train, "
+        "part of which (UTKFace, Stanford Cars, the cats and dogs set) is for non-commercial "
+        "research only: the weights inherit those terms",
+        source="tinct train recipes/budget/guided.toml (the 30-minute CPU budget run: 1,263 "
+        "steps of 8 crops of 128 px with simulated hints, on the 2-core CPU) on "
+        "../shared/data/train; stored in fp16 by scripts/ship_weights.py; shipped in the package",
+        format="safetensors",
+        model="guided",
+        config={
+            "recipes": ["recipes/budget/guided.toml"],
+            # benchmarks/temperature_sweep.py --model guided on 60 training photos each of
+            # train/objects-people and train/bsds500 (temperature_sweep_guided_*.json): the
+            # lowest or near-lowest LPIPS and colourfulness near the truth's; at the default
+            # 0.38 the rebalanced budget run is oversaturated (CF 44-46).
+            "temperature": 1.0,
+        },
+    ),
+    WeightFile(
         name="train-ab-prior",
         filename="train-ab-prior.safetensors",
         sha256="7fecb4d3cc70813af45ec3294cda113e640dcf55a9e591925cf1ea128d2ecbe4",
