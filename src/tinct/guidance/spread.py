@@ -31,6 +31,7 @@ level, with its few iterations, could not take back:
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import torch
@@ -163,29 +164,37 @@ def _upsample_within_regions(
     total = torch.zeros_like(fine)
     weight_sum = torch.zeros_like(fine)
     planes = torch.cat((field, open_, coarse), dim=1)
-    for (_, row_weight), picked_rows in zip(rows, _taps(planes, -2, rows), strict=True):
-        column_taps = _taps(picked_rows, -1, columns)
-        for (_, column_weight), picked in zip(columns, column_taps, strict=True):
-            values, cell_open, cell_lightness = picked[:, :-2], picked[:, -2:-1], picked[:, -1:]
-            weight = row_weight.view(-1, 1) * column_weight.view(1, -1) * cell_open
-            weight = weight * torch.exp((fine - cell_lightness).square() * scale)
-            total = total + weight * values
-            weight_sum = weight_sum + weight
+    taps = _tap_planes(planes, rows, columns)
+    for (row, column), picked in zip(itertools.product(rows, columns), taps, strict=True):
+        values, cell_open, cell_lightness = picked[:, :-2], picked[:, -2:-1], picked[:, -1:]
+        weight = row[1].view(-1, 1) * column[1].view(1, -1) * cell_open
+        weight = weight * torch.exp((fine - cell_lightness).square() * scale)
+        total = total + weight * values
+        weight_sum = weight_sum + weight
     return total / weight_sum.clamp(min=1e-6)
 
 
-def _taps(planes: Tensor, dim: int, taps: tuple[tuple[Tensor, Tensor], ...]) -> list[Tensor]:
-    """``planes`` sampled along ``dim`` (-2 or -1) at each tap's indices. Doubling, the taps
-    are the cells before and after each one, interleaved: sliced, several times faster than
-    selecting."""
-    source, target = planes.shape[dim], len(taps[0][0])
-    if target != 2 * source:
-        return [planes.index_select(dim, index) for index, _ in taps]
-    before = torch.cat((planes.narrow(dim, 0, 1), planes.narrow(dim, 0, source - 1)), dim)
-    after = torch.cat((planes.narrow(dim, 1, source - 1), planes.narrow(dim, source - 1, 1)), dim)
+def _tap_planes(
+    planes: Tensor,
+    rows: tuple[tuple[Tensor, Tensor], ...],
+    columns: tuple[tuple[Tensor, Tensor], ...],
+) -> list[Tensor]:
+    """``planes`` at each (row tap, column tap) pair's indices, the pairs in
+    ``itertools.product`` order. Doubling both sides, every tap is a view of one nearest-neighbour
+    doubling of the edge-padded planes (several times faster than selecting indices)."""
+    height, width = planes.shape[-2:]
+    if len(rows[0][0]) != 2 * height or len(columns[0][0]) != 2 * width:
+        return [
+            planes.index_select(-2, row_index).index_select(-1, column_index)
+            for (row_index, _), (column_index, _) in itertools.product(rows, columns)
+        ]
+    padded = F.pad(planes, (1, 1, 1, 1), mode="replicate")
+    doubled = padded.repeat_interleave(2, dim=-2).repeat_interleave(2, dim=-1)
+    # Row 2i of the lower tap is cell i - 1 (the first clamped), row 2i + 1 is cell i: rows 1 to
+    # 2h of the doubled padding; the upper tap is one cell on, rows 3 to 2h + 2. Same for columns.
     return [
-        torch.stack(pair, dim=dim).flatten(dim - 1, dim)
-        for pair in ((before, planes), (planes, after))
+        doubled[..., top : top + 2 * height, left : left + 2 * width]
+        for top, left in itertools.product((1, 3), (1, 3))
     ]
 
 
