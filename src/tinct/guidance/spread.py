@@ -64,7 +64,7 @@ class SpreadSettings:
     hint_weight: float = 10.0
     decay: float = 1e-5
     iterations: tuple[int, ...] = (40, 30, 12, 4, 2, 1)
-    mixed_cell_sigma: float | None = 16.0
+    mixed_cell_sigma: float | None = 12.0
 
 
 def spread_hint_colours(
