@@ -43,6 +43,12 @@ BUDGET_RUNS: dict[str, BudgetRun] = {
         colourfulness={"objects-people": 9.5, "bsds500-val": 9.4, "sun-hays80": 9.6},
         gray_psnr={"objects-people": 22.11, "bsds500-val": 22.7, "sun-hays80": 22.01},
     ),
+    "vgg16_regression": BudgetRun(
+        steps=692,
+        psnr={"objects-people": 24.16, "bsds500-val": 23.75, "sun-hays80": 23.47},
+        colourfulness={"objects-people": 24.2, "bsds500-val": 19.4, "sun-hays80": 20.9},
+        gray_psnr={"objects-people": 22.11, "bsds500-val": 22.7, "sun-hays80": 22.01},
+    ),
     "guided": BudgetRun(
         steps=1263,
         psnr={"objects-people": 20.53, "bsds500-val": 20.86, "sun-hays80": 20.62},
