@@ -17,7 +17,10 @@ times, taking turns:
   server kept the encoding;
 - the model call alone: ``colorizer.encoded_ab`` (decoder + decoding + hint spreading at the
   working side) with the same hint map;
-- the encoder alone (``colorizer.encode_image``: what the upload adds).
+- the encoder alone (``colorizer.encode_image``: what the upload adds);
+- the stages of the server's job, each alone on one thread as the job runs them: the decoder
+  (``decode_ab``), the hint spreading at the working side, recombining with L at 512 px (gamut
+  search and conversion to sRGB), the PNG.
 
 Target: end to end at most 60 ms. Writes JSON and a Markdown table to benchmarks/results/.
 Pause other heavy work on the machine while it runs: on 2 cores a background job doubles it.
@@ -36,16 +39,22 @@ from pathlib import Path
 
 import httpx
 import numpy as np
+import torch.nn.functional as F
 from PIL import Image
 from report import describe_machine
+from torch import Tensor
 
 import tinct
 from tinct.api import resolve_backend
+from tinct.color.recombine import recombine_lightness_ab
 from tinct.guidance.hints_file import parse_hints
+from tinct.guidance.spread import spread_hint_colours
+from tinct.pipeline.colorizer import Colorizer, ImageEncoding
 from tinct.server import work
 from tinct.server.app import create_app
 from tinct.server.background import BackgroundServer
-from tinct.server.limits import ServerLimits
+from tinct.server.images import encode_preview_png
+from tinct.server.limits import ServerLimits, one_torch_thread
 
 SIDE = 512
 PHOTO = Path(__file__).resolve().parents[1].parent / "shared/data/val/cset14/pepper.jpg"
@@ -99,6 +108,35 @@ def summary(timings: list[float]) -> dict[str, float]:
     }
 
 
+def job_stages(
+    colorizer: Colorizer, encoding: ImageEncoding, hint_map: Tensor | None
+) -> dict[str, Callable[[], object]]:
+    """The stages of a hint update, each a call on one torch thread with its real inputs."""
+    small = encoding.small
+    small_hints = colorizer.working_hints(hint_map, encoding.image_size, tuple(small.shape[-2:]))
+    decoded = colorizer.decode_ab(small, small_hints, encoding.features)
+    ab = F.interpolate(decoded, size=small.shape[-2:], mode="bilinear", align_corners=False)
+    spread = spread_hint_colours(small, ab, small_hints)
+    rgb = recombine_lightness_ab(encoding.lightness, spread)[0]
+
+    def on_one_thread(run: Callable[[], object]) -> Callable[[], object]:
+        def wrapped() -> object:
+            with one_torch_thread():
+                return run()
+
+        return wrapped
+
+    return {
+        name: on_one_thread(run)
+        for name, run in {
+            "stage_decoder": lambda: colorizer.decode_ab(small, small_hints, encoding.features),
+            "stage_spreading": lambda: spread_hint_colours(small, ab, small_hints),
+            "stage_recombine": lambda: recombine_lightness_ab(encoding.lightness, spread),
+            "stage_png": lambda: encode_preview_png(rgb),
+        }.items()
+    }
+
+
 def measure(model: str, backend: str, repeats: int, hint_count: int) -> dict[str, object]:
     load_before = os.getloadavg()[0]  # the machine's load before this process adds its own
     colorizer = tinct.load(model, backend=backend)
@@ -109,6 +147,7 @@ def measure(model: str, backend: str, repeats: int, hint_count: int) -> dict[str
     hint_map = work.hint_map_for(colorizer, hints, image_size, tuple(lightness.shape[-2:]))
     encoding = colorizer.encode_image(lightness)
     whole = colorizer.unencoded(lightness)  # no encoding kept: the whole model runs
+    stages = job_stages(colorizer, encoding, hint_map)
     with BackgroundServer(create_app(colorizer, ServerLimits(preview_side=SIDE))) as server:
         client = httpx.Client(base_url=server.url, timeout=60)
         info = client.post("/api/images", files={"image": ("photo.png", png)}).json()
@@ -127,6 +166,7 @@ def measure(model: str, backend: str, repeats: int, hint_count: int) -> dict[str
                 ),
                 "model_call": lambda: colorizer.encoded_ab(encoding, hint_map),
                 "encoder": lambda: colorizer.encode_image(lightness),
+                **stages,
             },
             repeats,
         )
@@ -157,6 +197,13 @@ def table(result: dict) -> str:
         ("decoder, decoding and spreading (encoded_ab)", result["model_call"]),
         ("encoder (encode_image, once per upload)", result["encoder"]),
     ]
+    stages = [
+        ("stage: decoder graph and decoding (one thread)", "stage_decoder"),
+        ("stage: hint spreading at the working side (one thread)", "stage_spreading"),
+        ("stage: recombining with L at 512 px: gamut, sRGB (one thread)", "stage_recombine"),
+        ("stage: PNG (one thread)", "stage_png"),
+    ]
+    rows += [(name, result[key]) for name, key in stages if key in result]
     lines = [
         f"Machine: {result['machine']}",
         f"Model {result['model']} ({result.get('backend', 'torch')}, working side "
