@@ -13,6 +13,7 @@ from torch import Tensor, nn
 
 from tinct.guidance.hints import Hints
 from tinct.models import create_model, get_model_spec
+from tinct.models.registry import TEST_SUFFIX
 from tinct.pipeline.colorizer import DEFAULT_WORKING_SIDE, Colorizer
 from tinct.pipeline.predictor import Predictor
 from tinct.quantize.decoding import DEFAULT_TEMPERATURE
@@ -211,10 +212,15 @@ def _build_with_weights(name: str, weights: str | Path | None) -> tuple[nn.Modul
             if published
             else ""
         )
+        train = (
+            " (a narrow model for tests, which train it themselves)"
+            if name.endswith(TEST_SUFFIX)
+            else f"; or train them: tinct train {training_recipe(name)} (`tinct models` says "
+            "what a 30-minute CPU run scored)"
+        )
         warnings.warn(
             f"{name} has no trained weights yet: its decoder is untrained, so the colours it "
-            "produces are not meaningful" + hint + f"; or train them: tinct train "
-            f"{training_recipe(name)} (`tinct models` says what a 30-minute CPU run scored)",
+            "produces are not meaningful" + hint + train,
             UntrainedModelWarning,
             stacklevel=3,
         )
