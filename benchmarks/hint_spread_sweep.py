@@ -46,8 +46,8 @@ from tinct.io.image_file import read_image
 SIGMAS = (4.0, 8.0, 16.0)
 DECAYS = (1e-4, 1e-5, 1e-6)
 COUNTS = (10, 100)
-# Iterations per level, coarsest first; five levels start at 16x16 for the working side 256.
 MIXED_CELL_SIGMAS = (None, 8.0, 12.0, 16.0, 24.0)
+# Iterations per level, coarsest first; five levels start at 16x16 for the working side 256.
 SCHEDULES = (
     (400, 200, 100, 50),
     (160, 80, 40, 15),
@@ -76,6 +76,14 @@ def solver_settings() -> dict[str, SpreadSettings]:
         name = f"iterations {','.join(map(str, SpreadSettings().iterations))}, mixed cells {mixed}"
         settings[name] = SpreadSettings(mixed_cell_sigma=mixed)
     return settings
+
+
+def means_by_count(values: dict[str, dict[int, list[float]]]) -> dict[str, dict[str, float]]:
+    """{setting: {hint count: mean}} of per-photo values."""
+    return {
+        name: {str(count): sum(v) / len(v) for count, v in by_count.items()}
+        for name, by_count in values.items()
+    }
 
 
 def main() -> int:
@@ -116,14 +124,7 @@ def main() -> int:
                 edge_error = float(chroma_error_near_edges(prediction, target)[0][0])
                 if edge_error == edge_error:  # NaN for a photo without edges
                     bleeding[name][count].append(edge_error)
-    table = {
-        name: {str(c): sum(v) / len(v) for c, v in by_count.items()}
-        for name, by_count in scores.items()
-    }
-    edge = {
-        name: {str(c): sum(v) / len(v) for c, v in by_count.items()}
-        for name, by_count in bleeding.items()
-    }
+    table, edge = means_by_count(scores), means_by_count(bleeding)
     milliseconds = {name: statistics.median(values) for name, values in times.items()}
     out.parent.mkdir(parents=True, exist_ok=True)
     report = {
