@@ -67,15 +67,27 @@ def test_the_bounds_table_brackets_the_largest_in_gamut_chroma() -> None:
     assert float((upper - lower)[bounded].mean()) < 8.0  # narrow enough to spare most tests
 
 
-@pytest.mark.parametrize("count", [300, 20_000])  # the 4-way search and chunked bisection
+@pytest.mark.parametrize("count", [300, 100_000])  # one chunk and several
 def test_the_search_finds_the_largest_in_gamut_scale(count: int) -> None:
     lightness, a, b = _random_lab(count, 150.0, seed=2)
-    outside = ~in_gamut(lightness, a, b)
+    outside = ~in_gamut(lightness, a, b) & (lightness < 99.99)  # above, gray itself is out by 1e-4
     lightness, a, b = lightness[outside].double(), a[outside].double(), b[outside].double()
     scale = largest_in_gamut_scale(lightness, a, b)
     assert bool(in_gamut(lightness, a * scale, b * scale).all())
     nudged = scale + 2 * SEARCH_RESOLUTION / torch.sqrt(a * a + b * b)
     assert not bool(in_gamut(lightness, a * nudged, b * nudged).any())
+
+
+def test_the_search_stops_at_the_first_boundary_where_a_hue_re_enters_the_gamut() -> None:
+    # Near yellow's cusp the slice of L = 97 leaves the ray from gray at chroma 29.2 and
+    # re-enters it between 92 and 97: the answer is the first boundary, on both paths.
+    lightness, a, b = (torch.tensor([value]) for value in (97.0, -44.99, 194.87))
+    assert bool(in_gamut(lightness, a * 0.47, b * 0.47))  # chroma 94: the re-entered part
+    for newton in (True, False):
+        chroma = largest_in_gamut_scale(lightness, a, b, newton=newton) * torch.hypot(a, b)
+        assert abs(float(chroma) - 29.2) < 0.1
+    clipped = clip_ab_to_gamut(lightness.view(1, 1, 1), torch.stack((a, b)).view(2, 1, 1))
+    assert abs(float(torch.hypot(*clipped)) - 29.2) < 0.1
 
 
 def test_clipping_planes_in_place_matches_clip_ab_to_gamut() -> None:

@@ -4,12 +4,14 @@ A full-resolution result has millions of pixels and only a few percent of them o
 :func:`clip_planes_to_gamut_` sorts them in three steps, each on fewer pixels:
 
 1. one table over L of the chroma that is inside sRGB at *every* hue: pixels below it (most of
-   them) are in gamut;
-2. for the rest, a table over L and hue of bounds on the largest in-gamut chroma: below the
-   lower bound a pixel is in gamut, above the upper bound it is out, and only those in between
-   take the exact test;
+   a photo's) are in gamut;
+2. the rest take the exact test;
 3. the pixels out of gamut are searched (:func:`tinct.color.gamut.largest_in_gamut_scale`)
-   between the two bounds instead of between gray and their own chroma.
+   between the bounds that a table over L and hue gives on the largest in-gamut chroma,
+   instead of between gray and their own chroma.
+
+(The bounds once sorted the pixels of step 2 as well; finding each pixel's hue and cell, and
+gathering them, cost more than the exact test on all of them.)
 
 Both tables are computed once per process from the exact test, on a grid with margins for the
 colours between grid points; a test checks their bounds on millions of random colours.
@@ -45,7 +47,7 @@ def _largest_chroma_grid() -> Tensor:
     grid_l = lightness.unsqueeze(1).expand(-1, count).reshape(-1)
     grid_a = torch.cos(hues).repeat(len(lightness)) * _BEYOND_GAMUT_CHROMA
     grid_b = torch.sin(hues).repeat(len(lightness)) * _BEYOND_GAMUT_CHROMA
-    reach = largest_in_gamut_scale(grid_l, grid_a, grid_b)
+    reach = largest_in_gamut_scale(grid_l, grid_a, grid_b, newton=False)  # the first boundary
     return reach.view(len(lightness), count) * _BEYOND_GAMUT_CHROMA
 
 
@@ -93,26 +95,17 @@ def clip_planes_to_gamut_(lightness: Tensor, a: Tensor, b: Tensor) -> None:
     if not len(suspect):
         return
     s_l, s_a, s_b = (plane.index_select(0, suspect) for plane in (flat_l, flat_a, flat_b))
-    chroma = torch.sqrt(s_a * s_a + s_b * s_b)
-    hue = torch.atan2(s_b, s_a) * (HUE_STEPS / (2 * math.pi))
-    cell = step.index_select(0, suspect) * HUE_STEPS + hue.floor().long().remainder_(HUE_STEPS)
-    lower, upper = (bound.view(-1).index_select(0, cell) for bound in chroma_bounds())
-    unsure = ((chroma > lower) & (chroma <= upper)).nonzero().squeeze(1)
-    outside = chroma > upper
-    unsure_planes = (plane.index_select(0, unsure) for plane in (s_l, s_a, s_b))
-    outside.index_put_((unsure,), ~in_gamut(*unsure_planes))
-    outside = outside.nonzero().squeeze(1)
+    outside = (~in_gamut(s_l, s_a, s_b)).nonzero().squeeze(1)
     if not len(outside):
         return
-    o_l, o_a, o_b, o_chroma, o_lower, o_upper = (
-        plane.index_select(0, outside) for plane in (s_l, s_a, s_b, chroma, lower, upper)
-    )
+    o_l, o_a, o_b = (plane.index_select(0, outside) for plane in (s_l, s_a, s_b))
+    chroma = torch.sqrt(o_a * o_a + o_b * o_b)
+    hue = torch.atan2(o_b, o_a) * (HUE_STEPS / (2 * math.pi))
+    o_step = (o_l * (1.0 / L_STEP)).long().clamp_(0, len(safe) - 1)
+    cell = o_step * HUE_STEPS + hue.floor().long().remainder_(HUE_STEPS)
+    lower, upper = (bound.view(-1).index_select(0, cell) for bound in chroma_bounds())
     scale = largest_in_gamut_scale(
-        o_l,
-        o_a,
-        o_b,
-        low=o_lower / o_chroma,
-        high=torch.clamp(o_upper / o_chroma, max=1.0),
+        o_l, o_a, o_b, low=lower / chroma, high=torch.clamp(upper / chroma, max=1.0)
     )
     chosen = suspect.index_select(0, outside)
     flat_a.index_copy_(0, chosen, o_a * scale)

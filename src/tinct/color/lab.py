@@ -57,7 +57,14 @@ def _lab_f(t: Tensor) -> Tensor:
 
 
 def lab_f_inverse(f: Tensor) -> Tensor:
-    return torch.where(f > LAB_INVERSE_THRESHOLD, f * f * f, (f - LAB_OFFSET) / LAB_LINEAR_SLOPE)
+    """f^-1: the cube above ``LAB_INVERSE_THRESHOLD``, linear below it.
+
+    Chosen by a 0/1 weight from ``sign`` rather than ``torch.where``, the same values bit for
+    bit (``lerp`` is exact at both ends): on the CPU ``where`` costs as much as some twenty
+    multiplications, and the gamut search calls this on every candidate colour.
+    """
+    above = (f - LAB_INVERSE_THRESHOLD).sign_().clamp_(min=0.0)
+    return torch.lerp((f - LAB_OFFSET) / LAB_LINEAR_SLOPE, f * f * f, above)
 
 
 def rgb_to_lab(rgb: Tensor) -> Tensor:
@@ -96,11 +103,15 @@ def lab_planes_to_linear_rgb(
     and strip-wise recombination touch only the memory they need.
     """
     fy = (lightness + 16.0) / 116.0
-    x = lab_f_inverse(fy + a / 500.0) * D65_WHITE_XYZ[0]
-    y = lab_f_inverse(fy) * D65_WHITE_XYZ[1]
-    z = lab_f_inverse(fy - b / 200.0) * D65_WHITE_XYZ[2]
+    x = lab_f_inverse(torch.add(fy, a, alpha=1.0 / 500.0))
+    y = lab_f_inverse(fy)
+    z = lab_f_inverse(torch.add(fy, b, alpha=-1.0 / 200.0))
+    # Each channel is Y's share plus X's and Z's, the white point folded into the weights: three
+    # operations where products and sums of the scaled planes took eight.
+    white_x, white_y, white_z = D65_WHITE_XYZ
     return tuple(  # type: ignore[return-value]
-        x * row[0] + y * row[1] + z * row[2] for row in LINEAR_RGB_FROM_XYZ
+        torch.add(y * (row[1] * white_y), x, alpha=row[0] * white_x).add(z, alpha=row[2] * white_z)
+        for row in LINEAR_RGB_FROM_XYZ
     )
 
 
