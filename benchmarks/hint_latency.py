@@ -46,7 +46,7 @@ from torch import Tensor
 
 import tinct
 from tinct.api import resolve_backend
-from tinct.color.recombine import recombine_lightness_ab
+from tinct.color.recombine import RgbStrips
 from tinct.guidance.hints_file import parse_hints
 from tinct.guidance.spread import spread_hint_colours
 from tinct.pipeline.colorizer import Colorizer, ImageEncoding
@@ -117,7 +117,7 @@ def job_stages(
     decoded = colorizer.decode_ab(small, small_hints, encoding.features)
     ab = F.interpolate(decoded, size=small.shape[-2:], mode="bilinear", align_corners=False)
     spread = spread_hint_colours(small, ab, small_hints)
-    rgb = recombine_lightness_ab(encoding.lightness, spread)[0]
+    strips = list(RgbStrips(encoding.lightness[0], spread[0]))
 
     def on_one_thread(run: Callable[[], object]) -> Callable[[], object]:
         def wrapped() -> object:
@@ -131,8 +131,8 @@ def job_stages(
         for name, run in {
             "stage_decoder": lambda: colorizer.decode_ab(small, small_hints, encoding.features),
             "stage_spreading": lambda: spread_hint_colours(small, ab, small_hints),
-            "stage_recombine": lambda: recombine_lightness_ab(encoding.lightness, spread),
-            "stage_png": lambda: encode_preview_png(rgb),
+            "stage_recombine": lambda: list(RgbStrips(encoding.lightness[0], spread[0])),
+            "stage_png": lambda: encode_preview_png(strips),
         }.items()
     }
 

@@ -14,7 +14,9 @@ from PIL import Image
 from torch import Tensor
 
 from tinct.api import PhotoColorizer, PhotoPredictor, UntrainedModelWarning, load
+from tinct.color.lab import rgb_to_lightness
 from tinct.guidance.hints import HintBoundary, HintPoint, Hints
+from tinct.io.in_memory import from_pil
 from tinct.models import create_model, get_model_spec
 from tinct.models.registry import encodes_once
 from tinct.pipeline.predictor import Predictor
@@ -113,6 +115,14 @@ def test_predictor_colorizes_like_the_colorizer(shipped: PhotoColorizer, hints: 
     expected = np.asarray(shipped(image, hints), dtype=np.int16)
     assert got.shape == expected.shape == (90, 120, 3)
     assert np.abs(got - expected).max() <= 1
+
+
+def test_predictor_strips_equal_its_whole_result(shipped: PhotoColorizer) -> None:
+    lightness = rgb_to_lightness(from_pil(photo())[0])
+    predictor = Predictor(shipped, shipped.encode_image(lightness))
+    whole = predictor.colorize_lightness(HINTS)[0]
+    strips = list(predictor.colorize_strips(HINTS))
+    assert torch.equal(torch.cat([strip for _, strip in strips], dim=-2), whole)
 
 
 def test_predictor_answers_many_hint_sets_from_one_encoding(shipped: PhotoColorizer) -> None:

@@ -139,7 +139,22 @@ def test_preview_png_decodes_to_the_exact_pixels(size: tuple[int, int]) -> None:
     image.load()
     assert image.mode == "RGB" and np.array_equal(np.asarray(image), pixels)
     rgb = torch.from_numpy(pixels).permute(2, 0, 1).float() / 255.0
-    again = Image.open(io.BytesIO(encode_preview_png(rgb)))
+    again = Image.open(io.BytesIO(encode_preview_png([(0, rgb)])))
     assert np.array_equal(np.asarray(again), pixels)
+    if size[0] > 1:
+        middle = size[0] // 2
+        halves = [(0, rgb[:, :middle]), (middle, rgb[:, middle:])]
+        assert encode_preview_png(halves) == encode_preview_png([(0, rgb)])
     with pytest.raises(ValueError, match="uint8"):
         rgb8_png(pixels.astype(np.uint16))
+
+
+def test_preview_png_rounds_like_torch() -> None:
+    from tinct.server.images import encode_preview_png
+
+    # Halves round to even (0.5 -> 0, 1.5 -> 2); above 1 saturates (strips are never below 0).
+    values = torch.tensor([0.5, 1.5, 2.5, 127.5, 254.5, 255.0, 300.0, 0.2]) / 255.0
+    rgb = values.view(1, 1, -1).expand(3, 2, -1)
+    decoded = np.asarray(Image.open(io.BytesIO(encode_preview_png([(0, rgb)]))))
+    expected = rgb.clamp(0.0, 1.0).mul(255.0).round().byte().permute(1, 2, 0).numpy()
+    assert np.array_equal(decoded, expected)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from tinct.color.recombine import recombine_lightness_ab
+from tinct.color.recombine import RgbStrips, recombine_lightness_ab
 from tinct.guidance.hints import Hints
 from tinct.pipeline.colorizer import Colorizer, ImageEncoding
 from tinct.pipeline.suggest import DEFAULT_COUNT, Suggestion, suggest_colors
@@ -80,6 +80,17 @@ class Predictor:
         lightness = self.encoding.lightness
         ab = self.predict_ab(hints).to(lightness.device, lightness.dtype)
         return recombine_lightness_ab(lightness, ab)
+
+    @torch.inference_mode()
+    def colorize_strips(self, hints: Tensor | Hints | None = None) -> RgbStrips:
+        """:meth:`colorize_lightness` of a one-image encoding as a lazily computed
+        :class:`RgbStrips` (what image writers and the server's previews take: the result is
+        made strip by strip as it is read, never as a whole float image)."""
+        lightness = self.encoding.lightness
+        if lightness.shape[0] != 1:
+            raise ValueError(f"strips are made for one image, the encoding holds {len(lightness)}")
+        ab = self.predict_ab(hints).to(lightness.device, lightness.dtype)
+        return RgbStrips(lightness[0], ab[0])
 
     def logits(self, hints: Tensor | Hints | None = None) -> Tensor:
         """The model's raw output with ``hints``, as :meth:`Colorizer.predict_logits` gives it."""

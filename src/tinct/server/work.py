@@ -147,8 +147,7 @@ def colorize_preview(
     """
     with one_torch_thread():
         hint_map = hint_map_for(colorizer, hints, image_size, preview.image_size)
-        rgb = Predictor(colorizer, preview).colorize_lightness(hint_map)[0]
-        return encode_preview_png(rgb)
+        return encode_preview_png(Predictor(colorizer, preview).colorize_strips(hint_map))
 
 
 def decode_for_store(
