@@ -50,6 +50,7 @@ def largest_in_gamut_scale(
     low: Tensor | None = None,
     high: Tensor | None = None,
     newton: bool = True,
+    estimate: Tensor | None = None,
 ) -> Tensor:
     """A scale s in [0, 1) per out-of-gamut pixel of flat ``(N,)`` planes where (L, s*a, s*b)
     leaves the gamut: in gamut, and out of it 0.005 ab units of chroma further.
@@ -64,18 +65,30 @@ def largest_in_gamut_scale(
         newton: start from Newton's estimate (fast: a few evaluations instead of a dozen
             rounds). Without it, bisection from ``[low, high)``, which finds the *first*
             boundary from gray wherever none of its midpoints falls in a re-entered part (what
-            the bounds tables need: :mod:`tinct.color.gamut_tables`).
+            the tables need: :mod:`tinct.color.gamut_tables`).
+        estimate: a close estimate of the answer (the tables' interpolation): one Newton step
+            from it instead of ``NEWTON_STEPS`` from ``low``. More steps from an estimate past
+            the first boundary sometimes reach a re-entered part.
     """
     low = torch.zeros_like(lightness) if low is None else low
     high = torch.ones_like(lightness) if high is None else high
-    planes = (lightness, a, b, low, high)
+    start = low if estimate is None else estimate.clamp(min=low, max=high)
+    planes = (lightness, a, b, low, high, start)
     chunks = zip(*(plane.split(SEARCH_CHUNK) for plane in planes), strict=True)
-    found = [_solve(*chunk, newton=newton) for chunk in chunks]
+    steps = NEWTON_STEPS if estimate is None else 1
+    found = [_solve(*chunk, newton=newton, steps=steps) for chunk in chunks]
     return found[0] if len(found) == 1 else torch.cat(found)
 
 
 def _solve(
-    lightness: Tensor, a: Tensor, b: Tensor, low: Tensor, high: Tensor, newton: bool
+    lightness: Tensor,
+    a: Tensor,
+    b: Tensor,
+    low: Tensor,
+    high: Tensor,
+    start: Tensor,
+    newton: bool,
+    steps: int,
 ) -> Tensor:
     """:func:`largest_in_gamut_scale` of one chunk: Newton's estimate, certified by the exact
     test on both sides of it; the pixels it does not settle are searched between their bounds."""
@@ -84,7 +97,7 @@ def _solve(
     rays = _Rays(lightness, a, b)
     if not newton:
         return _search(rays, low, high)
-    estimate = _newton_estimate(rays, low, high)
+    estimate = _newton_estimate(rays, start, low, high, steps)
     half = (SEARCH_RESOLUTION / 2) / rays.chroma  # in units of the scale
     sides = torch.stack((torch.maximum(estimate - half, low), estimate + half), dim=1)
     fits = rays.fits(sides)
@@ -158,15 +171,15 @@ class _Rays:
         return scales + nearest  # type: ignore[operator]
 
 
-def _newton_estimate(rays: _Rays, low: Tensor, high: Tensor) -> Tensor:
-    """Where each ray leaves the gamut, by ``NEWTON_STEPS`` of :meth:`_Rays.newton_step` from
-    ``low`` (in gamut), kept inside ``[low, high]``. Starting inside, the steps close in on the
+def _newton_estimate(rays: _Rays, start: Tensor, low: Tensor, high: Tensor, steps: int) -> Tensor:
+    """Where each ray leaves the gamut, by ``steps`` of :meth:`_Rays.newton_step` from
+    ``start``, kept inside ``[low, high]``. From ``low`` (in gamut) the steps close in on the
     *first* boundary; from the middle of a wide bracket they sometimes jump to a re-entered
     part of a hue's slice near the cusps (1 ray in 50,000 of random colours with 3 steps). Only
     an estimate: callers certify it with the exact test."""
     low, high = low.view(-1, 1), high.view(-1, 1)
-    scale = low
-    for _ in range(NEWTON_STEPS):
+    scale = start.view(-1, 1)
+    for _ in range(steps):
         scale = torch.minimum(torch.maximum(rays.newton_step(scale), low), high)
     return scale.view(-1)
 

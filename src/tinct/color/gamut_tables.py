@@ -1,4 +1,4 @@
-"""Tables of in-gamut chroma that spare most pixels the exact gamut test and narrow the search.
+"""Tables of in-gamut chroma that spare most pixels the exact gamut test and the search.
 
 A full-resolution result has millions of pixels and only a few percent of them out of gamut.
 :func:`clip_planes_to_gamut_` sorts them in three steps, each on fewer pixels:
@@ -6,15 +6,14 @@ A full-resolution result has millions of pixels and only a few percent of them o
 1. one table over L of the chroma that is inside sRGB at *every* hue: pixels below it (most of
    a photo's) are in gamut;
 2. the rest take the exact test;
-3. the pixels out of gamut are searched (:func:`tinct.color.gamut.largest_in_gamut_scale`)
-   between the bounds that a table over L and hue gives on the largest in-gamut chroma,
-   instead of between gray and their own chroma.
+3. for the pixels out of gamut, the largest in-gamut chroma interpolated bilinearly in a table
+   over L and hue starts the search (:func:`tinct.color.gamut.largest_in_gamut_scale`): it is
+   within 0.004 ab of the answer for 9 colours in 10, so one Newton step and the exact test
+   settle all but about one in a thousand.
 
-(The bounds once sorted the pixels of step 2 as well; finding each pixel's hue and cell, and
-gathering them, cost more than the exact test on all of them.)
-
-Both tables are computed once per process from the exact test, on a grid with margins for the
-colours between grid points; a test checks their bounds on millions of random colours.
+Both tables come once per process from one exact search on a grid of L and hue; the safe table
+has a margin for the colours between grid points, and a test checks it on millions of random
+colours.
 """
 
 from __future__ import annotations
@@ -28,27 +27,24 @@ from torch import Tensor
 from tinct.color.gamut import in_gamut, largest_in_gamut_scale
 
 L_STEP = 0.5  # grid of L, both tables
-HUE_STEPS = 360  # grid of hue of the bounds table (one degree)
-GRID_HUES_PER_STEP = 2  # the safe table also tries the half degrees between
-MARGIN = 2.0  # ab units, for the colours between grid points
-# A cell whose corners differ by more than this (near the cusps of the gamut, where the largest
-# chroma changes steeply with L) gets no upper bound: its doubtful pixels all take the exact test.
-STEEP_CELL = 4.0
+HUE_STEPS = 720  # grid of hue (half degrees, counter-clockwise from +a)
+MARGIN = 2.0  # ab units, for the colours between grid points (the safe table)
 _BEYOND_GAMUT_CHROMA = 200.0  # more than any sRGB colour has
 
 
 @cache
 def _largest_chroma_grid() -> Tensor:
-    """``(L grid, HUE_STEPS * GRID_HUES_PER_STEP)`` largest in-gamut chroma, the one exact
-    search both tables derive from (L in steps of ``L_STEP``, hues counter-clockwise from +a)."""
+    """``(L grid, HUE_STEPS + 1)`` largest in-gamut chroma (L in steps of ``L_STEP``, the last
+    column the first again, so that interpolation needs no wrapping), by bisection from gray:
+    where a hue's slice leaves the ray and re-enters it, the first boundary."""
     lightness = torch.arange(0.0, 100.0 + L_STEP / 2, L_STEP)
-    count = HUE_STEPS * GRID_HUES_PER_STEP
-    hues = torch.arange(count) * (2 * math.pi / count)
-    grid_l = lightness.unsqueeze(1).expand(-1, count).reshape(-1)
+    hues = torch.arange(HUE_STEPS) * (2 * math.pi / HUE_STEPS)
+    grid_l = lightness.unsqueeze(1).expand(-1, HUE_STEPS).reshape(-1)
     grid_a = torch.cos(hues).repeat(len(lightness)) * _BEYOND_GAMUT_CHROMA
     grid_b = torch.sin(hues).repeat(len(lightness)) * _BEYOND_GAMUT_CHROMA
-    reach = largest_in_gamut_scale(grid_l, grid_a, grid_b, newton=False)  # the first boundary
-    return reach.view(len(lightness), count) * _BEYOND_GAMUT_CHROMA
+    reach = largest_in_gamut_scale(grid_l, grid_a, grid_b, newton=False)
+    reach = reach.view(len(lightness), HUE_STEPS) * _BEYOND_GAMUT_CHROMA
+    return torch.cat((reach, reach[:, :1]), dim=1)
 
 
 @cache
@@ -62,22 +58,23 @@ def safe_chroma_squared() -> Tensor:
     return (between - MARGIN / 2).clamp(min=0.0).square()
 
 
-@cache
-def chroma_bounds() -> tuple[Tensor, Tensor]:
-    """Lower and upper bounds ``(L steps, HUE_STEPS)`` on the largest in-gamut chroma of each
-    cell of L (steps of ``L_STEP``) and hue (whole degrees from 0, counter-clockwise from +a)."""
-    reach = _largest_chroma_grid()[:, ::GRID_HUES_PER_STEP]
-    corners = torch.stack(
-        [
-            reach[:-1],
-            reach[1:],
-            reach[:-1].roll(-1, dims=1),  # the next hue, wrapping at 360 degrees
-            reach[1:].roll(-1, dims=1),
-        ]
+def estimated_largest_chroma(lightness: Tensor, a: Tensor, b: Tensor) -> Tensor:
+    """The largest in-gamut chroma at each colour's L and hue, interpolated bilinearly in the
+    grid (flat ``(N,)`` planes, L in [0, 100]): within 0.004 ab for 9 colours in 10 and 0.04
+    for 99 in 100, but tens of ab off near the cusps, where it changes steeply."""
+    grid = _largest_chroma_grid()
+    columns = grid.shape[1]
+    hue = torch.atan2(b, a).mul_(HUE_STEPS / (2 * math.pi)).remainder_(HUE_STEPS)
+    row = (lightness * (1.0 / L_STEP)).clamp_(0.0, grid.shape[0] - 1.001)
+    hue_index, row_index = hue.long(), row.long()
+    hue_fraction, row_fraction = hue - hue_index, row - row_index
+    flat = grid.view(-1)
+    corner = row_index * columns + hue_index
+    below, above = (
+        torch.lerp(flat.index_select(0, cell), flat.index_select(0, cell + 1), hue_fraction)
+        for cell in (corner, corner + columns)
     )
-    least, most = corners.min(dim=0).values, corners.max(dim=0).values
-    upper = torch.where(most - least > STEEP_CELL, torch.inf, most + MARGIN)
-    return (least - MARGIN).clamp(min=0.0), upper
+    return torch.lerp(below, above, row_fraction)
 
 
 def clip_planes_to_gamut_(lightness: Tensor, a: Tensor, b: Tensor) -> None:
@@ -100,13 +97,8 @@ def clip_planes_to_gamut_(lightness: Tensor, a: Tensor, b: Tensor) -> None:
         return
     o_l, o_a, o_b = (plane.index_select(0, outside) for plane in (s_l, s_a, s_b))
     chroma = torch.sqrt(o_a * o_a + o_b * o_b)
-    hue = torch.atan2(o_b, o_a) * (HUE_STEPS / (2 * math.pi))
-    o_step = (o_l * (1.0 / L_STEP)).long().clamp_(0, len(safe) - 1)
-    cell = o_step * HUE_STEPS + hue.floor().long().remainder_(HUE_STEPS)
-    lower, upper = (bound.view(-1).index_select(0, cell) for bound in chroma_bounds())
-    scale = largest_in_gamut_scale(
-        o_l, o_a, o_b, low=lower / chroma, high=torch.clamp(upper / chroma, max=1.0)
-    )
+    estimate = (estimated_largest_chroma(o_l, o_a, o_b) / chroma).clamp_(0.0, 1.0)
+    scale = largest_in_gamut_scale(o_l, o_a, o_b, estimate=estimate)
     chosen = suspect.index_select(0, outside)
     flat_a.index_copy_(0, chosen, o_a * scale)
     flat_b.index_copy_(0, chosen, o_b * scale)
