@@ -19,8 +19,9 @@ times, taking turns:
   working side) with the same hint map;
 - the encoder alone (``colorizer.encode_image``: what the upload adds);
 - the stages of the server's job, each alone on one thread as the job runs them: the decoder
-  (``decode_ab``), the hint spreading at the working side, recombining with L at 512 px (gamut
-  search and conversion to sRGB), the PNG.
+  (``decode_ab``), the hint spreading at the working side (with the lightness-only part kept
+  since the upload), recombining with L at 512 px (gamut search and conversion to sRGB), the
+  PNG.
 
 Target: end to end at most 60 ms. Writes JSON and a Markdown table to benchmarks/results/.
 Pause other heavy work on the machine while it runs: on 2 cores a background job doubles it.
@@ -116,7 +117,7 @@ def job_stages(
     small_hints = colorizer.working_hints(hint_map, encoding.image_size, tuple(small.shape[-2:]))
     decoded = colorizer.decode_ab(small, small_hints, encoding.features)
     ab = F.interpolate(decoded, size=small.shape[-2:], mode="bilinear", align_corners=False)
-    spread = spread_hint_colours(small, ab, small_hints)
+    spread = spread_hint_colours(small, ab, small_hints, guide=encoding.spread_guide)
     strips = list(RgbStrips(encoding.lightness[0], spread[0]))
 
     def on_one_thread(run: Callable[[], object]) -> Callable[[], object]:
@@ -130,7 +131,9 @@ def job_stages(
         name: on_one_thread(run)
         for name, run in {
             "stage_decoder": lambda: colorizer.decode_ab(small, small_hints, encoding.features),
-            "stage_spreading": lambda: spread_hint_colours(small, ab, small_hints),
+            "stage_spreading": lambda: spread_hint_colours(
+                small, ab, small_hints, guide=encoding.spread_guide
+            ),
             "stage_recombine": lambda: list(RgbStrips(encoding.lightness[0], spread[0])),
             "stage_png": lambda: encode_preview_png(strips),
         }.items()

@@ -14,7 +14,7 @@ from tinct.api import load
 from tinct.cli.main import main
 from tinct.color.lab import rgb_to_lab
 from tinct.guidance.hints_file import parse_hints, rasterize_hints
-from tinct.guidance.spread import _upsample_within_regions, spread_hint_colours
+from tinct.guidance.spread import _Taps, _upsample_within_regions, spread_hint_colours
 from tinct.pipeline.suggest import suggest_colors
 
 WARM_RED = "#b03020"
@@ -58,9 +58,8 @@ def test_a_hint_does_not_leak_across_a_lightness_edge_at_any_pyramid_level(edge:
 def test_coarse_solutions_upsample_bilinearly_within_one_region() -> None:
     field = torch.randn(1, 2, 8, 12, generator=torch.Generator().manual_seed(0))
     flat = torch.full((1, 1, 8, 12), 50.0)
-    upsampled = _upsample_within_regions(
-        field, torch.ones_like(flat), flat, torch.full((1, 1, 16, 24), 50.0), sigma=8.0
-    )
+    taps = _Taps.of(flat, torch.full((1, 1, 16, 24), 50.0), sigma=8.0)
+    upsampled = _upsample_within_regions(field, torch.ones_like(flat), taps)
     expected = torch.nn.functional.interpolate(
         field, size=(16, 24), mode="bilinear", align_corners=False
     )

@@ -16,6 +16,7 @@ from torch import Tensor
 from tinct.api import PhotoColorizer, PhotoPredictor, UntrainedModelWarning, load
 from tinct.color.lab import rgb_to_lightness
 from tinct.guidance.hints import HintBoundary, HintPoint, Hints
+from tinct.guidance.spread import SpreadGuide, spread_hint_colours
 from tinct.io.in_memory import from_pil
 from tinct.models import create_model, get_model_spec
 from tinct.models.registry import encodes_once
@@ -204,8 +205,24 @@ def test_encoding_counts_the_memory_it_adds() -> None:
     encoding = tiny.encode_image(lightness)
     assert encoding.lightness is lightness and encoding.image_size == (120, 160)
     assert encoding.features is not None and len(encoding.features) == 4
+    assert encoding.spread_guide is not None  # tiny spreads hint colours
     sizes = [encoding.small.numel(), *(f.numel() for f in encoding.features)]
-    assert encoding.nbytes == 4 * sum(sizes)  # float32; the caller's lightness not counted
+    guide = encoding.spread_guide.nbytes
+    assert guide > 4 * 6 * encoding.small.numel()  # affinities and taps at the working side
+    assert encoding.nbytes == 4 * sum(sizes) + guide  # the caller's lightness not counted
+
+
+def test_a_kept_spreading_guide_gives_the_same_colours() -> None:
+    lightness = torch.rand(1, 1, 48, 64) * 100
+    hints = torch.zeros(1, 4, 48, 64)
+    hints[:, 0, 10, 10], hints[:, 1, 10, 10], hints[:, 2, 10, 10] = 40.0, -20.0, 1.0
+    hints[:, 3, 30, :] = 1.0
+    ab = torch.randn(1, 2, 48, 64)
+    guide = SpreadGuide.of(lightness)
+    kept = spread_hint_colours(lightness, ab, hints, guide=guide)
+    assert torch.equal(kept, spread_hint_colours(lightness, ab, hints))
+    with pytest.raises(ValueError, match="made for lightness"):
+        spread_hint_colours(lightness[..., :32], ab[..., :32], hints[..., :32], guide=guide)
 
 
 # ---- ONNX Runtime: the encoder and decoder graphs ---------------------------------------------

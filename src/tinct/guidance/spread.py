@@ -31,6 +31,7 @@ level, with its few iterations, could not take back:
 
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass
 
@@ -68,7 +69,11 @@ class SpreadSettings:
 
 
 def spread_hint_colours(
-    lightness: Tensor, ab: Tensor, hints: Tensor, settings: SpreadSettings = SpreadSettings()
+    lightness: Tensor,
+    ab: Tensor,
+    hints: Tensor,
+    settings: SpreadSettings = SpreadSettings(),
+    guide: SpreadGuide | None = None,
 ) -> Tensor:
     """``ab`` corrected so that hinted colours hold at their pixels and spread over their region.
 
@@ -76,6 +81,8 @@ def spread_hint_colours(
         lightness: ``(B, 1, h, w)`` L in [0, 100].
         ab: ``(B, 2, h, w)`` predicted chroma.
         hints: ``(B, 4, h, w)`` hint map at the same size (see :mod:`hint_maps`).
+        guide: ``SpreadGuide.of(lightness, settings)``, kept from an earlier call on the same
+            image (each hint update then computes only what depends on the hints).
 
     Returns:
         ``(B, 2, h, w)`` corrected ab; ``ab`` itself where an image has no hint points.
@@ -84,33 +91,108 @@ def spread_hint_colours(
     mask = hints[:, 2:3]
     if not mask.any():
         return ab
+    if guide is None:
+        guide = SpreadGuide.of(lightness, settings)
+    else:
+        guide.check(lightness, settings)
     residual = (hints[:, :2] - ab) * mask
-    correction = _solve_pyramid(lightness, hints[:, 3:4], mask, residual, settings)
+    correction = _solve_pyramid(guide, hints[:, 3:4], mask, residual, settings)
     return ab + correction
 
 
+@dataclass(frozen=True, eq=False)
+class SpreadGuide:
+    """What spreading needs of an image's lightness alone, per pyramid level (finest first):
+    made once per image (:meth:`of`) and kept beside its encoding, so that a hint update
+    computes only what depends on its hints.
+
+    Attributes:
+        lightness: the ``(B, 1, h, w)`` lightness it was made from.
+        settings: the settings it was made with (``sigma``, levels, ``mixed_cell_sigma``).
+        means: each level's mean lightness.
+        coherence: each level's :func:`_coherence` of its cells (None at the finest level, or
+            without ``mixed_cell_sigma``).
+        affinities: each level's lightness affinities to the right and lower neighbour.
+        taps: for each level but the coarsest, the weights of the four coarse cells that
+            upsample the coarser level's solution to it (:func:`_upsample_within_regions`:
+            bilinear weight times lightness affinity), with their coarse-cell indices.
+    """
+
+    lightness: Tensor
+    settings: SpreadSettings
+    means: tuple[Tensor, ...]
+    coherence: tuple[Tensor | None, ...]
+    affinities: tuple[tuple[Tensor, Tensor], ...]
+    taps: tuple[_Taps | None, ...]
+
+    @classmethod
+    def of(cls, lightness: Tensor, settings: SpreadSettings = SpreadSettings()) -> SpreadGuide:
+        levels = len(settings.iterations)
+        pooled = _pyramid(torch.cat((lightness, lightness * lightness), dim=1), levels, False)
+        means = tuple(level[:, :1] for level in pooled)
+        coherence = tuple(
+            _coherence(level[:, :1], level[:, 1:], settings.mixed_cell_sigma)
+            if index and settings.mixed_cell_sigma is not None
+            else None
+            for index, level in enumerate(pooled)
+        )
+        affinities = tuple(_lightness_affinities(mean, settings.sigma) for mean in means)
+        taps = tuple(
+            _Taps.of(means[index + 1], means[index], settings.sigma) if index + 1 < levels else None
+            for index in range(levels)
+        )
+        return cls(lightness, settings, means, coherence, affinities, taps)
+
+    @property
+    def nbytes(self) -> int:
+        """Memory it holds beyond ``lightness``."""
+        tensors = [*self.means, *(c for c in self.coherence if c is not None)]
+        tensors += [plane for pair in self.affinities for plane in pair]
+        tensors += [plane for taps in self.taps if taps is not None for plane in taps.affinity]
+        return sum(t.numel() * t.element_size() for t in tensors)
+
+    def check(self, lightness: Tensor, settings: SpreadSettings) -> None:
+        """Raise ValueError unless the guide was made for this lightness and these settings."""
+        same_settings = (self.settings.sigma, self.settings.mixed_cell_sigma) == (
+            settings.sigma,
+            settings.mixed_cell_sigma,
+        ) and len(self.settings.iterations) == len(settings.iterations)
+        if lightness.shape != self.lightness.shape or not same_settings:
+            raise ValueError(
+                f"this spreading guide was made for lightness {tuple(self.lightness.shape)} "
+                f"with sigma {self.settings.sigma}, {len(self.settings.iterations)} levels and "
+                f"mixed_cell_sigma {self.settings.mixed_cell_sigma}; make one for this image"
+            )
+
+
 def _solve_pyramid(
-    lightness: Tensor, boundary: Tensor, mask: Tensor, residual: Tensor, settings: SpreadSettings
+    guide: SpreadGuide, boundary: Tensor, mask: Tensor, residual: Tensor, settings: SpreadSettings
 ) -> Tensor:
     """Solve at 1/2**(levels-1) size first; each level starts from the one below, upsampled."""
     start: Tensor | None = None
-    open_below = l_below = torch.ones_like(lightness)
+    open_below: Tensor | None = None
     levels = len(settings.iterations)
-    planes = (lightness, lightness * lightness, mask, residual)
-    means = _pyramid(torch.cat(planes, dim=1), levels, maximum=False)
+    means = _pyramid(torch.cat((mask, residual), dim=1), levels, maximum=False)
     maxima = _pyramid(torch.cat((boundary, mask), dim=1), levels, maximum=True)
     for level, iterations in zip(reversed(range(levels)), settings.iterations, strict=True):
-        l_level, density = means[level][:, :1], means[level][:, 2:3].clamp(min=1e-6)
+        density = means[level][:, :1].clamp(min=1e-6)
         m_level = maxima[level][:, 1:]
-        r_level = means[level][:, 3:] / density * m_level
-        open_ = 1.0 - (maxima[level][:, :1] > 0).to(lightness.dtype)
-        if level and settings.mixed_cell_sigma is not None:
-            open_ = open_ * _coherence(l_level, means[level][:, 1:2], settings.mixed_cell_sigma)
-        if start is not None:
-            start = _upsample_within_regions(start, open_below, l_below, l_level, settings.sigma)
-        open_below, l_below = open_, l_level
+        r_level = means[level][:, 1:] / density * m_level
+        open_ = 1.0 - (maxima[level][:, :1] > 0).to(mask.dtype)
+        if guide.coherence[level] is not None:
+            open_ = open_ * guide.coherence[level]
+        if start is not None and open_below is not None:
+            start = _upsample_within_regions(start, open_below, guide.taps[level])
+        open_below = open_
         # Fading is an area term: a coarse cell covers 4**level fine pixels.
-        operator = _Operator(l_level, open_, m_level, settings, decay=settings.decay * 4**level)
+        operator = _Operator(
+            guide.means[level],
+            open_,
+            m_level,
+            settings,
+            decay=settings.decay * 4**level,
+            affinities=guide.affinities[level],
+        )
         rhs = settings.hint_weight * m_level * r_level
         start = solve_stencil_system(operator.centre, operator.affinities, rhs, start, iterations)
     assert start is not None
@@ -149,28 +231,43 @@ def _pyramid(planes: Tensor, levels: int, maximum: bool) -> list[Tensor]:
     return pyramid
 
 
-def _upsample_within_regions(
-    field: Tensor, open_: Tensor, coarse: Tensor, fine: Tensor, sigma: float
-) -> Tensor:
-    """``field`` on the coarse grid brought to the fine grid of lightness ``fine`` ``(B, 1, H,
-    W)``: bilinear weights (the sampling of ``F.interpolate(..., align_corners=False)``) times
-    each coarse cell's openness ``open_`` (boundary cells, whose values belong to neither side,
-    count 0) times the affinity of its lightness ``coarse`` to the fine pixel's (a joint
-    bilateral upsampling): a correction does not cross a lightness edge by interpolation."""
-    height, width = fine.shape[-2:]
-    rows = _bilinear_taps(coarse.shape[-2], height, field.device, field.dtype)
-    columns = _bilinear_taps(coarse.shape[-1], width, field.device, field.dtype)
-    scale = -0.5 / sigma**2
-    total = torch.zeros_like(fine)
-    weight_sum = torch.zeros_like(fine)
-    planes = torch.cat((field, open_, coarse), dim=1)
-    taps = _tap_planes(planes, rows, columns)
-    for (row, column), picked in zip(itertools.product(rows, columns), taps, strict=True):
-        values, cell_open, cell_lightness = picked[:, :-2], picked[:, -2:-1], picked[:, -1:]
-        weight = row[1].view(-1, 1) * column[1].view(1, -1) * cell_open
-        weight = weight * torch.exp((fine - cell_lightness).square() * scale)
-        total = total + weight * values
-        weight_sum = weight_sum + weight
+@dataclass(frozen=True, eq=False)
+class _Taps:
+    """How a coarse grid's values come to a fine grid in :func:`_upsample_within_regions`: the
+    row and column taps (coarse indices and bilinear weights, the sampling of
+    ``F.interpolate(..., align_corners=False)``), and for each of the four (row tap, column
+    tap) pairs in ``itertools.product`` order the affinity of its coarse cell's lightness to
+    each fine pixel's (``(B, 1, H, W)``)."""
+
+    rows: tuple[tuple[Tensor, Tensor], ...]
+    columns: tuple[tuple[Tensor, Tensor], ...]
+    affinity: tuple[Tensor, ...]
+
+    @classmethod
+    def of(cls, coarse: Tensor, fine: Tensor, sigma: float) -> _Taps:
+        """The taps from lightness ``coarse`` to ``fine``."""
+        height, width = fine.shape[-2:]
+        rows = _bilinear_taps(coarse.shape[-2], height, fine.device, fine.dtype)
+        columns = _bilinear_taps(coarse.shape[-1], width, fine.device, fine.dtype)
+        scale = -0.5 / sigma**2
+        cells = _tap_planes(coarse, rows, columns)
+        return cls(rows, columns, tuple(torch.exp((fine - c).square() * scale) for c in cells))
+
+
+def _upsample_within_regions(field: Tensor, open_: Tensor, taps: _Taps) -> Tensor:
+    """``field`` on the coarse grid brought to the fine grid of ``taps``: each of the four
+    coarse cells around a fine pixel counts by its bilinear weight times its openness ``open_``
+    (boundary cells, whose values belong to neither side, count 0) times the affinity of its
+    lightness to the fine pixel's (a joint bilateral upsampling), so a correction does not cross
+    a lightness edge by interpolation."""
+    total = weight_sum = None
+    pairs = itertools.product(taps.rows, taps.columns)
+    picked_planes = _tap_planes(torch.cat((field, open_), dim=1), taps.rows, taps.columns)
+    for (row, column), affinity, picked in zip(pairs, taps.affinity, picked_planes, strict=True):
+        weight = row[1].view(-1, 1) * column[1].view(1, -1) * picked[:, -1:] * affinity
+        total = weight * picked[:, :-1] if total is None else total + weight * picked[:, :-1]
+        weight_sum = weight if weight_sum is None else weight_sum + weight
+    assert total is not None and weight_sum is not None
     return total / weight_sum.clamp(min=1e-6)
 
 
@@ -189,7 +286,7 @@ def _tap_planes(
             for (row_index, _), (column_index, _) in itertools.product(rows, columns)
         ]
     padded = F.pad(planes, (1, 1, 1, 1), mode="replicate")
-    doubled = padded.repeat_interleave(2, dim=-2).repeat_interleave(2, dim=-1)
+    doubled = F.interpolate(padded, scale_factor=2, mode="nearest")  # each cell twice each way
     # Row 2i of the lower tap is cell i - 1 (the first clamped), row 2i + 1 is cell i: rows 1 to
     # 2h of the doubled padding; the upper tap is one cell on, rows 3 to 2h + 2. Same for columns.
     return [
@@ -198,11 +295,13 @@ def _tap_planes(
     ]
 
 
+@functools.cache
 def _bilinear_taps(
     source: int, target: int, device: torch.device, dtype: torch.dtype
 ) -> tuple[tuple[Tensor, Tensor], tuple[Tensor, Tensor]]:
     """For each of ``target`` samples of ``source`` cells (``align_corners=False``): the lower
-    and upper source index with their weights."""
+    and upper source index with their weights (kept per size: every hint update asks for the
+    same few; callers do not modify them)."""
     position = (
         (torch.arange(target, device=device, dtype=torch.float64) + 0.5) * (source / target) - 0.5
     ).clamp(min=0.0)
@@ -210,6 +309,15 @@ def _bilinear_taps(
     upper = (lower + 1).clamp(max=source - 1)
     fraction = (position - lower).to(dtype)
     return (lower, 1.0 - fraction), (upper, fraction)
+
+
+def _lightness_affinities(lightness: Tensor, sigma: float) -> tuple[Tensor, Tensor]:
+    """``exp(-(L_i - L_j)^2 / (2 sigma^2))`` between each pixel and its right neighbour
+    ``(B, 1, h, w - 1)`` and its lower one ``(B, 1, h - 1, w)``."""
+    scale = -0.5 / sigma**2
+    right = torch.exp(scale * (lightness[..., :, 1:] - lightness[..., :, :-1]) ** 2)
+    down = torch.exp(scale * (lightness[..., 1:, :] - lightness[..., :-1, :]) ** 2)
+    return right, down
 
 
 class _Operator:
@@ -226,13 +334,13 @@ class _Operator:
         mask: Tensor,
         settings: SpreadSettings,
         decay: float,
+        affinities: tuple[Tensor, Tensor] | None = None,
     ) -> None:
-        scale = -0.5 / settings.sigma**2
+        if affinities is None:  # else already made (SpreadGuide) from ``lightness``
+            affinities = _lightness_affinities(lightness, settings.sigma)
         # Affinity between each pixel and its right / lower neighbour (0 across boundaries).
-        right = torch.exp(scale * (lightness[..., :, 1:] - lightness[..., :, :-1]) ** 2)
-        right = right * open_[..., :, 1:] * open_[..., :, :-1]
-        down = torch.exp(scale * (lightness[..., 1:, :] - lightness[..., :-1, :]) ** 2)
-        down = down * open_[..., 1:, :] * open_[..., :-1, :]
+        right = affinities[0] * open_[..., :, 1:] * open_[..., :, :-1]
+        down = affinities[1] * open_[..., 1:, :] * open_[..., :-1, :]
         # Each pixel's affinity to its right, left, lower and upper neighbour (0 past the edge).
         self.affinities = (
             F.pad(right, (0, 1)),

@@ -23,7 +23,7 @@ from tinct.data.transforms import resize
 from tinct.guidance.hint_maps import resize_hint_map
 from tinct.guidance.hints import Hints
 from tinct.guidance.hints_raster import rasterize_hints
-from tinct.guidance.spread import spread_hint_colours
+from tinct.guidance.spread import SpreadGuide, spread_hint_colours
 from tinct.model_outputs import OUTPUT_AB_BINS, model_output
 from tinct.models.registry import encodes_once
 from tinct.pipeline.chroma_smoothing import check_strength, smooth_chroma
@@ -90,11 +90,15 @@ class ImageEncoding:
         lightness: ``(B, 1, H, W)`` L in [0, 100] of the image, as given (not copied).
         small: ``(B, 1, h, w)`` L at the working resolution, as the model sees it.
         features: the model's ``encode(small)`` (tensors), or None.
+        spread_guide: what spreading hint colours needs of ``small`` alone
+            (:class:`~tinct.guidance.spread.SpreadGuide`), or None (then each hint set makes
+            it anew).
     """
 
     lightness: Tensor
     small: Tensor
     features: tuple[Tensor, ...] | None = None
+    spread_guide: SpreadGuide | None = None
 
     @property
     def image_size(self) -> tuple[int, int]:
@@ -103,10 +107,11 @@ class ImageEncoding:
 
     @property
     def nbytes(self) -> int:
-        """Memory held beyond ``lightness`` (which belongs to the caller): ``small`` and the
-        features."""
+        """Memory held beyond ``lightness`` (which belongs to the caller): ``small``, the
+        features and the spreading guide."""
         tensors = (self.small, *(self.features or ()))
-        return sum(t.numel() * t.element_size() for t in tensors)
+        guide = 0 if self.spread_guide is None else self.spread_guide.nbytes
+        return sum(t.numel() * t.element_size() for t in tensors) + guide
 
 
 @dataclass
@@ -210,8 +215,9 @@ class Colorizer:
     @torch.inference_mode()
     def encode_image(self, lightness: Tensor) -> ImageEncoding:
         """The part of the work that does not depend on hints, once per image: the working
-        lightness and, where the model splits, its encoder's output (see
-        :class:`ImageEncoding`; :class:`tinct.pipeline.predictor.Predictor` uses it).
+        lightness, where the model splits its encoder's output, and where hint colours are
+        spread the lightness-only part of spreading (see :class:`ImageEncoding`;
+        :class:`tinct.pipeline.predictor.Predictor` uses it).
 
         Args:
             lightness: ``(B, 1, H, W)`` L in [0, 100].
@@ -224,7 +230,8 @@ class Colorizer:
             features = tuple(self.model.encode(small))  # type: ignore[operator]
         else:
             features = None
-        return ImageEncoding(lightness, small, features)
+        guide = SpreadGuide.of(small) if self.spread_hints else None
+        return ImageEncoding(lightness, small, features, guide)
 
     def run_model(
         self,
@@ -297,7 +304,7 @@ class Colorizer:
             return ab
         if ab.shape[-2:] != small.shape[-2:]:  # models that predict at a lower resolution
             ab = F.interpolate(ab, size=small.shape[-2:], mode="bilinear", align_corners=False)
-        return spread_hint_colours(small, ab, small_hints)
+        return spread_hint_colours(small, ab, small_hints, guide=image.spread_guide)
 
     def unencoded(self, lightness: Tensor) -> ImageEncoding:
         """``lightness`` at the working resolution, without running any of the model: each
