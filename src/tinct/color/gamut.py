@@ -4,10 +4,9 @@ Clamping RGB channels of an out-of-gamut colour shifts its lightness and hue; co
 never change the original L, so we scale ab towards 0 instead. Gray (ab = 0) is always in gamut
 for L in [0, 100], so a scale in [0, 1] that brings the colour into gamut always exists. It is
 found per pixel, only for pixels that are out of gamut, to 0.005 ab units of chroma: a few
-Newton steps per pixel estimate where its ray from gray leaves the gamut, and the exact test
-on both sides of the estimate certifies it (all but about one pixel in 10,000); the rest are
-bisected. Callers that know bounds on the scale (:mod:`tinct.color.gamut_tables`) narrow the
-search to them.
+Newton steps per pixel estimate where its ray from gray leaves the gamut, and the exact test on
+both sides of the estimate certifies it (nearly all); the rest are bisected. Callers that know
+a close estimate (:mod:`tinct.color.gamut_tables`) start from it and take one step.
 """
 
 from __future__ import annotations
@@ -175,7 +174,7 @@ def _newton_estimate(rays: _Rays, start: Tensor, low: Tensor, high: Tensor, step
     """Where each ray leaves the gamut, by ``steps`` of :meth:`_Rays.newton_step` from
     ``start``, kept inside ``[low, high]``. From ``low`` (in gamut) the steps close in on the
     *first* boundary; from the middle of a wide bracket they sometimes jump to a re-entered
-    part of a hue's slice near the cusps (1 ray in 50,000 of random colours with 3 steps). Only
+    part of a hue's slice near the cusps (a few rays in a million random colours). Only
     an estimate: callers certify it with the exact test."""
     low, high = low.view(-1, 1), high.view(-1, 1)
     scale = start.view(-1, 1)
