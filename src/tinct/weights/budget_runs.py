@@ -47,6 +47,11 @@ BUDGET_RUNS: dict[str, BudgetRun] = {
         psnr={"objects-people": 24.16, "bsds500-val": 23.75, "sun-hays80": 23.47},
         colourfulness={"objects-people": 24.2, "bsds500-val": 19.4, "sun-hays80": 20.9},
     ),
+    "vgg16_bins": BudgetRun(
+        steps=656,
+        psnr={"objects-people": 24.25, "bsds500-val": 23.82, "sun-hays80": 23.61},
+        colourfulness={"objects-people": 23.9, "bsds500-val": 17.8, "sun-hays80": 19.8},
+    ),
     "guided": BudgetRun(
         steps=1263,
         psnr={"objects-people": 20.53, "bsds500-val": 20.86, "sun-hays80": 20.62},
