@@ -586,3 +586,19 @@ def test_serve_command_starts_a_server_that_answers(tmp_path) -> None:
     log.seek(0)
     output = log.read()
     assert "untrained" in output  # the warning about the tiny model's weights reaches the user
+
+
+def test_the_background_server_lets_asyncio_turn_nagle_off() -> None:
+    # asyncio sets TCP_NODELAY on a connection only when its listening socket's protocol says
+    # TCP; with protocol 0 every small reply waited ~40 ms for the client's delayed ACK.
+    import socket
+
+    from fastapi import FastAPI
+
+    from tinct.server.background import BackgroundServer
+
+    server = BackgroundServer(FastAPI())
+    try:
+        assert server._socket.proto == socket.IPPROTO_TCP
+    finally:
+        server._socket.close()

@@ -20,7 +20,10 @@ class BackgroundServer:
     """
 
     def __init__(self, app: FastAPI, host: str = "127.0.0.1") -> None:
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # Protocol TCP named, not 0: asyncio sets TCP_NODELAY only on connections of a socket
+        # whose protocol says TCP, and without it every small response waited some 40 ms for
+        # the client's delayed ACK (Nagle's algorithm holding its body behind its headers).
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind((host, 0))
         self.host = host
