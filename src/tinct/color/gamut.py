@@ -74,27 +74,21 @@ def largest_in_gamut_scale(
     start = low if estimate is None else estimate.clamp(min=low, max=high)
     planes = (lightness, a, b, low, high, start)
     chunks = zip(*(plane.split(SEARCH_CHUNK) for plane in planes), strict=True)
-    steps = NEWTON_STEPS if estimate is None else 1
-    found = [_solve(*chunk, newton=newton, steps=steps) for chunk in chunks]
+    steps = 0 if not newton else NEWTON_STEPS if estimate is None else 1
+    found = [_solve(*chunk, steps=steps) for chunk in chunks]
     return found[0] if len(found) == 1 else torch.cat(found)
 
 
 def _solve(
-    lightness: Tensor,
-    a: Tensor,
-    b: Tensor,
-    low: Tensor,
-    high: Tensor,
-    start: Tensor,
-    newton: bool,
-    steps: int,
+    lightness: Tensor, a: Tensor, b: Tensor, low: Tensor, high: Tensor, start: Tensor, steps: int
 ) -> Tensor:
-    """:func:`largest_in_gamut_scale` of one chunk: Newton's estimate, certified by the exact
-    test on both sides of it; the pixels it does not settle are searched between their bounds."""
+    """:func:`largest_in_gamut_scale` of one chunk: ``steps`` Newton steps from ``start``,
+    certified by the exact test on both sides of the estimate; the pixels it does not settle
+    (all of them without steps) are searched between their bounds."""
     if not len(lightness):
         return low
     rays = _Rays(lightness, a, b)
-    if not newton:
+    if not steps:
         return _search(rays, low, high)
     estimate = _newton_estimate(rays, start, low, high, steps)
     half = (SEARCH_RESOLUTION / 2) / rays.chroma  # in units of the scale
