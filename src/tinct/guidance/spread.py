@@ -27,6 +27,10 @@ level, with its few iterations, could not take back:
 - the start is brought to the finer grid by a joint bilateral upsampling (Kopf, Cohen,
   Lischinski and Uyttendaele 2007, "Joint Bilateral Upsampling"): each coarse cell counts by
   the affinity of its lightness to the fine pixel's, not by distance alone.
+
+Everything that depends on the lightness alone (the pyramid, the affinities, the upsampling's
+lightness weights) is a :class:`SpreadGuide`, made once per image and kept with its encoding:
+a hint update computes only what its hints change.
 """
 
 from __future__ import annotations
