@@ -59,6 +59,16 @@ def test_the_interpolated_largest_chroma_is_close_except_near_the_cusps() -> Non
     assert float(error.quantile(0.99)) < 0.1
 
 
+def test_the_interpolation_takes_the_ends_of_its_grid() -> None:
+    # L = 100, L = 0, and a hue just below 360 degrees, which can round up to the grid's end.
+    lightness = torch.tensor([100.0, 0.0, 50.0, 50.0])
+    a = torch.tensor([10.0, 10.0, 30.0, 30.0])
+    b = torch.tensor([0.0, 0.0, -1e-9, 0.0])
+    estimate = estimated_largest_chroma(lightness, a, b)
+    assert bool(torch.isfinite(estimate).all()) and float(estimate[:2].abs().max()) < 0.01
+    assert abs(float(estimate[2] - estimate[3])) < 1e-3
+
+
 @pytest.mark.parametrize("count", [300, 100_000])  # one chunk and several
 def test_the_search_finds_the_largest_in_gamut_scale(count: int) -> None:
     lightness, a, b = _random_lab(count, 150.0, seed=2)

@@ -65,8 +65,11 @@ def estimated_largest_chroma(lightness: Tensor, a: Tensor, b: Tensor) -> Tensor:
     grid = _largest_chroma_grid()
     columns = grid.shape[1]
     hue = torch.atan2(b, a).mul_(HUE_STEPS / (2 * math.pi)).remainder_(HUE_STEPS)
-    row = (lightness * (1.0 / L_STEP)).clamp_(0.0, grid.shape[0] - 1.001)
-    hue_index, row_index = hue.long(), row.long()
+    # Each cell's lower corner is at most the last but one row and column (a hue that rounds up
+    # to HUE_STEPS, or L = 100, takes the far end of the cell below it, weight 1).
+    row = (lightness * (1.0 / L_STEP)).clamp_(0.0, grid.shape[0] - 1)
+    hue_index = hue.long().clamp_(max=columns - 2)
+    row_index = row.long().clamp_(max=grid.shape[0] - 2)
     hue_fraction, row_fraction = hue - hue_index, row - row_index
     flat = grid.view(-1)
     corner = row_index * columns + hue_index
