@@ -133,7 +133,8 @@ class SpreadGuide:
     def of(cls, lightness: Tensor, settings: SpreadSettings = SpreadSettings()) -> SpreadGuide:
         levels = len(settings.iterations)
         pooled = _pyramid(torch.cat((lightness, lightness * lightness), dim=1), levels, False)
-        means = tuple(level[:, :1] for level in pooled)
+        # Copies, so that the pooled squares (needed only for the coherence) are not kept.
+        means = (lightness, *(level[:, :1].clone() for level in pooled[1:]))
         coherence = tuple(
             _coherence(level[:, :1], level[:, 1:], settings.mixed_cell_sigma)
             if index and settings.mixed_cell_sigma is not None
@@ -149,8 +150,8 @@ class SpreadGuide:
 
     @property
     def nbytes(self) -> int:
-        """Memory it holds beyond ``lightness``."""
-        tensors = [*self.means, *(c for c in self.coherence if c is not None)]
+        """Memory it holds beyond ``lightness`` (the finest level's mean)."""
+        tensors = [*self.means[1:], *(c for c in self.coherence if c is not None)]
         tensors += [plane for pair in self.affinities for plane in pair]
         tensors += [plane for taps in self.taps if taps is not None for plane in taps.affinity]
         return sum(t.numel() * t.element_size() for t in tensors)
