@@ -52,6 +52,11 @@ BUDGET_RUNS: dict[str, BudgetRun] = {
         psnr={"objects-people": 24.25, "bsds500-val": 23.82, "sun-hays80": 23.61},
         colourfulness={"objects-people": 23.9, "bsds500-val": 17.8, "sun-hays80": 19.8},
     ),
+    "fusion": BudgetRun(
+        steps=818,
+        psnr={"objects-people": 23.33, "bsds500-val": 22.85, "sun-hays80": 21.63},
+        colourfulness={"objects-people": 15.0, "bsds500-val": 14.3, "sun-hays80": 15.4},
+    ),
     "guided": BudgetRun(
         steps=1263,
         psnr={"objects-people": 20.53, "bsds500-val": 20.86, "sun-hays80": 20.62},
