@@ -15,7 +15,8 @@ def _system(seed: int) -> tuple[spread._Operator, torch.Tensor]:
     mask = (torch.rand(2, 1, 33, 48, generator=generator) < 0.02).float()
     residual = torch.randn(2, 2, 33, 48, generator=generator) * 30 * mask
     settings = spread.SpreadSettings()
-    operator = spread._Operator(lightness, 1.0 - boundary, mask, settings, decay=settings.decay)
+    affinities = spread._lightness_affinities(lightness, settings.sigma)
+    operator = spread._Operator(affinities, 1.0 - boundary, mask, settings, decay=settings.decay)
     return operator, settings.hint_weight * mask * residual
 
 

@@ -191,12 +191,7 @@ def _solve_pyramid(
         open_below = open_
         # Fading is an area term: a coarse cell covers 4**level fine pixels.
         operator = _Operator(
-            guide.means[level],
-            open_,
-            m_level,
-            settings,
-            decay=settings.decay * 4**level,
-            affinities=guide.affinities[level],
+            guide.affinities[level], open_, m_level, settings, decay=settings.decay * 4**level
         )
         rhs = settings.hint_weight * m_level * r_level
         start = solve_stencil_system(operator.centre, operator.affinities, rhs, start, iterations)
@@ -329,23 +324,21 @@ class _Operator:
     """The system's matrix ``Lap_w + lam M + eps I`` as a five-point stencil on ``(B, C, h, w)``
     fields: ``centre * x`` minus each neighbour's affinity times the neighbour's value.
 
+    ``lightness_affinities`` are :func:`_lightness_affinities` of the grid's lightness;
     ``open_`` ``(B, 1, h, w)`` in [0, 1] scales each cell's affinities (0: a drawn boundary,
     cut off from its neighbours)."""
 
     def __init__(
         self,
-        lightness: Tensor,
+        lightness_affinities: tuple[Tensor, Tensor],
         open_: Tensor,
         mask: Tensor,
         settings: SpreadSettings,
         decay: float,
-        affinities: tuple[Tensor, Tensor] | None = None,
     ) -> None:
-        if affinities is None:  # else already made (SpreadGuide) from ``lightness``
-            affinities = _lightness_affinities(lightness, settings.sigma)
         # Affinity between each pixel and its right / lower neighbour (0 across boundaries).
-        right = affinities[0] * open_[..., :, 1:] * open_[..., :, :-1]
-        down = affinities[1] * open_[..., 1:, :] * open_[..., :-1, :]
+        right = lightness_affinities[0] * open_[..., :, 1:] * open_[..., :, :-1]
+        down = lightness_affinities[1] * open_[..., 1:, :] * open_[..., :-1, :]
         # Each pixel's affinity to its right, left, lower and upper neighbour (0 past the edge).
         self.affinities = (
             F.pad(right, (0, 1)),
@@ -387,6 +380,7 @@ def smooth_edge_aware(
     # _Operator's diagonal is hint_weight * mask + decay: with hint_weight 1 and no decay it is
     # the per-pixel data weight.
     settings = SpreadSettings(sigma=sigma, hint_weight=1.0, decay=0.0)
-    operator = _Operator(lightness, open_, data_weight, settings, decay=0.0)
+    affinities = _lightness_affinities(lightness, sigma)
+    operator = _Operator(affinities, open_, data_weight, settings, decay=0.0)
     rhs = data_weight * field
     return solve_stencil_system(operator.centre, operator.affinities, rhs, field, iterations)
