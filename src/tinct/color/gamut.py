@@ -20,7 +20,9 @@ from tinct.color.lab import (
     LINEAR_RGB_FROM_XYZ,
     lab_f_inverse,
     lab_planes_to_linear_rgb,
+    linear_rgb_planes,
     linear_to_srgb,
+    luminance_shares,
 )
 
 SEARCH_RESOLUTION = 0.005  # ab units: the search stops when the chroma is known this closely
@@ -119,26 +121,19 @@ class _Rays:
         self.planes = (lightness, a, b)
         self.chroma = torch.sqrt(a * a + b * b)
         self.f_y = ((lightness + 16.0) / 116.0).view(-1, 1)
-        y = lab_f_inverse(self.f_y) * D65_WHITE_XYZ[1]
-        self.y_shares = [y * row[1] for row in LINEAR_RGB_FROM_XYZ]  # (N, 1) each
+        self.y_shares = luminance_shares(lab_f_inverse(self.f_y))  # (N, 1) each
         self.slope_x = (a / 500.0).view(-1, 1)
         self.slope_z = (b / -200.0).view(-1, 1)
 
     def subset(self, index: Tensor) -> _Rays:
         return _Rays(*(plane.index_select(0, index) for plane in self.planes))
 
-    def _channels(self, scales: Tensor) -> tuple[list[Tensor], Tensor, Tensor]:
+    def _channels(self, scales: Tensor) -> tuple[tuple[Tensor, Tensor, Tensor], Tensor, Tensor]:
         """Linear R, G and B at ``(N, k)`` scales, each summed as ``Y share + X share + Z
         share``, and f(X) and f(Z)."""
         f_x = torch.addcmul(self.f_y, scales, self.slope_x)
         f_z = torch.addcmul(self.f_y, scales, self.slope_z)
-        x, z = lab_f_inverse(f_x), lab_f_inverse(f_z)
-        channels = [
-            torch.add(y_share, x, alpha=row[0] * D65_WHITE_XYZ[0]).add_(
-                z, alpha=row[2] * D65_WHITE_XYZ[2]
-            )
-            for row, y_share in zip(LINEAR_RGB_FROM_XYZ, self.y_shares, strict=True)
-        ]
+        channels = linear_rgb_planes(self.y_shares, lab_f_inverse(f_x), lab_f_inverse(f_z))
         return channels, f_x, f_z
 
     def fits(self, scales: Tensor) -> Tensor:

@@ -104,14 +104,26 @@ def lab_planes_to_linear_rgb(
     """
     fy = (lightness + 16.0) / 116.0
     x = lab_f_inverse(torch.add(fy, a, alpha=1.0 / 500.0))
-    y = lab_f_inverse(fy)
     z = lab_f_inverse(torch.add(fy, b, alpha=-1.0 / 200.0))
-    # Each channel is Y's share plus X's and Z's, the white point folded into the weights: three
-    # operations where products and sums of the scaled planes took eight.
-    white_x, white_y, white_z = D65_WHITE_XYZ
+    return linear_rgb_planes(luminance_shares(lab_f_inverse(fy)), x, z)
+
+
+def luminance_shares(y: Tensor) -> list[Tensor]:
+    """Y's share of linear R, G and B, from ``y`` = f^-1(f(Y)) (Y over the white point's)."""
+    return [y * (row[1] * D65_WHITE_XYZ[1]) for row in LINEAR_RGB_FROM_XYZ]
+
+
+def linear_rgb_planes(
+    shares_of_y: list[Tensor], x: Tensor, z: Tensor
+) -> tuple[Tensor, Tensor, Tensor]:
+    """Linear R, G and B from Y's shares (:func:`luminance_shares`) and ``x``, ``z`` =
+    f^-1(f(X)), f^-1(f(Z)): each channel ``Y share + X share + Z share``, the white point folded
+    into the weights (three operations where products and sums of the scaled planes took
+    eight)."""
+    white_x, _, white_z = D65_WHITE_XYZ
     return tuple(  # type: ignore[return-value]
-        torch.add(y * (row[1] * white_y), x, alpha=row[0] * white_x).add(z, alpha=row[2] * white_z)
-        for row in LINEAR_RGB_FROM_XYZ
+        torch.add(share, x, alpha=row[0] * white_x).add_(z, alpha=row[2] * white_z)
+        for row, share in zip(LINEAR_RGB_FROM_XYZ, shares_of_y, strict=True)
     )
 
 
