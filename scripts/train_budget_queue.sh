@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Train the budget recipes (recipes/budget/NAME.toml) one after another into runs/budget/NAME,
-# then run the budget ablation studies (recipes/ablations/NAME.toml, `tinct ablate`, into
-# runs/ablations/NAME), each at the lowest CPU priority (nice 19) so interactive work on the
-# machine comes first.
+# Train the budget recipes (recipes/budget/NAME.toml) into runs/budget/NAME and run the budget
+# ablation studies (recipes/ablations/NAME.toml, `tinct ablate`, into runs/ablations/NAME), one
+# after another in the order below, each at the lowest CPU priority (nice 19) so interactive
+# work on the machine comes first.
 #
 #   scripts/train_budget_queue.sh [NAME ...]      # default: all of them, in the order below
 #   nohup scripts/train_budget_queue.sh > runs/budget/queue.log 2>&1 &   # in the background
@@ -28,8 +28,8 @@ python=${PYTHON:-python3}
 [ -z "${PYTHON:-}" ] && [ -x .venv/bin/python ] && python=.venv/bin/python
 models=("$@")
 [ ${#models[@]} -eq 0 ] && models=(surveillance eccv16 guided vgg16_regression vgg16_bins fusion
-    tinct-lite-recurrent tinct-lite-recurrent-ablation budget-gradient-prior
-    budget-architectures-by-data)
+    budget-gradient-prior budget-architectures-by-data tinct-lite-recurrent
+    tinct-lite-recurrent-ablation propagation-refiner)
 
 mkdir -p "$out"
 exec 9>"$out/queue.lock"

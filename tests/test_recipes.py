@@ -16,6 +16,7 @@ from tinct.training.recipe import (
     read_recipe_values,
     recipe_from_dict,
 )
+from tinct.training.refiner_trainer import refiner_recipe_from_dict
 
 from .conftest import PROJECT_ROOT
 
@@ -61,10 +62,11 @@ def test_recipe_is_valid(path: Path) -> None:
 BUDGET_RECIPES = sorted((PROJECT_ROOT / "recipes" / "budget").glob("*.toml"))
 BUDGET_MODELS = {"surveillance", "eccv16", "vgg16_regression", "vgg16_bins", "fusion", "guided"}
 RECURRENT_PAIR = ("tinct-lite-recurrent", "tinct-lite-recurrent-ablation")  # Xu's experiment
+VIDEO_BUDGET_MODELS = {*RECURRENT_PAIR, REFINER_MODEL_NAME}  # and Dubey et al.'s
 
 
 def test_every_paper_model_has_a_budget_recipe_with_the_same_budget_and_data() -> None:
-    recipes = {p.stem: load_recipe(p) for p in BUDGET_RECIPES if p.stem not in RECURRENT_PAIR}
+    recipes = {p.stem: load_recipe(p) for p in BUDGET_RECIPES if p.stem not in VIDEO_BUDGET_MODELS}
     assert set(recipes) == BUDGET_MODELS
     assert {name: r.model for name, r in recipes.items()} == {n: n for n in BUDGET_MODELS}
     assert {r.run.max_train_minutes for r in recipes.values()} == {30.0}
@@ -86,3 +88,19 @@ def test_the_recurrent_budget_pair_differs_only_in_the_recurrent_layer() -> None
     recurrent.pop("model_config")
     assert recurrent == bypassed
     assert recurrent["run"]["max_train_minutes"] == 30
+    # max_steps, not the epochs, ends the schedule: the first budget pair stopped after one
+    # epoch of 400 steps, a tenth of its budget
+    optim, clips = recurrent["optim"], recurrent["clips"]
+    assert optim["epochs"] * (clips["clips_per_epoch"] // optim["batch_size"]) > optim["max_steps"]
+
+
+def test_the_refiner_budget_recipe_is_the_shipped_recipe_with_the_budget() -> None:
+    budget = read_recipe_values(PROJECT_ROOT / "recipes" / "budget" / "propagation-refiner.toml")
+    shipped = read_recipe_values(PROJECT_ROOT / "recipes" / "video" / "propagation-refiner.toml")
+    assert budget["run"].pop("max_train_minutes") == 30
+    assert budget["optim"].pop("steps") > shipped["optim"].pop("steps")
+    assert budget == shipped
+    recipe = refiner_recipe_from_dict(
+        read_recipe_values(PROJECT_ROOT / "recipes" / "budget" / "propagation-refiner.toml")
+    )
+    assert recipe.run.max_train_minutes == 30.0
