@@ -76,6 +76,17 @@ def test_colour_forms_agree() -> None:
     assert parse_colour({"L": 20, "a": red[0], "b": red[1]}) == red
 
 
+def test_hex_colours_are_the_lab_of_their_srgb_in_any_spelling() -> None:
+    # a cached conversion: the spellings of one colour share it, other colours do not
+    for digits in ("#3a7bd5", "3A7BD5", "#3a7BD5", "#fe9", "ffee99", "#000000", "#ffffff"):
+        text = digits.lstrip("#")
+        full = "".join(d * 2 for d in text) if len(text) == 3 else text
+        rgb = torch.tensor([int(full[i : i + 2], 16) / 255 for i in (0, 2, 4)], dtype=torch.float64)
+        lab = rgb_to_lab(rgb.view(3, 1, 1)).flatten()
+        assert parse_colour(digits) == pytest.approx((float(lab[1]), float(lab[2])), abs=1e-9)
+    assert parse_colour("#3a7bd5") != parse_colour("#3a7bd6")
+
+
 def test_rasterize_paints_points_strokes_and_boundaries() -> None:
     hint_map = rasterize_hints(parse_hints(EXAMPLE), 16, 20)
     assert hint_map.shape == (1, 4, 16, 20) and hint_map.dtype == torch.float32

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from functools import lru_cache
 
 import torch
 
@@ -30,6 +31,7 @@ MAX_COORDINATE = 1e6
 AB_LIMIT = 128.0
 HEX_COLOUR = re.compile(r"#?([0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
 PHOTO_KEYS = {"version", "points", "strokes", "boundaries"}
+HEX_CACHE_SIZE = 4096  # distinct hint colours remembered
 
 
 class _Entry:
@@ -230,6 +232,14 @@ def hex_to_ab(digits: str) -> AB:
     """ab of an sRGB colour given as 3 or 6 hex digits (no '#')."""
     if len(digits) == 3:
         digits = "".join(d * 2 for d in digits)
+    return _srgb8_to_ab(digits.lower())
+
+
+@lru_cache(maxsize=HEX_CACHE_SIZE)
+def _srgb8_to_ab(digits: str) -> AB:
+    """ab of ``rrggbb``. Cached: the page sends every hint again with each update, and one
+    conversion (some thirty tensor operations on one pixel) takes half a millisecond: ten
+    hints cost 5 ms of every update before."""
     rgb = torch.tensor([int(digits[i : i + 2], 16) / 255 for i in (0, 2, 4)], dtype=torch.float64)
     lab = rgb_to_lab(rgb.view(3, 1, 1)).flatten()
     return (float(lab[1]), float(lab[2]))
