@@ -157,6 +157,47 @@ def test_rgb_strips_give_the_whole_image_lazily() -> None:
     torch.testing.assert_close(strips.to_tensor(), assembled)
 
 
+def test_the_gamut_search_on_several_threads_gives_the_same_colours(monkeypatch) -> None:
+    import threading
+
+    from tinct.color import recombine
+
+    lightness, ab = _smooth_scene(400, 330, seed=11)  # 132k pixels: 4 blocks of rows
+    lightness, ab = lightness[:1], ab[:1] * 1.5  # many colours out of gamut
+    alone = torch.cat([strip for _, strip in recombine_strips(lightness, ab)], dim=-2)
+    searched = []
+
+    def recording(block_lightness, a, b) -> None:
+        thread = threading.current_thread()
+        searched.append((block_lightness.shape[0], thread.name, torch.get_num_threads()))
+        clip_planes_to_gamut_(block_lightness, a, b)
+
+    monkeypatch.setattr(recombine, "clip_planes_to_gamut_", recording)
+    for workers, blocks in ((2, 2), (4, 4), (9, 4)):  # at most MAX_WORKERS
+        searched.clear()
+        strips = list(recombine_strips(lightness, ab, workers=workers))
+        together = torch.cat([strip for _, strip in strips], dim=-2)
+        torch.testing.assert_close(together, alone, atol=1e-6, rtol=0)
+        rows, names, threads = zip(*searched, strict=True)
+        assert sum(rows) == 400 and len(rows) == blocks
+        # the first block on the calling thread, the others on the pool's, with one torch thread
+        caller = threading.current_thread().name
+        assert sorted(name == caller for name in names) == [False] * (blocks - 1) + [True]
+        assert {count for name, count in zip(names, threads, strict=True) if name != caller} == {1}
+    with pytest.raises(ValueError, match="workers"):
+        list(recombine_strips(lightness, ab, workers=0))
+
+
+def test_small_strips_are_searched_on_one_thread(monkeypatch) -> None:
+    from tinct.color import recombine
+
+    lightness, ab = _smooth_scene(100, 100, seed=12)  # 10k pixels: one block
+    calls = []
+    monkeypatch.setattr(recombine, "clip_planes_to_gamut_", lambda *planes: calls.append(planes))
+    list(recombine_strips(lightness[:1], ab[:1], workers=4))
+    assert len(calls) == 1
+
+
 def test_channels_last_chroma_is_recombined_like_contiguous_chroma() -> None:
     lightness, ab = _smooth_scene(40, 56, seed=10)
     expected = recombine_lightness_ab(lightness, ab)

@@ -11,12 +11,22 @@ On the CPU (float32, no gradients) a strip is converted by OpenCV after a table 
 chroma has sent only the few doubtful pixels to the exact gamut test; elsewhere (a GPU, float64,
 autograd) by the tensor functions of :mod:`tinct.color.gamut`. Both give the same colours to a
 tenth of an 8-bit level.
+
+A caller that runs PyTorch on fewer threads than the machine has cores (the server's hint
+updates run on one, :func:`tinct.server.limits.one_torch_thread`) can ask for ``workers``: the
+gamut search of a strip, most of its time, is then split into blocks of rows searched on that
+many threads at once. Each thread runs its own block from start to end (no step waits for the
+others, as the steps of a PyTorch operation split over threads do), so on a busy machine it
+costs no more than one thread would.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cache
+from itertools import pairwise
 
 import torch
 import torch.nn.functional as F
@@ -29,6 +39,8 @@ from tinct.color.lab_opencv import lab_planes_to_srgb
 # About a megapixel per strip: its float temporaries (some tens of MB) stay small beside the
 # image, and strips stay wide enough for the per-call overheads to vanish.
 STRIP_PIXELS = 1 << 20
+MAX_WORKERS = 4  # threads for one strip's gamut search
+BLOCK_PIXELS = 1 << 15  # fewer pixels per block: the per-call overheads outweigh the threads
 
 
 def upsample_ab(ab: Tensor, size: tuple[int, int]) -> Tensor:
@@ -61,9 +73,14 @@ def _upsampled_whole(ab: Tensor, size: tuple[int, int]) -> Tensor:
 
 
 def recombine_strips(
-    lightness: Tensor, ab: Tensor, strip_pixels: int = STRIP_PIXELS
+    lightness: Tensor, ab: Tensor, strip_pixels: int = STRIP_PIXELS, workers: int = 1
 ) -> Iterator[tuple[int, Tensor]]:
     """The colour image of :func:`recombine_lightness_ab`, strip by strip from the top.
+
+    Args:
+        workers: threads for each strip's gamut search on the CPU (at most ``MAX_WORKERS``;
+            see the module): for callers that run PyTorch on fewer threads than there are
+            cores. The colours do not depend on it (to float rounding).
 
     Yields:
         ``(top, rgb)``: the strip's first row and its ``(B, 3, rows, W)`` sRGB in [0, 1] (on the
@@ -71,7 +88,15 @@ def recombine_strips(
     """
     _check_shapes(lightness, ab)
     height, width = lightness.shape[-2:]
-    convert = _opencv_strip if _opencv_applies(lightness, ab) else _tensor_strip
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, got {workers}")
+    if _opencv_applies(lightness, ab):
+        blocks = min(workers, MAX_WORKERS)
+
+        def convert(strip_lightness: Tensor, strip_ab: Tensor) -> Tensor:
+            return _opencv_strip(strip_lightness, strip_ab, blocks)
+    else:
+        convert = _tensor_strip
     rows = max(1, strip_pixels // width)
     if rows >= height:  # one strip (a preview): upsampled in one pass, a fifth of the time
         yield 0, convert(lightness, _upsampled_whole(ab.to(lightness.dtype), (height, width)))
@@ -95,16 +120,47 @@ def _tensor_strip(lightness: Tensor, ab: Tensor) -> Tensor:
     return lab_to_rgb_in_gamut(lightness, ab)
 
 
-def _opencv_strip(lightness: Tensor, ab: Tensor) -> Tensor:
+def _opencv_strip(lightness: Tensor, ab: Tensor, workers: int = 1) -> Tensor:
     """``(B, 3, rows, W)`` channels-last sRGB of float32 CPU strips; ``ab`` is clipped in place."""
     images = []
     for item_lightness, item_ab in zip(lightness[:, 0], ab, strict=True):
         item_lightness = item_lightness.clamp(0.0, 100.0)
         a, b = item_ab.contiguous().unbind(0)  # clipped in place below
-        clip_planes_to_gamut_(item_lightness, a, b)
+        _clip_in_blocks_(item_lightness, a, b, workers)
         images.append(lab_planes_to_srgb(item_lightness, a, b))
     batch = images[0].unsqueeze(0) if len(images) == 1 else torch.stack(images)
     return batch.permute(0, 3, 1, 2)
+
+
+def _clip_in_blocks_(lightness: Tensor, a: Tensor, b: Tensor, workers: int) -> None:
+    """:func:`clip_planes_to_gamut_` of contiguous ``(rows, W)`` planes, in up to ``workers``
+    blocks of rows at once: the first on the calling thread, the others on the pool's."""
+    rows = lightness.shape[0]
+    blocks = max(1, min(workers, rows, lightness.numel() // BLOCK_PIXELS))
+    if blocks == 1:
+        clip_planes_to_gamut_(lightness, a, b)
+        return
+    edges = [rows * index // blocks for index in range(blocks + 1)]
+    planes = [
+        tuple(plane[top:bottom] for plane in (lightness, a, b))
+        for top, bottom in pairwise(edges)
+    ]
+    others = [_pool().submit(clip_planes_to_gamut_, *block) for block in planes[1:]]
+    clip_planes_to_gamut_(*planes[0])
+    for other in others:
+        other.result()
+
+
+@cache
+def _pool() -> ThreadPoolExecutor:
+    """The threads that search the blocks after the first, each with PyTorch on one thread (a
+    new thread would otherwise split every operation over all cores)."""
+    return ThreadPoolExecutor(
+        MAX_WORKERS - 1,
+        thread_name_prefix="tinct-gamut",
+        initializer=torch.set_num_threads,
+        initargs=(1,),
+    )
 
 
 def recombine_lightness_ab(lightness: Tensor, ab: Tensor) -> Tensor:
@@ -148,10 +204,12 @@ class RgbStrips:
     Attributes:
         lightness: ``(1, H, W)`` L in [0, 100].
         ab: ``(2, h, w)`` predicted chroma, any resolution.
+        workers: threads for each strip's gamut search (:func:`recombine_strips`).
     """
 
     lightness: Tensor
     ab: Tensor
+    workers: int = 1
 
     def __post_init__(self) -> None:
         _check_shapes(self.lightness.unsqueeze(0), self.ab.unsqueeze(0))
@@ -164,7 +222,10 @@ class RgbStrips:
         return tuple(self.lightness.shape[-2:])  # type: ignore[return-value]
 
     def __iter__(self) -> Iterator[tuple[int, Tensor]]:
-        for top, strip in recombine_strips(self.lightness.unsqueeze(0), self.ab.unsqueeze(0)):
+        strips = recombine_strips(
+            self.lightness.unsqueeze(0), self.ab.unsqueeze(0), workers=self.workers
+        )
+        for top, strip in strips:
             yield top, strip[0]
 
     def to_tensor(self) -> Tensor:

@@ -82,15 +82,16 @@ class Predictor:
         return recombine_lightness_ab(lightness, ab)
 
     @torch.inference_mode()
-    def colorize_strips(self, hints: Tensor | Hints | None = None) -> RgbStrips:
+    def colorize_strips(self, hints: Tensor | Hints | None = None, workers: int = 1) -> RgbStrips:
         """:meth:`colorize_lightness` of a one-image encoding as a lazily computed
         :class:`RgbStrips` (what image writers and the server's previews take: the result is
-        made strip by strip as it is read, never as a whole float image)."""
+        made strip by strip as it is read, never as a whole float image), its gamut search on
+        ``workers`` threads (:func:`tinct.color.recombine.recombine_strips`)."""
         lightness = self.encoding.lightness
         if lightness.shape[0] != 1:
             raise ValueError(f"strips are made for one image, the encoding holds {len(lightness)}")
         ab = self.predict_ab(hints).to(lightness.device, lightness.dtype)
-        return RgbStrips(lightness[0], ab[0])
+        return RgbStrips(lightness[0], ab[0], workers)
 
     def logits(self, hints: Tensor | Hints | None = None) -> Tensor:
         """The model's raw output with ``hints``, as :meth:`Colorizer.predict_logits` gives it."""

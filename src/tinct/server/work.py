@@ -12,9 +12,11 @@ part of the model after the hints enter (:class:`tinct.pipeline.predictor.Predic
 from __future__ import annotations
 
 import dataclasses
+from functools import cache
 
 from torch import Tensor
 
+from tinct.export.onnx_runtime import default_threads
 from tinct.guidance.hints_file import (
     Hints,
     HintsError,
@@ -147,7 +149,15 @@ def colorize_preview(
     """
     with one_torch_thread():
         hint_map = hint_map_for(colorizer, hints, image_size, preview.image_size)
-        return encode_preview_png(Predictor(colorizer, preview).colorize_strips(hint_map))
+        result = Predictor(colorizer, preview).colorize_strips(hint_map, preview_workers())
+        return encode_preview_png(result)
+
+
+@cache
+def preview_workers() -> int:
+    """Threads for a preview's gamut search, which runs each on its own block of rows: one per
+    core (the job's PyTorch runs on one thread, so the others would stay idle)."""
+    return default_threads()
 
 
 def decode_for_store(
