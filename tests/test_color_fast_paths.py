@@ -92,6 +92,36 @@ def test_the_search_stops_at_the_first_boundary_where_a_hue_re_enters_the_gamut(
     assert abs(float(torch.hypot(*clipped)) - 29.2) < 0.1
 
 
+def test_any_estimate_gives_the_first_boundary_and_the_tables_spare_the_search(
+    monkeypatch,
+) -> None:
+    from tinct.color import gamut
+
+    lightness, a, b = _random_lab(20_000, 150.0, seed=9)
+    outside = ~in_gamut(lightness, a, b) & (lightness < 99.99)
+    lightness, a, b = lightness[outside].double(), a[outside].double(), b[outside].double()
+    chroma = torch.sqrt(a * a + b * b)
+    reference = largest_in_gamut_scale(lightness, a, b, newton=False)  # bisection from gray
+    searched = []
+    search = gamut._search
+
+    def counted(rays, low, high):
+        searched.append(len(low))
+        return search(rays, low, high)
+
+    monkeypatch.setattr(gamut, "_search", counted)
+    tables = estimated_largest_chroma(lightness.float(), a.float(), b.float()).double()
+    tables = (tables / chroma).clamp(0.0, 1.0)
+    for estimate in (tables, reference * 0.5, (reference * 2.0).clamp(max=1.0)):
+        searched.clear()
+        scale = largest_in_gamut_scale(lightness, a, b, estimate=estimate)
+        difference = (scale - reference).abs() * chroma
+        assert float(difference.quantile(0.999)) < 2 * SEARCH_RESOLUTION
+        assert bool(in_gamut(lightness, a * scale, b * scale).all())
+        if estimate is tables:  # one Newton step, then four from gray for the few left open
+            assert sum(searched) < 0.001 * len(lightness)
+
+
 def test_clipping_planes_in_place_matches_clip_ab_to_gamut() -> None:
     lightness, a, b = _random_lab(100_000, 120.0, seed=3)
     expected = clip_ab_to_gamut(lightness.view(1, 1, -1), torch.stack((a, b)).view(2, 1, -1))
