@@ -47,7 +47,8 @@ SIGMAS = (4.0, 8.0, 16.0)
 DECAYS = (1e-4, 1e-5, 1e-6)
 COUNTS = (10, 100)
 MIXED_CELL_SIGMAS = (None, 8.0, 12.0, 16.0, 24.0)
-# Iterations per level, coarsest first; five levels start at 16x16 for the working side 256.
+# Iterations per level, coarsest first (None: solved exactly); five levels start at 16x16 for
+# the working side 256.
 SCHEDULES = (
     (400, 200, 100, 50),
     (160, 80, 40, 15),
@@ -56,6 +57,7 @@ SCHEDULES = (
     (60, 20, 8, 3, 1),
     (40, 20, 8, 3, 1),
     (40, 30, 12, 4, 2, 1),
+    (None, 30, 12, 4, 2, 1),
     (30, 10, 4, 2, 1),
 )
 
@@ -69,13 +71,17 @@ def objective_settings() -> dict[str, SpreadSettings]:
 
 def solver_settings() -> dict[str, SpreadSettings]:
     settings = {
-        f"iterations {','.join(map(str, schedule))}": SpreadSettings(iterations=schedule)
+        f"iterations {schedule_name(schedule)}": SpreadSettings(iterations=schedule)
         for schedule in SCHEDULES
     }
     for mixed in MIXED_CELL_SIGMAS:
-        name = f"iterations {','.join(map(str, SpreadSettings().iterations))}, mixed cells {mixed}"
+        name = f"iterations {schedule_name(SpreadSettings().iterations)}, mixed cells {mixed}"
         settings[name] = SpreadSettings(mixed_cell_sigma=mixed)
     return settings
+
+
+def schedule_name(schedule: tuple[int | None, ...]) -> str:
+    return ",".join("exact" if steps is None else str(steps) for steps in schedule)
 
 
 def means_by_count(values: dict[str, dict[int, list[float]]]) -> dict[str, dict[str, float]]:

@@ -3,20 +3,26 @@ plain function, bit for bit, and the iterations solve the system."""
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from tinct.guidance import spread, stencil_solver
 
 
-def _system(seed: int) -> tuple[spread._Operator, torch.Tensor]:
+def _system(
+    seed: int,
+    size: tuple[int, int] = (33, 48),
+    hint_share: float = 0.02,
+    decay: float = spread.SpreadSettings().decay,
+) -> tuple[spread._Operator, torch.Tensor]:
     generator = torch.Generator().manual_seed(seed)
-    lightness = torch.rand(2, 1, 33, 48, generator=generator) * 100
-    boundary = (torch.rand(2, 1, 33, 48, generator=generator) < 0.05).float()
-    mask = (torch.rand(2, 1, 33, 48, generator=generator) < 0.02).float()
-    residual = torch.randn(2, 2, 33, 48, generator=generator) * 30 * mask
+    lightness = torch.rand(2, 1, *size, generator=generator) * 100
+    boundary = (torch.rand(2, 1, *size, generator=generator) < 0.05).float()
+    mask = (torch.rand(2, 1, *size, generator=generator) < hint_share).float()
+    residual = torch.randn(2, 2, *size, generator=generator) * 30 * mask
     settings = spread.SpreadSettings()
     affinities = spread._lightness_affinities(lightness, settings.sigma)
-    operator = spread._Operator(affinities, 1.0 - boundary, mask, settings, decay=settings.decay)
+    operator = spread._Operator(affinities, 1.0 - boundary, mask, settings, decay=decay)
     return operator, settings.hint_weight * mask * residual
 
 
@@ -65,3 +71,29 @@ def test_the_operator_is_symmetric() -> None:
     left_side = (_applied(operator, x) * y).sum(dim=(-2, -1))
     right_side = (x * _applied(operator, y)).sum(dim=(-2, -1))
     torch.testing.assert_close(left_side, right_side, rtol=1e-4, atol=1e-3)
+
+
+def test_small_grids_are_solved_exactly() -> None:
+    for size in ((8, 8), (5, 13), (16, 16)):  # the coarsest level's grids and its decay
+        operator, rhs = _system(4, size, hint_share=0.2, decay=1e-5 * 4**5)
+        exact = stencil_solver.solve_stencil_system(
+            operator.centre, operator.affinities, rhs, None, None
+        )
+        residual = _applied(operator, exact) - rhs
+        assert float(residual.abs().max()) < 1e-4 * float(rhs.abs().max()), size
+        converged = stencil_solver.solve_stencil_system(
+            operator.centre, operator.affinities, rhs, None, 2000
+        )
+        torch.testing.assert_close(exact, converged, rtol=1e-3, atol=1e-3)
+
+
+def test_a_grid_too_large_to_solve_exactly_takes_conjugate_gradient_steps() -> None:
+    operator, rhs = _system(5, (17, 16))  # 272 cells
+    args = (operator.centre, operator.affinities, rhs)
+    steps = stencil_solver.LARGE_GRID_ITERATIONS
+    assert torch.equal(
+        stencil_solver.solve_stencil_system(*args, None, None),
+        stencil_solver.solve_stencil_system(*args, None, steps),
+    )
+    with pytest.raises(ValueError, match="at most 256 cells, got 17x16"):
+        stencil_solver.solve_stencil_exactly(*args)

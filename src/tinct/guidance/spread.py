@@ -59,7 +59,9 @@ class SpreadSettings:
             is half the size of the next and starts from its solution, so most of the work is
             done where it is cheap. The solve is stopped far from converged: the colours are
             as good as a converged solve's (``benchmarks/hint_spread_sweep.py --sweep solver``),
-            at a fraction of the time.
+            at a fraction of the time. None: that level solved exactly (the coarsest, 8x8 at
+            the working side of 256: a dense solve, cheaper than the steps that came close to
+            it; :func:`tinct.guidance.stencil_solver.solve_stencil_system`).
         mixed_cell_sigma: scale the affinities of coarse cells by how uniform their lightness
             is, ``exp(-var(L) / (2 mixed_cell_sigma^2))`` (see the module docstring); None:
             not at all.
@@ -68,7 +70,7 @@ class SpreadSettings:
     sigma: float = 8.0
     hint_weight: float = 10.0
     decay: float = 1e-5
-    iterations: tuple[int, ...] = (40, 30, 12, 4, 2, 1)
+    iterations: tuple[int | None, ...] = (None, 30, 12, 4, 2, 1)
     mixed_cell_sigma: float | None = 12.0
 
 

@@ -23,6 +23,8 @@ import torch
 from torch import Tensor
 
 CONVERGED = 1e-8  # stop when every plane's squared residual is below this
+EXACT_CELLS = 256  # the largest grid solved exactly (16x16: a dense matrix of 256 KB)
+LARGE_GRID_ITERATIONS = 40  # conjugate-gradient steps instead, on a larger grid
 
 _COMPILING = threading.Lock()  # server threads may spread their first hints together
 
@@ -32,9 +34,11 @@ def solve_stencil_system(
     affinities: tuple[Tensor, Tensor, Tensor, Tensor],
     rhs: Tensor,
     start: Tensor | None,
-    iterations: int,
+    iterations: int | None,
 ) -> Tensor:
-    """``iterations`` steps of conjugate gradients towards ``A x = rhs`` from ``start``.
+    """``iterations`` steps of conjugate gradients towards ``A x = rhs`` from ``start``; with
+    ``iterations`` None, ``A x = rhs`` solved exactly (:func:`solve_stencil_exactly`) on a grid
+    of at most ``EXACT_CELLS`` cells, on a larger one by ``LARGE_GRID_ITERATIONS`` steps.
 
     Args:
         centre: ``(B, 1, h, w)`` diagonal of ``A``.
@@ -42,14 +46,49 @@ def solve_stencil_system(
             neighbour (0 past the edge of the image).
         rhs: ``(B, C, h, w)`` right-hand side.
         start: ``(B, C, h, w)`` first guess, not changed (zeros when None).
-        iterations: at most this many steps (fewer once converged).
+        iterations: at most this many steps (fewer once converged); None: see above.
 
     Returns:
         ``(B, C, h, w)`` the approximate solution.
     """
+    if iterations is None:
+        if rhs.shape[-2] * rhs.shape[-1] <= EXACT_CELLS:
+            return solve_stencil_exactly(centre, affinities, rhs)
+        iterations = LARGE_GRID_ITERATIONS
     x = torch.zeros_like(rhs) if start is None else start.clone()
     solve = compiled_conjugate_gradient()
     return solve(centre, list(affinities), rhs, x, iterations, CONVERGED)
+
+
+def solve_stencil_exactly(
+    centre: Tensor, affinities: tuple[Tensor, Tensor, Tensor, Tensor], rhs: Tensor
+) -> Tensor:
+    """``A x = rhs`` solved by LU factorisation of the dense ``(h w, h w)`` matrix, for grids
+    of at most ``EXACT_CELLS`` cells: on an 8x8 grid a fraction of a millisecond, where the
+    forty conjugate-gradient steps that come close to it cost some 5 ms in operations on 64
+    values each.
+
+    Raises:
+        ValueError: the grid has more than ``EXACT_CELLS`` cells.
+    """
+    batch, channels, height, width = rhs.shape
+    cells = height * width
+    if cells > EXACT_CELLS:
+        raise ValueError(
+            f"an exact solve takes grids of at most {EXACT_CELLS} cells, got {height}x{width}"
+        )
+    matrix = torch.diag_embed(centre.reshape(batch, cells))
+    index = torch.arange(cells, device=rhs.device).view(height, width)
+    right, left, down, up = (affinity.reshape(batch, cells) for affinity in affinities)
+    for weights, back, here, there in (
+        (right, left, index[:, :-1], index[:, 1:]),
+        (down, up, index[:-1, :], index[1:, :]),
+    ):
+        here, there = here.reshape(-1), there.reshape(-1)
+        matrix[:, here, there] = -weights[:, here]
+        matrix[:, there, here] = -back[:, there]
+    solution = torch.linalg.solve(matrix, rhs.reshape(batch, channels, cells).transpose(1, 2))
+    return solution.transpose(1, 2).reshape(batch, channels, height, width)
 
 
 @functools.cache
