@@ -70,6 +70,7 @@ def test_ablate_trains_each_variant_and_writes_one_table(tmp_path: Path) -> None
     table = (out / "ablation.md").read_text()
     assert "# Gradient prior" in table and "`loss.gradient_prior=true`" in table
     assert "| With prior | tinct-lite_tiny |" in table and "edge Δab" in table
+    assert "| 2 of 2 steps, " in table and " training minutes, " in table  # steps it took
     # A second run reuses the trained variants (their checkpoints are complete).
     stamp = (out / "with-prior" / "model.safetensors").stat().st_mtime_ns
     assert main(["ablate", str(study), "--out", str(out), "--no-lpips"]) == 0

@@ -55,9 +55,11 @@ def train_variant(recipe_path: Path, overrides: list[str], out: Path) -> dict[st
     except ValueError as error:
         raise TinctError(f"{recipe_path}: {error}") from error
     trainer.run()
+    progress = trainer.progress
     return {
         **facts,
-        "trained": f"{trainer.total_steps} steps, {time.perf_counter() - started:.0f} s",
+        "trained": f"{progress.step} of {trainer.total_steps} steps, "
+        f"{progress.train_minutes:.1f} training minutes, {time.perf_counter() - started:.0f} s",
     }
 
 
