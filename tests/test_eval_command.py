@@ -78,7 +78,8 @@ def test_eval_writes_all_four_outputs_with_a_gray_baseline(tmp_path: Path) -> No
     # the flat-blotch measure, beside the truth's: the gray baseline has no chroma at all
     assert gray["flat_chroma_std"] == pytest.approx(0.0, abs=0.05)
     assert near_row["flat_chroma_std_gt"] == gray["flat_chroma_std_gt"] > 0
-    assert "flat blotch" in (tmp_path / "r" / "report.md").read_text()
+    report_md = (tmp_path / "r" / "report.md").read_text()
+    assert "flat blotch" in report_md and "Δab elsewhere" in report_md
     assert "flat_chroma_std_gt" in (tmp_path / "r" / "per_image.csv").read_text().splitlines()[0]
 
 

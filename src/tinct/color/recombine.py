@@ -142,8 +142,7 @@ def _clip_in_blocks_(lightness: Tensor, a: Tensor, b: Tensor, workers: int) -> N
         return
     edges = [rows * index // blocks for index in range(blocks + 1)]
     planes = [
-        tuple(plane[top:bottom] for plane in (lightness, a, b))
-        for top, bottom in pairwise(edges)
+        tuple(plane[top:bottom] for plane in (lightness, a, b)) for top, bottom in pairwise(edges)
     ]
     others = [_pool().submit(clip_planes_to_gamut_, *block) for block in planes[1:]]
     clip_planes_to_gamut_(*planes[0])

@@ -26,6 +26,7 @@ MARKDOWN_COLUMNS = (
     ("acc_v", "Acc_V ↑", 3),
     ("saturation_diff", "Sat. diff ↓", 3),
     ("edge_chroma_error", "edge Δab ↓", 2),
+    ("flat_chroma_error", "Δab elsewhere ↓", 2),
     ("flat_chroma_std", "flat blotch", 2),
     ("flat_chroma_std_gt", "flat blotch (truth)", 2),
 )
