@@ -6,7 +6,8 @@ for L in [0, 100], so a scale in [0, 1] that brings the colour into gamut always
 found per pixel, only for pixels that are out of gamut, to 0.005 ab units of chroma: a few
 Newton steps per pixel estimate where its ray from gray leaves the gamut, and the exact test on
 both sides of the estimate certifies it (nearly all); the rest are bisected. Callers that know
-a close estimate (:mod:`tinct.color.gamut_tables`) start from it and take one step.
+a close estimate (:mod:`tinct.color.gamut_tables`) start from it and take one step; the few
+pixels that step leaves open then take the steps from gray before any bisection.
 """
 
 from __future__ import annotations
