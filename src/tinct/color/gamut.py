@@ -5,9 +5,9 @@ never change the original L, so we scale ab towards 0 instead. Gray (ab = 0) is 
 for L in [0, 100], so a scale in [0, 1] that brings the colour into gamut always exists. It is
 found per pixel, only for pixels that are out of gamut, to 0.005 ab units of chroma: a few
 Newton steps per pixel estimate where its ray from gray leaves the gamut, and the exact test on
-both sides of the estimate certifies it (nearly all); the rest are bisected. Callers that know
-a close estimate (:mod:`tinct.color.gamut_tables`) start from it and take one step; the few
-pixels that step leaves open then take the steps from gray before any bisection.
+both sides of the estimate certifies it (nearly all); the rest are bisected. Float32 planes on
+the CPU take the same steps pixel by pixel, from a close estimate in a table
+(:mod:`tinct.color.gamut_tables`, :mod:`tinct.color.gamut_kernel`).
 """
 
 from __future__ import annotations
@@ -52,7 +52,6 @@ def largest_in_gamut_scale(
     low: Tensor | None = None,
     high: Tensor | None = None,
     newton: bool = True,
-    estimate: Tensor | None = None,
 ) -> Tensor:
     """A scale s in [0, 1) per out-of-gamut pixel of flat ``(N,)`` planes where (L, s*a, s*b)
     leaves the gamut: in gamut, and out of it 0.005 ab units of chroma further.
@@ -68,19 +67,13 @@ def largest_in_gamut_scale(
             rounds). Without it, bisection from ``[low, high)``, which finds the *first*
             boundary from gray wherever none of its midpoints falls in a re-entered part (what
             the tables need: :mod:`tinct.color.gamut_tables`).
-        estimate: a close estimate of the answer (the tables' interpolation): one Newton step
-            from it instead of ``NEWTON_STEPS`` from ``low``, which the pixels that step leaves
-            unsettled then take. More steps from an estimate past the first boundary sometimes
-            reach a re-entered part.
     """
     low = torch.zeros_like(lightness) if low is None else low
     high = torch.ones_like(lightness) if high is None else high
-    start = low if estimate is None else estimate.clamp(min=low, max=high)
-    planes = (lightness, a, b, low, high, start)
+    planes = (lightness, a, b, low, high)
     chunks = zip(*(plane.split(SEARCH_CHUNK) for plane in planes), strict=True)
-    steps = 0 if not newton else NEWTON_STEPS if estimate is None else 1
-    retry = estimate is not None
-    found = [_solve(*chunk, steps=steps, retry=retry) for chunk in chunks]
+    steps = NEWTON_STEPS if newton else 0
+    found = [_solve(*chunk, steps=steps) for chunk in chunks]
     return found[0] if len(found) == 1 else torch.cat(found)
 
 
@@ -90,32 +83,23 @@ def _solve(
     b: Tensor,
     low: Tensor,
     high: Tensor,
-    start: Tensor,
     steps: int,
-    retry: bool,
 ) -> Tensor:
-    """:func:`largest_in_gamut_scale` of one chunk: ``steps`` Newton steps from ``start``,
-    certified by the exact test on both sides of the estimate (:func:`_certified`, which
-    retries from ``low`` with ``retry``); without steps, a search between the bounds."""
+    """:func:`largest_in_gamut_scale` of one chunk: ``steps`` Newton steps from ``low``,
+    certified by the exact test on both sides of the estimate (:func:`_certified`); without
+    steps, a search between the bounds."""
     if not len(lightness):
         return low
     rays = _Rays(lightness, a, b)
     if not steps:
         return _search(rays, low, high)
-    estimate = _newton_estimate(rays, start, low, high, steps)
-    return _certified(rays, estimate, low, high, retry)
+    estimate = _newton_estimate(rays, low, low, high, steps)
+    return _certified(rays, estimate, low, high)
 
 
-def _certified(rays: _Rays, estimate: Tensor, low: Tensor, high: Tensor, retry: bool) -> Tensor:
+def _certified(rays: _Rays, estimate: Tensor, low: Tensor, high: Tensor) -> Tensor:
     """Scales just below the boundary where the exact test on both sides of ``estimate`` shows
-    one; the pixels it does not settle take, with ``retry``, ``NEWTON_STEPS`` from their
-    in-gamut bound (which close in on the first boundary) and are certified again, and otherwise
-    are searched between their bounds.
-
-    The retry is for estimates that started away from the bound (the tables'): the few pixels
-    they leave open (a few hundred in a photo) cost the search a dozen rounds of some thirty
-    operations each, whatever their number, and the Newton steps settle nearly all of them.
-    """
+    one; the pixels it does not settle are searched between their bounds."""
     half = (SEARCH_RESOLUTION / 2) / rays.chroma  # in units of the scale
     sides = torch.stack((torch.maximum(estimate - half, low), estimate + half), dim=1)
     fits = rays.fits(sides)
@@ -128,12 +112,7 @@ def _certified(rays: _Rays, estimate: Tensor, low: Tensor, high: Tensor, retry: 
     sides, fits = sides.index_select(0, open_), fits.index_select(0, open_)
     open_low = low.index_select(0, open_)
     open_high = torch.where(fits[:, 0], high.index_select(0, open_), sides[:, 0])
-    open_rays = rays.subset(open_)
-    if retry:
-        again = _newton_estimate(open_rays, open_low, open_low, open_high, NEWTON_STEPS)
-        found = _certified(open_rays, again, open_low, open_high, retry=False)
-    else:
-        found = _search(open_rays, open_low, open_high)
+    found = _search(rays.subset(open_), open_low, open_high)
     return answer.index_copy(0, open_, found)
 
 

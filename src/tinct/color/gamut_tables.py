@@ -1,15 +1,18 @@
-"""Tables of in-gamut chroma that spare most pixels the exact gamut test and the search.
+"""Tables of in-gamut chroma that spare most pixels the exact gamut test and the search, and
+the conversion of full-resolution Lab planes to sRGB that reads them.
 
 A full-resolution result has millions of pixels and only a few percent of them out of gamut.
-:func:`clip_planes_to_gamut_` sorts them in three steps, each on fewer pixels:
+:func:`lab_planes_to_srgb_in_gamut` sorts them in three steps, each on fewer pixels:
 
 1. one table over L of the chroma that is inside sRGB at *every* hue: pixels below it (most of
    a photo's) are in gamut;
 2. the rest take the exact test;
 3. for the pixels out of gamut, the largest in-gamut chroma interpolated bilinearly in a table
-   over L and hue starts the search (:func:`tinct.color.gamut.largest_in_gamut_scale`): it is
-   within 0.01 ab of the answer for 9 colours in 10 (a test checks it), so one Newton step and
-   the exact test settle nearly all.
+   over L and hue starts the search: it is within 0.01 ab of the answer for 9 colours in 10 (a
+   test checks it), so one Newton step and the exact test settle nearly all.
+
+The steps run pixel by pixel in compiled code (:mod:`tinct.color.gamut_kernel`), which then
+converts each colour to sRGB with a table of the transfer curve.
 
 Both tables come once per process from one exact search on a grid of L and hue; the safe table
 has a margin for the colours between grid points, and a test checks it on millions of random
@@ -19,17 +22,21 @@ colours.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from functools import cache
 
+import numpy as np
 import torch
 from torch import Tensor
 
-from tinct.color.gamut import in_gamut, largest_in_gamut_scale
+from tinct.color.gamut import largest_in_gamut_scale
+from tinct.color.lab import linear_to_srgb
 
 L_STEP = 0.5  # grid of L, both tables
 HUE_STEPS = 720  # grid of hue (half degrees, counter-clockwise from +a)
 MARGIN = 2.0  # ab units, for the colours between grid points (the safe table)
 _BEYOND_GAMUT_CHROMA = 200.0  # more than any sRGB colour has
+CURVE_POINTS = 4097  # the sRGB transfer curve's table
 
 
 @cache
@@ -60,48 +67,51 @@ def safe_chroma_squared() -> Tensor:
 
 def estimated_largest_chroma(lightness: Tensor, a: Tensor, b: Tensor) -> Tensor:
     """The largest in-gamut chroma at each colour's L and hue, interpolated bilinearly in the
-    grid (flat ``(N,)`` planes, L in [0, 100]): within 0.01 ab for 9 colours in 10 and 0.1 for
-    99 in 100 (tested), but tens of ab off near the cusps, where it changes steeply."""
-    grid = _largest_chroma_grid()
-    columns = grid.shape[1]
-    hue = torch.atan2(b, a).mul_(HUE_STEPS / (2 * math.pi)).remainder_(HUE_STEPS)
-    # Each cell's lower corner is at most the last but one row and column (a hue that rounds up
-    # to HUE_STEPS, or L = 100, takes the far end of the cell below it, weight 1).
-    row = (lightness * (1.0 / L_STEP)).clamp_(0.0, grid.shape[0] - 1)
-    hue_index = hue.long().clamp_(max=columns - 2)
-    row_index = row.long().clamp_(max=grid.shape[0] - 2)
-    hue_fraction, row_fraction = hue - hue_index, row - row_index
-    flat = grid.view(-1)
-    corner = row_index * columns + hue_index
-    below, above = (
-        torch.lerp(flat.index_select(0, cell), flat.index_select(0, cell + 1), hue_fraction)
-        for cell in (corner, corner + columns)
-    )
-    return torch.lerp(below, above, row_fraction)
+    grid (flat ``(N,)`` planes, L in [0, 100]; float64): within 0.01 ab for 9 colours in 10 and
+    0.1 for 99 in 100 (tested), but tens of ab off near the cusps, where it changes steeply."""
+    from tinct.color.gamut_kernel import estimated_largest_chroma as estimated
+
+    planes = (plane.detach().to("cpu", torch.float64).contiguous() for plane in (lightness, a, b))
+    return torch.from_numpy(estimated(*(plane.numpy() for plane in planes), _kernel_tables()[1]))
 
 
-def clip_planes_to_gamut_(lightness: Tensor, a: Tensor, b: Tensor) -> None:
-    """Scale ``a`` and ``b`` in place towards gray where (L, a, b) falls outside sRGB.
+@cache
+def srgb_curve() -> np.ndarray:
+    """The sRGB transfer curve at ``CURVE_POINTS`` evenly spaced linear values from 0 to 1
+    (float64), for linear interpolation: within 2e-5 of the curve everywhere."""
+    return linear_to_srgb(torch.linspace(0.0, 1.0, CURVE_POINTS, dtype=torch.float64)).numpy()
 
-    The fast form of :func:`tinct.color.gamut.clip_ab_to_gamut` for same-shaped contiguous
-    planes with L in [0, 100] (see the module for the steps).
+
+@cache
+def _kernel_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The safe table, the grid and the transfer curve as the kernel reads them."""
+    return safe_chroma_squared().numpy(), _largest_chroma_grid().numpy(), srgb_curve()
+
+
+def lab_planes_to_srgb_in_gamut(
+    lightness: Tensor, a: Tensor, b: Tensor, out: Tensor
+) -> GamutCounts:
+    """sRGB of Lab given as ``(rows, W)`` float32 CPU planes (L in [0, 100]; rows may be strided
+    views) in ``out`` (``(rows, W, 3)`` float32), with chroma reduced towards gray where a colour
+    falls outside sRGB: the colours of :func:`tinct.color.gamut.lab_to_rgb_in_gamut` (to a
+    tenth of an 8-bit level), in one compiled pass (:mod:`tinct.color.gamut_kernel`).
     """
-    safe = safe_chroma_squared()
-    flat_l, flat_a, flat_b = lightness.reshape(-1), a.view(-1), b.view(-1)
-    # index_select rather than tensor[index]: the same values, several times faster on the CPU.
-    step = (flat_l * (1.0 / L_STEP)).long().clamp_(0, len(safe) - 1)
-    suspect = (flat_a * flat_a + flat_b * flat_b > safe.index_select(0, step)).nonzero()
-    suspect = suspect.squeeze(1)
-    if not len(suspect):
-        return
-    s_l, s_a, s_b = (plane.index_select(0, suspect) for plane in (flat_l, flat_a, flat_b))
-    outside = (~in_gamut(s_l, s_a, s_b)).nonzero().squeeze(1)
-    if not len(outside):
-        return
-    o_l, o_a, o_b = (plane.index_select(0, outside) for plane in (s_l, s_a, s_b))
-    chroma = torch.sqrt(o_a * o_a + o_b * o_b)
-    estimate = (estimated_largest_chroma(o_l, o_a, o_b) / chroma).clamp_(0.0, 1.0)
-    scale = largest_in_gamut_scale(o_l, o_a, o_b, estimate=estimate)
-    chosen = suspect.index_select(0, outside)
-    flat_a.index_copy_(0, chosen, o_a * scale)
-    flat_b.index_copy_(0, chosen, o_b * scale)
+    from tinct.color.gamut_kernel import srgb_in_gamut
+
+    arrays = (plane.numpy() for plane in (lightness, a, b, out))
+    return GamutCounts(*(int(count) for count in srgb_in_gamut(*arrays, *_kernel_tables())))
+
+
+@dataclass(frozen=True)
+class GamutCounts:
+    """How the pixels of one :func:`lab_planes_to_srgb_in_gamut` call were settled."""
+
+    safe: int  # below the always-safe chroma of their L
+    inside: int  # found inside by the exact test
+    one_step: int  # out of gamut, settled by one Newton step from the tables' estimate
+    from_gray: int  # settled by the Newton steps from gray
+    bisected: int
+
+    @property
+    def out_of_gamut(self) -> int:
+        return self.one_step + self.from_gray + self.bisected

@@ -7,17 +7,17 @@ preview, is upsampled in one pass), and each strip goes through the gamut
 search and the conversion to sRGB on its own, so that a 100-megapixel photo never holds more
 than a strip of float intermediates. :class:`RgbStrips` hands such a result to a writer lazily.
 
-On the CPU (float32, no gradients) a strip is converted by OpenCV after a table of always-safe
-chroma has sent only the few doubtful pixels to the exact gamut test; elsewhere (a GPU, float64,
-autograd) by the tensor functions of :mod:`tinct.color.gamut`. Both give the same colours to a
-tenth of an 8-bit level.
+On the CPU (float32, no gradients) a strip is converted pixel by pixel in compiled code, where
+a table of always-safe chroma sends only the few doubtful pixels to the exact gamut test
+(:mod:`tinct.color.gamut_tables`); elsewhere (a GPU, float64, autograd) by the tensor functions
+of :mod:`tinct.color.gamut`. Both give the same colours to a tenth of an 8-bit level.
 
 A caller that runs PyTorch on fewer threads than the machine has cores (the server's hint
 updates run on one, :func:`tinct.server.limits.one_torch_thread`) can ask for ``workers``: the
-gamut search of a strip, most of its time, is then split into blocks of rows searched on that
-many threads at once. Each thread runs its own block from start to end (no step waits for the
-others, as the steps of a PyTorch operation split over threads do), so on a busy machine it
-costs no more than one thread would.
+conversion of a strip is then split into blocks of rows converted on that many threads at once.
+Each thread runs its own block from start to end (no step waits for the others, as the steps of
+a PyTorch operation split over threads do), so on a busy machine it costs no more than one
+thread would.
 """
 
 from __future__ import annotations
@@ -26,20 +26,18 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
-from itertools import pairwise
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
 from tinct.color.gamut import lab_to_rgb_in_gamut
-from tinct.color.gamut_tables import clip_planes_to_gamut_
-from tinct.color.lab_opencv import lab_planes_to_srgb
+from tinct.color.gamut_tables import lab_planes_to_srgb_in_gamut
 
 # About a megapixel per strip: its float temporaries (some tens of MB) stay small beside the
 # image, and strips stay wide enough for the per-call overheads to vanish.
 STRIP_PIXELS = 1 << 20
-MAX_WORKERS = 4  # threads for one strip's gamut search
+MAX_WORKERS = 4  # threads for one strip's conversion
 BLOCK_PIXELS = 1 << 15  # fewer pixels per block: the per-call overheads outweigh the threads
 
 
@@ -55,7 +53,7 @@ def _upsampled_rows(wide: Tensor, height: int, top: int, bottom: int) -> Tensor:
     with the sampling of ``F.interpolate(..., align_corners=False)``."""
     source_height = wide.shape[-2]
     if source_height == height:
-        return wide[..., top:bottom, :].clone()  # callers clip it in place
+        return wide[..., top:bottom, :]
     rows = torch.arange(top, bottom, dtype=torch.float64)
     source = ((rows + 0.5) * (source_height / height) - 0.5).clamp(min=0.0)
     first = source.floor().long().clamp(max=source_height - 1)
@@ -64,23 +62,15 @@ def _upsampled_rows(wide: Tensor, height: int, top: int, bottom: int) -> Tensor:
     return wide[..., first, :] * (1.0 - weight) + wide[..., second, :] * weight
 
 
-def _upsampled_whole(ab: Tensor, size: tuple[int, int]) -> Tensor:
-    """``ab`` bilinearly resized to ``size`` as a new contiguous tensor (callers clip it in
-    place); the same values as the two passes of :func:`_upsampled_rows` to 1e-5 ab units."""
-    if tuple(ab.shape[-2:]) == tuple(size):
-        return ab.clone(memory_format=torch.contiguous_format)
-    return F.interpolate(ab.contiguous(), size=size, mode="bilinear", align_corners=False)
-
-
 def recombine_strips(
     lightness: Tensor, ab: Tensor, strip_pixels: int = STRIP_PIXELS, workers: int = 1
 ) -> Iterator[tuple[int, Tensor]]:
     """The colour image of :func:`recombine_lightness_ab`, strip by strip from the top.
 
     Args:
-        workers: threads for each strip's gamut search on the CPU (at most ``MAX_WORKERS``;
+        workers: threads for each strip's conversion on the CPU (at most ``MAX_WORKERS``;
             see the module): for callers that run PyTorch on fewer threads than there are
-            cores. The colours do not depend on it (to float rounding).
+            cores. The colours do not depend on it.
 
     Yields:
         ``(top, rgb)``: the strip's first row and its ``(B, 3, rows, W)`` sRGB in [0, 1] (on the
@@ -90,16 +80,16 @@ def recombine_strips(
     height, width = lightness.shape[-2:]
     if workers < 1:
         raise ValueError(f"workers must be at least 1, got {workers}")
-    if _opencv_applies(lightness, ab):
+    if _compiled_applies(lightness, ab):
         blocks = min(workers, MAX_WORKERS)
 
         def convert(strip_lightness: Tensor, strip_ab: Tensor) -> Tensor:
-            return _opencv_strip(strip_lightness, strip_ab, blocks)
+            return _compiled_strip(strip_lightness, strip_ab, blocks)
     else:
         convert = _tensor_strip
     rows = max(1, strip_pixels // width)
     if rows >= height:  # one strip (a preview): upsampled in one pass, a fifth of the time
-        yield 0, convert(lightness, _upsampled_whole(ab.to(lightness.dtype), (height, width)))
+        yield 0, convert(lightness, upsample_ab(ab.to(lightness.dtype), (height, width)))
         return
     wide = upsample_ab(ab.to(lightness.dtype), (ab.shape[-2], width))  # width only, once
     for top in range(0, height, rows):
@@ -108,7 +98,7 @@ def recombine_strips(
         yield top, convert(lightness[..., top:bottom, :], strip_ab)
 
 
-def _opencv_applies(lightness: Tensor, ab: Tensor) -> bool:
+def _compiled_applies(lightness: Tensor, ab: Tensor) -> bool:
     return (
         lightness.device.type == "cpu"
         and lightness.dtype == torch.float32
@@ -120,46 +110,38 @@ def _tensor_strip(lightness: Tensor, ab: Tensor) -> Tensor:
     return lab_to_rgb_in_gamut(lightness, ab)
 
 
-def _opencv_strip(lightness: Tensor, ab: Tensor, workers: int = 1) -> Tensor:
-    """``(B, 3, rows, W)`` channels-last sRGB of float32 CPU strips; ``ab`` is clipped in place."""
-    images = []
-    for item_lightness, item_ab in zip(lightness[:, 0], ab, strict=True):
-        item_lightness = item_lightness.clamp(0.0, 100.0)
-        a, b = item_ab.contiguous().unbind(0)  # clipped in place below
-        _clip_in_blocks_(item_lightness, a, b, workers)
-        images.append(lab_planes_to_srgb(item_lightness, a, b))
-    batch = images[0].unsqueeze(0) if len(images) == 1 else torch.stack(images)
-    return batch.permute(0, 3, 1, 2)
+def _compiled_strip(lightness: Tensor, ab: Tensor, workers: int = 1) -> Tensor:
+    """``(B, 3, rows, W)`` channels-last sRGB of float32 CPU strips."""
+    batch, _, rows, width = lightness.shape
+    result = lightness.new_empty((batch, rows, width, 3))
+    for item_lightness, item_ab, item_result in zip(lightness[:, 0], ab, result, strict=True):
+        a, b = item_ab.unbind(0)
+        _convert_in_blocks(item_lightness.clamp(0.0, 100.0), a, b, item_result, workers)
+    return result.permute(0, 3, 1, 2)
 
 
-def _clip_in_blocks_(lightness: Tensor, a: Tensor, b: Tensor, workers: int) -> None:
-    """:func:`clip_planes_to_gamut_` of contiguous ``(rows, W)`` planes, in up to ``workers``
-    blocks of rows at once: the first on the calling thread, the others on the pool's."""
+def _convert_in_blocks(lightness: Tensor, a: Tensor, b: Tensor, out: Tensor, workers: int) -> None:
+    """:func:`lab_planes_to_srgb_in_gamut` of ``(rows, W)`` planes into ``out`` in up to
+    ``workers`` blocks at once, the first on the calling thread and the others on the pool's.
+    Block ``k`` of ``n`` takes every ``n``-th row from row ``k``: neighbouring rows hold much
+    the same colours, so the blocks cost alike (halves of the image would not: the colours out
+    of gamut, which cost the most, gather in parts of it)."""
     rows = lightness.shape[0]
     blocks = max(1, min(workers, rows, lightness.numel() // BLOCK_PIXELS))
-    if blocks == 1:
-        clip_planes_to_gamut_(lightness, a, b)
-        return
-    edges = [rows * index // blocks for index in range(blocks + 1)]
-    planes = [
-        tuple(plane[top:bottom] for plane in (lightness, a, b)) for top, bottom in pairwise(edges)
+    views = [
+        tuple(plane[first::blocks] for plane in (lightness, a, b, out)) for first in range(blocks)
     ]
-    others = [_pool().submit(clip_planes_to_gamut_, *block) for block in planes[1:]]
-    clip_planes_to_gamut_(*planes[0])
+    others = [_pool().submit(lab_planes_to_srgb_in_gamut, *view) for view in views[1:]]
+    lab_planes_to_srgb_in_gamut(*views[0])
     for other in others:
         other.result()
 
 
 @cache
 def _pool() -> ThreadPoolExecutor:
-    """The threads that search the blocks after the first, each with PyTorch on one thread (a
-    new thread would otherwise split every operation over all cores)."""
-    return ThreadPoolExecutor(
-        MAX_WORKERS - 1,
-        thread_name_prefix="tinct-gamut",
-        initializer=torch.set_num_threads,
-        initargs=(1,),
-    )
+    """The threads that search the blocks after the first (the compiled search releases the
+    GIL: :mod:`tinct.color.gamut_kernel`)."""
+    return ThreadPoolExecutor(MAX_WORKERS - 1, thread_name_prefix="tinct-gamut")
 
 
 def recombine_lightness_ab(lightness: Tensor, ab: Tensor) -> Tensor:
@@ -203,7 +185,7 @@ class RgbStrips:
     Attributes:
         lightness: ``(1, H, W)`` L in [0, 100].
         ab: ``(2, h, w)`` predicted chroma, any resolution.
-        workers: threads for each strip's gamut search (:func:`recombine_strips`).
+        workers: threads for each strip's conversion (:func:`recombine_strips`).
     """
 
     lightness: Tensor
