@@ -6,18 +6,13 @@ right, left, lower and upper neighbour: ``(A x)_i = centre_i x_i - sum_j w_ij x_
 positive definite, separable over images and channels. Each ``(image, channel)`` plane is solved
 on its own, all of them at once.
 
-The loop is compiled by TorchScript once per process: the same operations, so the same numbers,
-without Python's cost per operation, which is most of the time on small grids (32x32: some 20
-operations on 2k values per iteration). The plain function serves where TorchScript is missing or
-fails.
+On the CPU (no gradients) the loop runs in compiled code (:mod:`tinct.guidance.stencil_kernel`):
+without a tensor operation's cost of dispatch, which is most of the time on small grids (32x32:
+some 20 operations on 2k values per iteration). Elsewhere (a GPU, autograd) the same iterations
+run as tensor operations (:func:`stencil_conjugate_gradient`).
 """
 
 from __future__ import annotations
-
-import functools
-import threading
-import warnings
-from collections.abc import Callable
 
 import torch
 from torch import Tensor
@@ -25,8 +20,6 @@ from torch import Tensor
 CONVERGED = 1e-8  # stop when every plane's squared residual is below this
 EXACT_CELLS = 256  # the largest grid solved exactly (16x16: a dense matrix of 256 KB)
 LARGE_GRID_ITERATIONS = 40  # conjugate-gradient steps instead, on a larger grid
-
-_COMPILING = threading.Lock()  # server threads may spread their first hints together
 
 
 def solve_stencil_system(
@@ -55,9 +48,13 @@ def solve_stencil_system(
         if rhs.shape[-2] * rhs.shape[-1] <= EXACT_CELLS:
             return solve_stencil_exactly(centre, affinities, rhs)
         iterations = LARGE_GRID_ITERATIONS
-    x = torch.zeros_like(rhs) if start is None else start.clone()
-    solve = compiled_conjugate_gradient()
-    return solve(centre, list(affinities), rhs, x, iterations, CONVERGED)
+    if start is None:
+        x = torch.zeros(rhs.shape, dtype=rhs.dtype, device=rhs.device)
+    else:
+        x = start.clone(memory_format=torch.contiguous_format)
+    if _compiled_applies(centre, *affinities, rhs, x):
+        return _compiled_conjugate_gradient(centre, affinities, rhs, x, iterations)
+    return stencil_conjugate_gradient(centre, list(affinities), rhs, x, iterations, CONVERGED)
 
 
 def solve_stencil_exactly(
@@ -91,16 +88,32 @@ def solve_stencil_exactly(
     return solution.transpose(1, 2).reshape(batch, channels, height, width)
 
 
-@functools.cache
-def compiled_conjugate_gradient() -> Callable[..., Tensor]:
-    """:func:`stencil_conjugate_gradient` compiled by TorchScript, once per process; the plain
-    function where TorchScript is missing or fails."""
-    with _COMPILING, warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # TorchScript is deprecated
-        try:
-            return torch.jit.script(stencil_conjugate_gradient)
-        except Exception:  # any failure to compile leaves the plain function
-            return stencil_conjugate_gradient
+def _compiled_applies(*tensors: Tensor) -> bool:
+    return all(
+        tensor.device.type == "cpu"
+        and tensor.dtype in (torch.float32, torch.float64)
+        and not (torch.is_grad_enabled() and tensor.requires_grad)
+        for tensor in tensors
+    )
+
+
+def _compiled_conjugate_gradient(
+    centre: Tensor,
+    affinities: tuple[Tensor, Tensor, Tensor, Tensor],
+    rhs: Tensor,
+    x: Tensor,
+    iterations: int,
+) -> Tensor:
+    """:func:`stencil_conjugate_gradient` in compiled code, for CPU tensors of one dtype."""
+    from tinct.guidance.stencil_kernel import conjugate_gradient
+
+    dtype = x.dtype
+    planes = (centre, *affinities)
+    arrays = [plane[:, 0].to(dtype).contiguous().numpy() for plane in planes]
+    conjugate_gradient(
+        *arrays, rhs.to(dtype).contiguous().numpy(), x.numpy(), iterations, CONVERGED
+    )
+    return x
 
 
 def stencil_conjugate_gradient(
