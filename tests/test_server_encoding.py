@@ -158,3 +158,19 @@ def test_preview_png_rounds_like_torch() -> None:
     decoded = np.asarray(Image.open(io.BytesIO(encode_preview_png([(0, rgb)]))))
     expected = rgb.clamp(0.0, 1.0).mul(255.0).round().byte().permute(1, 2, 0).numpy()
     assert np.array_equal(decoded, expected)
+
+
+def test_warming_up_runs_a_hint_update_and_builds_the_compiled_code(
+    colorizer: PhotoColorizer,
+) -> None:
+    from tinct.color import gamut_kernel
+    from tinct.guidance import stencil_kernel
+
+    counts = CallCounts(colorizer)
+    try:
+        work.warm_up(colorizer)
+    finally:
+        del colorizer.model.encode, colorizer.model.decode
+    assert (counts.encode, counts.decode) == (1, 1)
+    assert gamut_kernel.srgb_in_gamut.signatures  # compiled or loaded from the cache
+    assert stencil_kernel.conjugate_gradient.signatures  # the hint was spread

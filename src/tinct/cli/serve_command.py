@@ -14,7 +14,7 @@ from tinct.cli.model_options import (
     temperature,
 )
 from tinct.cli.numbers import bounded
-from tinct.pipeline.colorizer import DEFAULT_WORKING_SIDE, SIZE_MULTIPLE, Colorizer
+from tinct.pipeline.colorizer import DEFAULT_WORKING_SIDE
 from tinct.server.limits import MEGABYTE, ServerLimits
 
 DEFAULT_HOST = "127.0.0.1"
@@ -111,21 +111,14 @@ def run(args: argparse.Namespace) -> int:
 
     from tinct.server.app import create_app
     from tinct.server.origin_guard import default_allowed_hosts
+    from tinct.server.work import warm_up
 
     limits = limits_from_args(args)
     hosts = [*default_allowed_hosts(args.host), *args.allowed_host]
     colorizer = load_colorizer_from_args("serve", args)
-    prepare_encoder(colorizer)
+    warm_up(colorizer)
     print(f"tinct serve: {colorizer.name} on http://{args.host}:{args.port}/", file=sys.stderr)
     print(f"tinct serve: answering to the hosts {', '.join(hosts)}", file=sys.stderr)
     app = create_app(colorizer, limits, allowed_hosts=hosts)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return 0
-
-
-def prepare_encoder(colorizer: Colorizer) -> None:
-    """Encode a small blank image once, so that the ONNX backend exports (first run only) and
-    opens its encoder and decoder graphs now rather than during the first upload."""
-    import torch
-
-    colorizer.encode_image(torch.zeros(1, 1, SIZE_MULTIPLE, SIZE_MULTIPLE))

@@ -25,7 +25,7 @@ from tinct.guidance.hints_file import (
     rasterize_hints,
 )
 from tinct.model_outputs import model_output
-from tinct.pipeline.colorizer import Colorizer, ImageEncoding, working_size
+from tinct.pipeline.colorizer import SIZE_MULTIPLE, Colorizer, ImageEncoding, working_size
 from tinct.pipeline.predictor import Predictor
 from tinct.pipeline.suggest import Suggestion
 from tinct.server.errors import RequestProblem
@@ -151,6 +151,20 @@ def colorize_preview(
         hint_map = hint_map_for(colorizer, hints, image_size, preview.image_size)
         result = Predictor(colorizer, preview).colorize_strips(hint_map, preview_workers())
         return encode_preview_png(result)
+
+
+def warm_up(colorizer: Colorizer) -> None:
+    """One hint update on a small gray image: the ONNX backend exports (first run only) and opens
+    its graphs, and the compiled colour and spreading code is built (first run after an install,
+    seconds) or loaded, before the server answers rather than during its first upload."""
+    import torch
+
+    side = SIZE_MULTIPLE
+    encoding = colorizer.encode_image(torch.full((1, 1, side, side), 50.0))
+    hint = {"x": side / 2, "y": side / 2, "color": "#c83c28", "radius": 2}
+    colorize_preview(
+        colorizer, encoding, (side, side), parse_hints({"version": 1, "points": [hint]})
+    )
 
 
 @cache
