@@ -13,6 +13,7 @@ times, taking turns:
   the hints, draw them at the working size, run the model's decoder on the stored encoding,
   decode, spread the hints, recombine with L at 512 px, encode the PNG, HTTP);
 - the server's job alone (the same work without HTTP);
+- an HTTP round trip alone (``GET /api/health``, through the same server and client);
 - the same job with the whole model run (encoder too), as every hint update did before the
   server kept the encoding;
 - the model call alone: ``colorizer.encoded_ab`` (decoder + decoding + hint spreading at the
@@ -161,9 +162,13 @@ def measure(model: str, backend: str, repeats: int, hint_count: int) -> dict[str
             response = client.post(url, json={"hints": document})
             response.raise_for_status()
 
+        def round_trip() -> None:
+            client.get("/api/health").raise_for_status()
+
         timings = interleaved_timings_ms(
             {
                 "end_to_end": update,
+                "http_round_trip": round_trip,
                 "server_job": lambda: work.colorize_preview(colorizer, encoding, image_size, hints),
                 "server_job_whole_model": lambda: work.colorize_preview(
                     colorizer, whole, image_size, hints
@@ -197,6 +202,7 @@ def table(result: dict) -> str:
     rows = [
         ("end to end: POST /api/images/{id}/preview -> PNG", result["end_to_end"]),
         ("server job (hints -> PNG, no HTTP)", result["server_job"]),
+        ("HTTP round trip alone (GET /api/health)", result["http_round_trip"]),
         ("server job, whole model per update (no kept encoding)", result["server_job_whole_model"]),
         ("decoder, decoding and spreading (encoded_ab)", result["model_call"]),
         ("encoder (encode_image, once per upload)", result["encoder"]),

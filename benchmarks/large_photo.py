@@ -145,12 +145,12 @@ def main() -> None:
                 f"| {numbers['seconds']:.2f} | {numbers['peak_rss_mb'] / 1024:.2f} GB "
                 f"| {numbers['peak_rss_over_start_mb'] / 1024:.2f} GB |"
             )
-    start = record["results"]["this checkout"]
-    lines += [
-        "",
-        f"Start-up (64 px photo): {start['startup_seconds']:.2f} s, "
-        f"{start['startup_rss_mb']:.0f} MB.",
-    ]
+    lines.append("")
+    for name, result in record["results"].items():
+        lines.append(
+            f"Start-up, {name} (64 px photo): {result['startup_seconds']:.2f} s, "
+            f"{result['startup_rss_mb']:.0f} MB.  "
+        )
     write_report(args.out, record, "\n".join(lines) + "\n")
 
 
