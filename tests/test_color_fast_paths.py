@@ -1,8 +1,8 @@
 """The fast paths of full-resolution recombination agree with the tensor reference.
 
-Large photos are recombined strip by strip, with a table of always-safe chroma in front of the
-exact gamut test and OpenCV converting Lab to sRGB; these tests hold each shortcut to the plain
-tensor functions of :mod:`tinct.color` (float64 inputs take the tensor path throughout).
+Large photos are recombined strip by strip, each pixel's gamut search and conversion to sRGB in
+compiled code started from a table of in-gamut chroma; these tests hold each shortcut to the
+plain tensor functions of :mod:`tinct.color` (float64 inputs take the tensor path throughout).
 """
 
 from __future__ import annotations
@@ -21,12 +21,7 @@ from tinct.color.gamut import (
     largest_in_gamut_scale,
 )
 from tinct.color.gamut_kernel import largest_in_gamut_scales
-from tinct.color.gamut_tables import (
-    L_STEP,
-    estimated_largest_chroma,
-    lab_planes_to_srgb_in_gamut,
-    safe_chroma_squared,
-)
+from tinct.color.gamut_tables import estimated_largest_chroma, lab_planes_to_srgb_in_gamut
 from tinct.color.recombine import RgbStrips, recombine_lightness_ab, recombine_strips
 
 EIGHT_BIT_STEP = 1 / 255
@@ -38,15 +33,6 @@ def _random_lab(count: int, max_chroma: float, seed: int) -> tuple[torch.Tensor,
     hue = torch.rand(count, generator=generator) * 2 * math.pi
     chroma = torch.rand(count, generator=generator) * max_chroma
     return lightness, chroma * torch.cos(hue), chroma * torch.sin(hue)
-
-
-def test_every_colour_below_the_safe_chroma_table_is_in_gamut() -> None:
-    lightness, a, b = _random_lab(2_000_000, 60.0, seed=1)
-    table = safe_chroma_squared()
-    step = (lightness / L_STEP).long().clamp(max=len(table) - 1)
-    below = a * a + b * b <= table[step]
-    assert bool(in_gamut(lightness, a, b)[below].all())
-    assert float(below.float().mean()) > 0.3  # the table is not uselessly cautious
 
 
 def test_the_interpolated_largest_chroma_is_close_except_near_the_cusps() -> None:
@@ -125,7 +111,7 @@ def test_most_pixels_of_a_photo_are_settled_before_the_search() -> None:
     ab = F.interpolate(ab, size=(200, 150), mode="bilinear", align_corners=False)
     out = torch.empty(200, 150, 3)
     counts = lab_planes_to_srgb_in_gamut(lightness[0, 0], *ab[0], out)
-    total = counts.safe + counts.inside + counts.out_of_gamut
+    total = counts.inside + counts.out_of_gamut
     assert total == 200 * 150 and counts.out_of_gamut > 0.1 * total
     assert counts.bisected + counts.from_gray < 0.01 * counts.out_of_gamut
 

@@ -213,3 +213,23 @@ def test_suggest_command_prints_json(tmp_path: Path, capsys) -> None:
     assert all(row["hex"].startswith("#") and len(row["hex"]) == 7 for row in report["colors"])
     assert main(["suggest", str(photo), "500", "20"]) == 2
     assert "lies outside the 80x60 image" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("coarse, fine", [((128, 128), (256, 256)), ((5, 7), (11, 13))])
+def test_the_compiled_upsampling_equals_the_tensor_one(
+    coarse: tuple[int, int], fine: tuple[int, int]
+) -> None:
+    from tinct.guidance.spread import _compiled_upsampling
+
+    generator = torch.Generator().manual_seed(3)
+    taps = _Taps.of(
+        torch.rand(2, 1, *coarse, generator=generator) * 100,
+        torch.rand(2, 1, *fine, generator=generator) * 100,
+        sigma=8.0,
+    )
+    field = torch.randn(2, 2, *coarse, generator=generator) * 20
+    open_ = (torch.rand(2, 1, *coarse, generator=generator) > 0.1).float()
+    compiled = _compiled_upsampling(field, open_, taps)
+    with torch.enable_grad():  # a tensor that asks for gradients takes the tensor path
+        tensor = _upsample_within_regions(field.clone().requires_grad_(), open_, taps).detach()
+    assert torch.equal(compiled, tensor)

@@ -1,22 +1,15 @@
-"""Tables of in-gamut chroma that spare most pixels the exact gamut test and the search, and
-the conversion of full-resolution Lab planes to sRGB that reads them.
+"""The table of the largest in-gamut chroma that starts the gamut search of full-resolution
+results, and the conversion of full-resolution Lab planes to sRGB that reads it.
 
-A full-resolution result has millions of pixels and only a few percent of them out of gamut.
-:func:`lab_planes_to_srgb_in_gamut` sorts them in three steps, each on fewer pixels:
+A full-resolution result has millions of pixels and only some of them out of gamut.
+:func:`lab_planes_to_srgb_in_gamut` converts each pixel in compiled code
+(:mod:`tinct.color.gamut_kernel`): its linear RGB is its exact gamut test, and for a pixel out
+of gamut the largest in-gamut chroma interpolated bilinearly in a table over L and hue starts
+the search. The estimate is within 0.01 ab of the answer for 9 colours in 10 (a test checks
+it), so one Newton step and the exact test settle nearly all. The sRGB transfer curve is read
+from a table too.
 
-1. one table over L of the chroma that is inside sRGB at *every* hue: pixels below it (most of
-   a photo's) are in gamut;
-2. the rest take the exact test;
-3. for the pixels out of gamut, the largest in-gamut chroma interpolated bilinearly in a table
-   over L and hue starts the search: it is within 0.01 ab of the answer for 9 colours in 10 (a
-   test checks it), so one Newton step and the exact test settle nearly all.
-
-The steps run pixel by pixel in compiled code (:mod:`tinct.color.gamut_kernel`), which then
-converts each colour to sRGB with a table of the transfer curve.
-
-Both tables come once per process from one exact search on a grid of L and hue; the safe table
-has a margin for the colours between grid points, and a test checks it on millions of random
-colours.
+The chroma table comes once per process from one exact search on a grid of L and hue.
 """
 
 from __future__ import annotations
@@ -32,9 +25,8 @@ from torch import Tensor
 from tinct.color.gamut import largest_in_gamut_scale
 from tinct.color.lab import linear_to_srgb
 
-L_STEP = 0.5  # grid of L, both tables
+L_STEP = 0.5  # grid of L
 HUE_STEPS = 720  # grid of hue (half degrees, counter-clockwise from +a)
-MARGIN = 2.0  # ab units, for the colours between grid points (the safe table)
 _BEYOND_GAMUT_CHROMA = 200.0  # more than any sRGB colour has
 CURVE_POINTS = 4097  # the sRGB transfer curve's table
 
@@ -54,17 +46,6 @@ def _largest_chroma_grid() -> Tensor:
     return torch.cat((reach, reach[:, :1]), dim=1)
 
 
-@cache
-def safe_chroma_squared() -> Tensor:
-    """Squared chroma below which every hue is inside sRGB, per step of L (float32).
-
-    Entry ``i`` holds for all L in ``[i, i + 1] * L_STEP``.
-    """
-    least = _largest_chroma_grid().min(dim=1).values
-    between = torch.minimum(least[:-1], least[1:])  # each step of L: the lower of its two ends
-    return (between - MARGIN / 2).clamp(min=0.0).square()
-
-
 def estimated_largest_chroma(lightness: Tensor, a: Tensor, b: Tensor) -> Tensor:
     """The largest in-gamut chroma at each colour's L and hue, interpolated bilinearly in the
     grid (flat ``(N,)`` planes, L in [0, 100]; float64): within 0.01 ab for 9 colours in 10 and
@@ -72,7 +53,7 @@ def estimated_largest_chroma(lightness: Tensor, a: Tensor, b: Tensor) -> Tensor:
     from tinct.color.gamut_kernel import estimated_largest_chroma as estimated
 
     planes = (plane.detach().to("cpu", torch.float64).contiguous() for plane in (lightness, a, b))
-    return torch.from_numpy(estimated(*(plane.numpy() for plane in planes), _kernel_tables()[1]))
+    return torch.from_numpy(estimated(*(plane.numpy() for plane in planes), _kernel_tables()[0]))
 
 
 @cache
@@ -83,9 +64,9 @@ def srgb_curve() -> np.ndarray:
 
 
 @cache
-def _kernel_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The safe table, the grid and the transfer curve as the kernel reads them."""
-    return safe_chroma_squared().numpy(), _largest_chroma_grid().numpy(), srgb_curve()
+def _kernel_tables() -> tuple[np.ndarray, np.ndarray]:
+    """The chroma grid and the transfer curve as the kernel reads them."""
+    return _largest_chroma_grid().numpy(), srgb_curve()
 
 
 def lab_planes_to_srgb_in_gamut(
@@ -106,8 +87,7 @@ def lab_planes_to_srgb_in_gamut(
 class GamutCounts:
     """How the pixels of one :func:`lab_planes_to_srgb_in_gamut` call were settled."""
 
-    safe: int  # below the always-safe chroma of their L
-    inside: int  # found inside by the exact test
+    inside: int
     one_step: int  # out of gamut, settled by one Newton step from the tables' estimate
     from_gray: int  # settled by the Newton steps from gray
     bisected: int

@@ -261,7 +261,10 @@ def _upsample_within_regions(field: Tensor, open_: Tensor, taps: _Taps) -> Tenso
     coarse cells around a fine pixel counts by its bilinear weight times its openness ``open_``
     (boundary cells, whose values belong to neither side, count 0) times the affinity of its
     lightness to the fine pixel's (a joint bilateral upsampling), so a correction does not cross
-    a lightness edge by interpolation."""
+    a lightness edge by interpolation. On the CPU in compiled code (the same arithmetic:
+    :mod:`tinct.guidance.spread_kernel`)."""
+    if _compiled_applies(field, open_, *taps.affinity):
+        return _compiled_upsampling(field, open_, taps)
     total = weight_sum = None
     pairs = itertools.product(taps.rows, taps.columns)
     picked_planes = _tap_planes(torch.cat((field, open_), dim=1), taps.rows, taps.columns)
@@ -271,6 +274,32 @@ def _upsample_within_regions(field: Tensor, open_: Tensor, taps: _Taps) -> Tenso
         weight_sum = weight if weight_sum is None else weight_sum + weight
     assert total is not None and weight_sum is not None
     return total / weight_sum.clamp(min=1e-6)
+
+
+def _compiled_applies(*tensors: Tensor) -> bool:
+    return all(
+        tensor.device.type == "cpu"
+        and tensor.dtype == torch.float32
+        and not (torch.is_grad_enabled() and tensor.requires_grad)
+        for tensor in tensors
+    )
+
+
+def _compiled_upsampling(field: Tensor, open_: Tensor, taps: _Taps) -> Tensor:
+    from tinct.guidance.spread_kernel import upsample_within_regions
+
+    batch, channels = field.shape[:2]
+    height, width = taps.affinity[0].shape[-2:]
+    result = field.new_empty((batch, channels, height, width))
+    upsample_within_regions(
+        field.contiguous().numpy(),
+        open_[:, 0].contiguous().numpy(),
+        tuple(part.numpy() for tap in taps.rows for part in tap),
+        tuple(part.numpy() for tap in taps.columns for part in tap),
+        tuple(affinity[:, 0].contiguous().numpy() for affinity in taps.affinity),
+        result.numpy(),
+    )
+    return result
 
 
 def _tap_planes(
