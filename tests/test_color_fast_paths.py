@@ -76,6 +76,12 @@ def test_the_search_stops_at_the_first_boundary_where_a_hue_re_enters_the_gamut(
         assert abs(float(chroma) - 29.2) < 0.1
     clipped = clip_ab_to_gamut(lightness.view(1, 1, 1), torch.stack((a, b)).view(2, 1, 1))
     assert abs(float(torch.hypot(*clipped)) - 29.2) < 0.1
+    # the compiled search, from the table's estimate
+    chroma = torch.hypot(a, b).double()
+    estimate = (estimated_largest_chroma(lightness, a, b) / chroma).clamp(0.0, 1.0)
+    planes = (plane.double().numpy() for plane in (lightness, a, b, estimate))
+    scale, _ = largest_in_gamut_scales(*planes)
+    assert abs(float(scale[0] * chroma) - 29.2) < 0.1
 
 
 def test_any_estimate_gives_the_first_boundary_and_the_tables_spare_the_search() -> None:
