@@ -233,3 +233,26 @@ def test_the_compiled_upsampling_equals_the_tensor_one(
     with torch.enable_grad():  # a tensor that asks for gradients takes the tensor path
         tensor = _upsample_within_regions(field.clone().requires_grad_(), open_, taps).detach()
     assert torch.equal(compiled, tensor)
+
+
+def test_the_compiled_level_systems_equal_the_tensor_ones() -> None:
+    from tinct.guidance import spread
+
+    generator = torch.Generator().manual_seed(0)
+    settings = spread.SpreadSettings()
+    levels = len(settings.iterations)
+    guide = spread.SpreadGuide.of(torch.rand(1, 1, 64, 48, generator=generator) * 100, settings)
+    mask = (torch.rand(1, 1, 64, 48, generator=generator) < 0.05).float()
+    boundary = (torch.rand(1, 1, 64, 48, generator=generator) < 0.03).float()
+    residual = torch.randn(1, 2, 64, 48, generator=generator) * 30 * mask
+    means = spread._pyramid(torch.cat((mask, residual), dim=1), levels, maximum=False)
+    maxima = spread._pyramid(torch.cat((boundary, mask), dim=1), levels, maximum=True)
+    for level in range(levels):  # the finest without coherence, then 32x24 down to 2x1
+        compiled = spread._level_system(guide, (means[level], maxima[level]), level, settings)
+        with torch.enable_grad():  # a tensor that asks for gradients takes the tensor path
+            asking = means[level].clone().requires_grad_()
+            tensor = spread._level_system(guide, (asking, maxima[level]), level, settings)
+        centre, affinities, rhs, open_ = compiled
+        assert torch.equal(centre, tensor[0].detach()) and torch.equal(rhs, tensor[2].detach())
+        assert torch.equal(open_, tensor[3].detach())
+        assert all(torch.equal(a, b.detach()) for a, b in zip(affinities, tensor[1], strict=True))

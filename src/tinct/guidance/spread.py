@@ -39,6 +39,7 @@ import functools
 import itertools
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -182,23 +183,38 @@ def _solve_pyramid(
     means = _pyramid(torch.cat((mask, residual), dim=1), levels, maximum=False)
     maxima = _pyramid(torch.cat((boundary, mask), dim=1), levels, maximum=True)
     for level, iterations in zip(reversed(range(levels)), settings.iterations, strict=True):
-        density = means[level][:, :1].clamp(min=1e-6)
-        m_level = maxima[level][:, 1:]
-        r_level = means[level][:, 1:] / density * m_level
-        open_ = 1.0 - (maxima[level][:, :1] > 0).to(mask.dtype)
-        if guide.coherence[level] is not None:
-            open_ = open_ * guide.coherence[level]
+        pooled = (means[level], maxima[level])
+        centre, affinities, rhs, open_ = _level_system(guide, pooled, level, settings)
         if start is not None and open_below is not None:
             start = _upsample_within_regions(start, open_below, guide.taps[level])
         open_below = open_
-        # Fading is an area term: a coarse cell covers 4**level fine pixels.
-        operator = _Operator(
-            guide.affinities[level], open_, m_level, settings, decay=settings.decay * 4**level
-        )
-        rhs = settings.hint_weight * m_level * r_level
-        start = solve_stencil_system(operator.centre, operator.affinities, rhs, start, iterations)
+        start = solve_stencil_system(centre, affinities, rhs, start, iterations)
     assert start is not None
     return start
+
+
+def _level_system(
+    guide: SpreadGuide, pooled: tuple[Tensor, Tensor], level: int, settings: SpreadSettings
+) -> tuple[Tensor, tuple[Tensor, Tensor, Tensor, Tensor], Tensor, Tensor]:
+    """One level's system from its pooled ``(mask, residual)`` means and ``(boundary, mask)``
+    maxima: the diagonal, the four affinities and the right-hand side of :class:`_Operator`,
+    and the cells' openness. On the CPU in compiled code (the same arithmetic:
+    :mod:`tinct.guidance.spread_kernel`)."""
+    means, maxima = pooled
+    # Fading is an area term: a coarse cell covers 4**level fine pixels.
+    decay = settings.decay * 4**level
+    coherence = guide.coherence[level]
+    if _compiled_applies(means, maxima, *guide.affinities[level]):
+        return _compiled_level_system(guide, pooled, level, settings.hint_weight, decay)
+    density = means[:, :1].clamp(min=1e-6)
+    m_level = maxima[:, 1:]
+    r_level = means[:, 1:] / density * m_level
+    open_ = 1.0 - (maxima[:, :1] > 0).to(means.dtype)
+    if coherence is not None:
+        open_ = open_ * coherence
+    operator = _Operator(guide.affinities[level], open_, m_level, settings, decay=decay)
+    rhs = settings.hint_weight * m_level * r_level
+    return operator.centre, operator.affinities, rhs, open_
 
 
 def _coherence(mean: Tensor, mean_square: Tensor, sigma: float) -> Tensor:
@@ -300,6 +316,30 @@ def _compiled_upsampling(field: Tensor, open_: Tensor, taps: _Taps) -> Tensor:
         result.numpy(),
     )
     return result
+
+
+def _compiled_level_system(
+    guide: SpreadGuide, pooled: tuple[Tensor, Tensor], level: int, hint_weight: float, decay: float
+) -> tuple[Tensor, tuple[Tensor, Tensor, Tensor, Tensor], Tensor, Tensor]:
+    from tinct.guidance.spread_kernel import level_system
+
+    means, maxima = (tensor.contiguous() for tensor in pooled)
+    batch, _, height, width = means.shape
+    coherence = guide.coherence[level]
+    planes = means.new_empty((6, batch, 1, height, width))  # centre, 4 affinities, openness
+    rhs = means.new_empty((batch, means.shape[1] - 1, height, width))
+    level_system(
+        (means[:, 0].numpy(), means[:, 1:].numpy(), maxima[:, 0].numpy(), maxima[:, 1].numpy()),
+        (torch.ones_like(means[:, 0]) if coherence is None else coherence[:, 0]).numpy(),
+        tuple(affinity[:, 0].contiguous().numpy() for affinity in guide.affinities[level]),
+        np.float32(hint_weight),
+        np.float32(decay),
+        tuple(plane[:, 0].numpy() for plane in planes[:5]),
+        rhs.numpy(),
+        planes[5][:, 0].numpy(),
+    )
+    centre, right, left, down, up, open_ = planes.unbind(0)
+    return centre, (right, left, down, up), rhs, open_
 
 
 def _tap_planes(

@@ -61,3 +61,71 @@ def upsample_within_regions(
                     total = total + weight_3 * field[image, channel, bottom, left]
                     total = total + weight_4 * field[image, channel, bottom, far]
                     out[image, channel, row, column] = total / total_weight
+
+
+@numba.njit(cache=True, nogil=True)
+def level_system(
+    pooled: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    coherence: np.ndarray,
+    lightness_affinities: tuple[np.ndarray, np.ndarray],
+    hint_weight: np.float32,
+    decay: np.float32,
+    system: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    rhs: np.ndarray,
+    open_: np.ndarray,
+) -> None:
+    """One pyramid level's system, as :func:`tinct.guidance.spread._level_system` builds it
+    with tensor operations (the same arithmetic in the same order).
+
+    Args:
+        pooled: ``(B, h, w)`` mean hint mask, ``(B, C, h, w)`` mean residual, ``(B, h, w)``
+            largest boundary and largest hint mask over each cell.
+        coherence: ``(B, h, w)``: how much each cell is one region (ones for none).
+        lightness_affinities: ``(B, h, w - 1)`` to the right and ``(B, h - 1, w)`` below.
+        system: ``(B, h, w)`` outputs: the diagonal and the affinities to the right, left,
+            lower and upper neighbour.
+        rhs: ``(B, C, h, w)`` output.
+        open_: ``(B, h, w)`` output: each cell's openness.
+    """
+    mean_mask, mean_residual, boundary, mask = pooled
+    to_right, to_below = lightness_affinities
+    centre, right, left, down, up = system
+    batch, channels, height, width = mean_residual.shape
+    for image in range(batch):
+        for row in range(height):
+            for column in range(width):
+                density = max(mean_mask[image, row, column], _LEAST_WEIGHT)
+                held = mask[image, row, column]
+                closed = np.float32(1.0) if boundary[image, row, column] > 0 else np.float32(0.0)
+                open_[image, row, column] = (np.float32(1.0) - closed) * coherence[
+                    image, row, column
+                ]
+                for channel in range(channels):
+                    residual = mean_residual[image, channel, row, column] / density * held
+                    rhs[image, channel, row, column] = hint_weight * held * residual
+        for row in range(height):
+            for column in range(width):
+                here = open_[image, row, column]
+                to_right_here = np.float32(0.0)
+                if column + 1 < width:
+                    to_right_here = to_right[image, row, column] * open_[image, row, column + 1]
+                    to_right_here = to_right_here * here
+                to_left_here = np.float32(0.0)
+                if column > 0:
+                    to_left_here = to_right[image, row, column - 1] * here
+                    to_left_here = to_left_here * open_[image, row, column - 1]
+                to_below_here = np.float32(0.0)
+                if row + 1 < height:
+                    to_below_here = to_below[image, row, column] * open_[image, row + 1, column]
+                    to_below_here = to_below_here * here
+                to_above_here = np.float32(0.0)
+                if row > 0:
+                    to_above_here = to_below[image, row - 1, column] * here
+                    to_above_here = to_above_here * open_[image, row - 1, column]
+                right[image, row, column] = to_right_here
+                left[image, row, column] = to_left_here
+                down[image, row, column] = to_below_here
+                up[image, row, column] = to_above_here
+                total = to_right_here + to_left_here + to_below_here + to_above_here
+                diagonal = hint_weight * mask[image, row, column] + decay
+                centre[image, row, column] = diagonal + total
