@@ -586,6 +586,7 @@ def test_serve_command_starts_a_server_that_answers(tmp_path) -> None:
     log.seek(0)
     output = log.read()
     assert "untrained" in output  # the warning about the tiny model's weights reaches the user
+    assert "preparing the model and the compiled code" in output  # the warm-up, announced
 
 
 def test_the_background_server_lets_asyncio_turn_nagle_off() -> None:

@@ -116,6 +116,11 @@ def run(args: argparse.Namespace) -> int:
     limits = limits_from_args(args)
     hosts = [*default_allowed_hosts(args.host), *args.allowed_host]
     colorizer = load_colorizer_from_args("serve", args)
+    print(
+        "tinct serve: preparing the model and the compiled code "
+        "(the first run after an install compiles it: some seconds)",
+        file=sys.stderr,
+    )
     warm_up(colorizer)
     print(f"tinct serve: {colorizer.name} on http://{args.host}:{args.port}/", file=sys.stderr)
     print(f"tinct serve: answering to the hosts {', '.join(hosts)}", file=sys.stderr)
