@@ -33,6 +33,7 @@ from torch import Tensor
 
 from tinct.color.gamut import lab_to_rgb_in_gamut
 from tinct.color.gamut_tables import lab_planes_to_srgb_in_gamut
+from tinct.compiled import runs_compiled
 
 # About a megapixel per strip: its float temporaries (some tens of MB) stay small beside the
 # image, and strips stay wide enough for the per-call overheads to vanish.
@@ -80,7 +81,8 @@ def recombine_strips(
     height, width = lightness.shape[-2:]
     if workers < 1:
         raise ValueError(f"workers must be at least 1, got {workers}")
-    if _compiled_applies(lightness, ab):
+    ab = ab.to(lightness.dtype)
+    if runs_compiled(lightness, ab):
         blocks = min(workers, MAX_WORKERS)
 
         def convert(strip_lightness: Tensor, strip_ab: Tensor) -> Tensor:
@@ -89,21 +91,13 @@ def recombine_strips(
         convert = _tensor_strip
     rows = max(1, strip_pixels // width)
     if rows >= height:  # one strip (a preview): upsampled in one pass, a fifth of the time
-        yield 0, convert(lightness, upsample_ab(ab.to(lightness.dtype), (height, width)))
+        yield 0, convert(lightness, upsample_ab(ab, (height, width)))
         return
-    wide = upsample_ab(ab.to(lightness.dtype), (ab.shape[-2], width))  # width only, once
+    wide = upsample_ab(ab, (ab.shape[-2], width))  # width only, once
     for top in range(0, height, rows):
         bottom = min(height, top + rows)
         strip_ab = _upsampled_rows(wide, height, top, bottom)
         yield top, convert(lightness[..., top:bottom, :], strip_ab)
-
-
-def _compiled_applies(lightness: Tensor, ab: Tensor) -> bool:
-    return (
-        lightness.device.type == "cpu"
-        and lightness.dtype == torch.float32
-        and not (torch.is_grad_enabled() and (lightness.requires_grad or ab.requires_grad))
-    )
 
 
 def _tensor_strip(lightness: Tensor, ab: Tensor) -> Tensor:

@@ -44,6 +44,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from tinct.compiled import runs_compiled
 from tinct.guidance.hint_maps import check_hint_map
 from tinct.guidance.stencil_solver import solve_stencil_system
 
@@ -204,7 +205,7 @@ def _level_system(
     # Fading is an area term: a coarse cell covers 4**level fine pixels.
     decay = settings.decay * 4**level
     coherence = guide.coherence[level]
-    if _compiled_applies(means, maxima, *guide.affinities[level]):
+    if runs_compiled(means, maxima, *guide.affinities[level]):
         return _compiled_level_system(guide, pooled, level, settings.hint_weight, decay)
     density = means[:, :1].clamp(min=1e-6)
     m_level = maxima[:, 1:]
@@ -279,7 +280,7 @@ def _upsample_within_regions(field: Tensor, open_: Tensor, taps: _Taps) -> Tenso
     lightness to the fine pixel's (a joint bilateral upsampling), so a correction does not cross
     a lightness edge by interpolation. On the CPU in compiled code (the same arithmetic:
     :mod:`tinct.guidance.spread_kernel`)."""
-    if _compiled_applies(field, open_, *taps.affinity):
+    if runs_compiled(field, open_, *taps.affinity):
         return _compiled_upsampling(field, open_, taps)
     total = weight_sum = None
     pairs = itertools.product(taps.rows, taps.columns)
@@ -290,15 +291,6 @@ def _upsample_within_regions(field: Tensor, open_: Tensor, taps: _Taps) -> Tenso
         weight_sum = weight if weight_sum is None else weight_sum + weight
     assert total is not None and weight_sum is not None
     return total / weight_sum.clamp(min=1e-6)
-
-
-def _compiled_applies(*tensors: Tensor) -> bool:
-    return all(
-        tensor.device.type == "cpu"
-        and tensor.dtype == torch.float32
-        and not (torch.is_grad_enabled() and tensor.requires_grad)
-        for tensor in tensors
-    )
 
 
 def _compiled_upsampling(field: Tensor, open_: Tensor, taps: _Taps) -> Tensor:

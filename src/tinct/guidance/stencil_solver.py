@@ -17,6 +17,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from tinct.compiled import runs_compiled
+
 CONVERGED = 1e-8  # stop when every plane's squared residual is below this
 EXACT_CELLS = 256  # the largest grid solved exactly (16x16: a dense matrix of 256 KB)
 LARGE_GRID_ITERATIONS = 40  # conjugate-gradient steps instead, on a larger grid
@@ -52,7 +54,7 @@ def solve_stencil_system(
         x = torch.zeros(rhs.shape, dtype=rhs.dtype, device=rhs.device)
     else:
         x = start.clone(memory_format=torch.contiguous_format)
-    if _compiled_applies(centre, *affinities, rhs, x):
+    if runs_compiled(centre, *affinities, rhs, x, dtypes=(torch.float32, torch.float64)):
         return _compiled_conjugate_gradient(centre, affinities, rhs, x, iterations)
     return stencil_conjugate_gradient(centre, list(affinities), rhs, x, iterations, CONVERGED)
 
@@ -86,15 +88,6 @@ def solve_stencil_exactly(
         matrix[:, there, here] = -back[:, there]
     solution = torch.linalg.solve(matrix, rhs.reshape(batch, channels, cells).transpose(1, 2))
     return solution.transpose(1, 2).reshape(batch, channels, height, width)
-
-
-def _compiled_applies(*tensors: Tensor) -> bool:
-    return all(
-        tensor.device.type == "cpu"
-        and tensor.dtype in (torch.float32, torch.float64)
-        and not (torch.is_grad_enabled() and tensor.requires_grad)
-        for tensor in tensors
-    )
 
 
 def _compiled_conjugate_gradient(
