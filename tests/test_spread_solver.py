@@ -114,3 +114,15 @@ def test_a_grid_too_large_to_solve_exactly_takes_conjugate_gradient_steps() -> N
     )
     with pytest.raises(ValueError, match="at most 256 cells, got 17x16"):
         stencil_solver.solve_stencil_exactly(*args)
+
+
+def test_the_compiled_exact_solve_equals_torchs_in_float64() -> None:
+    operator, rhs = _system(7, (8, 8), hint_share=0.2, decay=1e-5 * 4**5)
+    centre, rhs = operator.centre.double(), rhs.double()
+    affinities = tuple(affinity.double() for affinity in operator.affinities)
+    compiled = stencil_solver.solve_stencil_exactly(centre, affinities, rhs)
+    with torch.enable_grad():  # a tensor that asks for gradients takes torch.linalg.solve
+        asking = rhs.clone().requires_grad_()
+        reference = stencil_solver.solve_stencil_exactly(centre, affinities, asking).detach()
+    scale = float(reference.abs().max())
+    torch.testing.assert_close(compiled, reference, rtol=0, atol=1e-9 * scale)

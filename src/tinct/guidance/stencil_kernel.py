@@ -128,3 +128,78 @@ def conjugate_gradient(
                 squares[image, channel] = new_square
         if largest < converged:
             break
+
+
+@numba.njit(**_COMPILE)
+def solve_exactly(
+    centre: np.ndarray,
+    right: np.ndarray,
+    left: np.ndarray,
+    down: np.ndarray,
+    up: np.ndarray,
+    rhs: np.ndarray,
+    out: np.ndarray,
+) -> None:
+    """``A x = rhs`` solved exactly into ``out`` (``(B, C, h, w)``) for a small grid: the dense
+    ``(h w, h w)`` matrix of the stencil (arguments as :func:`conjugate_gradient`), symmetric
+    positive definite, factored by Cholesky in float64."""
+    batch, channels, height, width = rhs.shape
+    cells = height * width
+    matrix = np.empty((cells, cells))
+    column = np.empty(cells)
+    for image in range(batch):
+        matrix[:, :] = 0.0
+        for row in range(height):
+            for across in range(width):
+                cell = row * width + across
+                matrix[cell, cell] = centre[image, row, across]
+                if across + 1 < width:
+                    matrix[cell, cell + 1] = -right[image, row, across]
+                if across > 0:
+                    matrix[cell, cell - 1] = -left[image, row, across]
+                if row + 1 < height:
+                    matrix[cell, cell + width] = -down[image, row, across]
+                if row > 0:
+                    matrix[cell, cell - width] = -up[image, row, across]
+        _cholesky(matrix)
+        for channel in range(channels):
+            for row in range(height):
+                for across in range(width):
+                    column[row * width + across] = rhs[image, channel, row, across]
+            _cholesky_solve(matrix, column)
+            for row in range(height):
+                for across in range(width):
+                    out[image, channel, row, across] = column[row * width + across]
+
+
+@numba.njit
+def _cholesky(matrix: np.ndarray) -> None:
+    """The lower factor ``L`` of ``matrix = L L^T``, in place in its lower triangle."""
+    size = matrix.shape[0]
+    for j in range(size):
+        total = matrix[j, j]
+        for k in range(j):
+            total -= matrix[j, k] * matrix[j, k]
+        pivot = np.sqrt(total)
+        matrix[j, j] = pivot
+        for i in range(j + 1, size):
+            total = matrix[i, j]
+            for k in range(j):
+                total -= matrix[i, k] * matrix[j, k]
+            matrix[i, j] = total / pivot
+
+
+@numba.njit
+def _cholesky_solve(factor: np.ndarray, values: np.ndarray) -> None:
+    """``values`` replaced by ``x`` with ``L L^T x = values`` (``L`` from :func:`_cholesky`)."""
+    size = values.shape[0]
+    for i in range(size):
+        total = values[i]
+        for k in range(i):
+            total -= factor[i, k] * values[k]
+        values[i] = total / factor[i, i]
+    for i in range(size - 1, -1, -1):
+        total = values[i]
+        for k in range(i + 1, size):
+            total -= factor[k, i] * values[k]
+        values[i] = total / factor[i, i]

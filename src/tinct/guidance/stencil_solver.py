@@ -62,10 +62,11 @@ def solve_stencil_system(
 def solve_stencil_exactly(
     centre: Tensor, affinities: tuple[Tensor, Tensor, Tensor, Tensor], rhs: Tensor
 ) -> Tensor:
-    """``A x = rhs`` solved by LU factorisation of the dense ``(h w, h w)`` matrix, for grids
-    of at most ``EXACT_CELLS`` cells: on an 8x8 grid a fraction of a millisecond, where the
-    forty conjugate-gradient steps that come close to it cost some 5 ms in operations on 64
-    values each.
+    """``A x = rhs`` solved by factorising the dense ``(h w, h w)`` matrix, for grids of at most
+    ``EXACT_CELLS`` cells: on an 8x8 grid a fraction of a millisecond, where the forty
+    conjugate-gradient steps that come close to it cost some 5 ms in operations on 64 values
+    each. On the CPU by Cholesky in compiled code (:mod:`tinct.guidance.stencil_kernel`), else by
+    ``torch.linalg.solve``.
 
     Raises:
         ValueError: the grid has more than ``EXACT_CELLS`` cells.
@@ -76,6 +77,13 @@ def solve_stencil_exactly(
         raise ValueError(
             f"an exact solve takes grids of at most {EXACT_CELLS} cells, got {height}x{width}"
         )
+    if runs_compiled(centre, *affinities, rhs, dtypes=(torch.float32, torch.float64)):
+        from tinct.guidance.stencil_kernel import solve_exactly
+
+        result = torch.empty(rhs.shape, dtype=rhs.dtype)
+        planes = [plane[:, 0].to(rhs.dtype).contiguous().numpy() for plane in (centre, *affinities)]
+        solve_exactly(*planes, rhs.contiguous().numpy(), result.numpy())
+        return result
     matrix = torch.diag_embed(centre.reshape(batch, cells))
     index = torch.arange(cells, device=rhs.device).view(height, width)
     right, left, down, up = (affinity.reshape(batch, cells) for affinity in affinities)
