@@ -256,3 +256,17 @@ def test_the_compiled_level_systems_equal_the_tensor_ones() -> None:
         assert torch.equal(centre, tensor[0].detach()) and torch.equal(rhs, tensor[2].detach())
         assert torch.equal(open_, tensor[3].detach())
         assert all(torch.equal(a, b.detach()) for a, b in zip(affinities, tensor[1], strict=True))
+
+
+@pytest.mark.parametrize("maximum", [False, True])
+def test_the_compiled_pyramid_equals_the_pooled_one(maximum: bool) -> None:
+    from tinct.guidance import spread
+
+    generator = torch.Generator().manual_seed(5)
+    planes = torch.randn(2, 3, 64, 48, generator=generator) * 30
+    compiled = spread._pyramid(planes, 6, maximum)
+    with torch.enable_grad():  # a tensor that asks for gradients takes PyTorch's pooling
+        pooled = spread._pyramid(planes.clone().requires_grad_(), 6, maximum)
+    sizes = [(64, 48), (32, 24), (16, 12), (8, 6), (4, 3), (2, 1)]
+    assert [tuple(level.shape[-2:]) for level in compiled] == sizes
+    assert all(torch.equal(a, b.detach()) for a, b in zip(compiled, pooled, strict=True))

@@ -233,7 +233,8 @@ def _pyramid(planes: Tensor, levels: int, maximum: bool) -> list[Tensor]:
     for each level, finest (``planes`` itself) first, as adaptive pooling gives them.
 
     A level whose cells are whole blocks of the level above is pooled from that level (the
-    same cells: a quarter of the work of pooling the full size again), others from ``planes``.
+    same cells: a quarter of the work of pooling the full size again; 2x2 blocks on the CPU in
+    compiled code, the same values), others from ``planes``.
     """
     adaptive = F.adaptive_max_pool2d if maximum else F.adaptive_avg_pool2d
     blocks = F.max_pool2d if maximum else F.avg_pool2d
@@ -244,7 +245,10 @@ def _pyramid(planes: Tensor, levels: int, maximum: bool) -> list[Tensor]:
         above = (pyramid[-1].shape[-2], pyramid[-1].shape[-1])
         if all(f % a == 0 and a % n == 0 for f, a, n in zip(full, above, size, strict=True)):
             kernel = tuple(a // n for a, n in zip(above, size, strict=True))
-            pyramid.append(blocks(pyramid[-1], kernel))
+            if kernel == (2, 2) and runs_compiled(pyramid[-1]):
+                pyramid.append(_compiled_halving(pyramid[-1], maximum))
+            else:
+                pyramid.append(blocks(pyramid[-1], kernel))
         else:
             pyramid.append(adaptive(planes, size))
     return pyramid
@@ -291,6 +295,17 @@ def _upsample_within_regions(field: Tensor, open_: Tensor, taps: _Taps) -> Tenso
         weight_sum = weight if weight_sum is None else weight_sum + weight
     assert total is not None and weight_sum is not None
     return total / weight_sum.clamp(min=1e-6)
+
+
+def _compiled_halving(planes: Tensor, maximum: bool) -> Tensor:
+    """``avg_pool2d`` (or ``max_pool2d``) of 2x2 blocks in compiled code: the same values."""
+    from tinct.guidance.spread_kernel import halve
+
+    planes = planes.contiguous()
+    batch, channels, height, width = planes.shape
+    result = planes.new_empty((batch, channels, height // 2, width // 2))
+    halve(planes.numpy(), maximum, result.numpy())
+    return result
 
 
 def _compiled_upsampling(field: Tensor, open_: Tensor, taps: _Taps) -> Tensor:

@@ -129,3 +129,25 @@ def level_system(
                 total = to_right_here + to_left_here + to_below_here + to_above_here
                 diagonal = hint_weight * mask[image, row, column] + decay
                 centre[image, row, column] = diagonal + total
+
+
+@numba.njit(cache=True, nogil=True)
+def halve(planes: np.ndarray, maximum: bool, out: np.ndarray) -> None:
+    """``out`` ``(B, C, h, w)``: each 2x2 block of ``planes`` ``(B, C, 2h, 2w)`` averaged (its
+    four values summed row by row, then divided by 4, as ``avg_pool2d`` does) or its largest."""
+    quarter = np.float32(4.0)
+    for image in range(out.shape[0]):
+        for channel in range(out.shape[1]):
+            for row in range(out.shape[2]):
+                top, bottom = 2 * row, 2 * row + 1
+                for column in range(out.shape[3]):
+                    left, right = 2 * column, 2 * column + 1
+                    first = planes[image, channel, top, left]
+                    second = planes[image, channel, top, right]
+                    third = planes[image, channel, bottom, left]
+                    fourth = planes[image, channel, bottom, right]
+                    if maximum:
+                        value = max(first, second, third, fourth)
+                    else:
+                        value = (first + second + third + fourth) / quarter
+                    out[image, channel, row, column] = value
