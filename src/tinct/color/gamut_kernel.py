@@ -54,16 +54,27 @@ def _f_inverse(f: float) -> float:
 
 
 @numba.njit(fastmath=_FAST)
+def _linear_rgb(y: float, x: float, z: float) -> tuple[float, float, float]:
+    """Linear R, G and B from f^-1 of f(Y), f(X) and f(Z)."""
+    return (
+        X_SHARES[0] * x + Y_SHARES[0] * y + Z_SHARES[0] * z,
+        X_SHARES[1] * x + Y_SHARES[1] * y + Z_SHARES[1] * z,
+        X_SHARES[2] * x + Y_SHARES[2] * y + Z_SHARES[2] * z,
+    )
+
+
+@numba.njit(fastmath=_FAST)
+def _inside(red: float, green: float, blue: float) -> bool:
+    """Whether linear R, G and B all lie in [0, 1]."""
+    return min(red, green, blue) >= 0.0 and max(red, green, blue) <= 1.0
+
+
+@numba.njit(fastmath=_FAST)
 def _fits(f_y: float, y: float, slope_x: float, slope_z: float, scale: float) -> bool:
     """Whether the colour at ``scale`` along a ray lies inside linear RGB [0, 1]: the ray is
     f(Y) = ``f_y``, Y = ``y``, f(X) = f_y + scale * slope_x and f(Z) = f_y + scale * slope_z."""
     x = _f_inverse(f_y + scale * slope_x)
-    z = _f_inverse(f_y + scale * slope_z)
-    for channel in range(3):
-        value = X_SHARES[channel] * x + Y_SHARES[channel] * y + Z_SHARES[channel] * z
-        if value < 0.0 or value > 1.0:
-            return False
-    return True
+    return _inside(*_linear_rgb(y, x, _f_inverse(f_y + scale * slope_z)))
 
 
 @numba.njit(fastmath=_FAST)
@@ -79,9 +90,10 @@ def _newton_step(
     cubic_x, cubic_z = max(f_x, LAB_INVERSE_THRESHOLD), max(f_z, LAB_INVERSE_THRESHOLD)
     growth_x = 3.0 * cubic_x * cubic_x * slope_x
     growth_z = 3.0 * cubic_z * cubic_z * slope_z
+    values = _linear_rgb(y, x, z)
     nearest = math.inf
     for channel in range(3):
-        value = X_SHARES[channel] * x + Y_SHARES[channel] * y + Z_SHARES[channel] * z
+        value = values[channel]
         growth = X_SHARES[channel] * growth_x + Z_SHARES[channel] * growth_z
         if growth > 0.0:
             nearest = min(nearest, (1.0 - value) / growth)
@@ -196,16 +208,6 @@ _SRGB_SIGNATURE = (
 )
 
 
-@numba.njit(fastmath=_FAST)
-def _linear_rgb(y: float, x: float, z: float) -> tuple[float, float, float]:
-    """Linear R, G and B from f^-1 of f(Y), f(X) and f(Z)."""
-    return (
-        X_SHARES[0] * x + Y_SHARES[0] * y + Z_SHARES[0] * z,
-        X_SHARES[1] * x + Y_SHARES[1] * y + Z_SHARES[1] * z,
-        X_SHARES[2] * x + Y_SHARES[2] * y + Z_SHARES[2] * z,
-    )
-
-
 @numba.njit(_SRGB_SIGNATURE, **_COMPILE)
 def srgb_in_gamut(
     lightness: np.ndarray,
@@ -235,7 +237,7 @@ def srgb_in_gamut(
             f_y = (pixel_l + 16.0) / 116.0
             y, slope_x, slope_z = _f_inverse(f_y), pixel_a / 500.0, pixel_b / -200.0
             red, green, blue = _linear_rgb(y, _f_inverse(f_y + slope_x), _f_inverse(f_y + slope_z))
-            if min(red, green, blue) >= 0.0 and max(red, green, blue) <= 1.0:
+            if _inside(red, green, blue):
                 counts[0] += 1
             else:
                 chroma = math.sqrt(pixel_a * pixel_a + pixel_b * pixel_b)
@@ -258,7 +260,7 @@ def largest_in_gamut_scales(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The scale of each out-of-gamut colour (flat float64 planes) from the given estimates of
     it, and how far each went (0 one Newton step, 1 the steps from gray, 2 bisected): the
-    search of :func:`clip_pixels_to_gamut` with any estimate."""
+    search of :func:`srgb_in_gamut` with any estimate."""
     scales = np.empty_like(lightness)
     attempts = np.empty(lightness.shape[0], dtype=np.int64)
     for index in range(lightness.shape[0]):
