@@ -14,6 +14,7 @@ run as tensor operations (:func:`stencil_conjugate_gradient`).
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -81,8 +82,7 @@ def solve_stencil_exactly(
         from tinct.guidance.stencil_kernel import solve_exactly
 
         result = torch.empty(rhs.shape, dtype=rhs.dtype)
-        planes = [plane[:, 0].to(rhs.dtype).contiguous().numpy() for plane in (centre, *affinities)]
-        solve_exactly(*planes, rhs.contiguous().numpy(), result.numpy())
+        solve_exactly(*_stencil_arrays(centre, affinities, rhs), result.numpy())
         return result
     matrix = torch.diag_embed(centre.reshape(batch, cells))
     index = torch.arange(cells, device=rhs.device).view(height, width)
@@ -108,13 +108,19 @@ def _compiled_conjugate_gradient(
     """:func:`stencil_conjugate_gradient` in compiled code, for CPU tensors of one dtype."""
     from tinct.guidance.stencil_kernel import conjugate_gradient
 
-    dtype = x.dtype
-    planes = (centre, *affinities)
-    arrays = [plane[:, 0].to(dtype).contiguous().numpy() for plane in planes]
     conjugate_gradient(
-        *arrays, rhs.to(dtype).contiguous().numpy(), x.numpy(), iterations, CONVERGED
+        *_stencil_arrays(centre, affinities, rhs.to(x.dtype)), x.numpy(), iterations, CONVERGED
     )
     return x
+
+
+def _stencil_arrays(
+    centre: Tensor, affinities: tuple[Tensor, Tensor, Tensor, Tensor], rhs: Tensor
+) -> list[np.ndarray]:
+    """The diagonal, the four affinities (``(B, h, w)``) and ``rhs`` as the compiled code reads
+    them: contiguous arrays of ``rhs``'s dtype."""
+    planes = [plane[:, 0].to(rhs.dtype).contiguous().numpy() for plane in (centre, *affinities)]
+    return [*planes, rhs.contiguous().numpy()]
 
 
 def stencil_conjugate_gradient(
