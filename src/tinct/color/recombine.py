@@ -7,8 +7,8 @@ preview, is upsampled in one pass), and each strip goes through the gamut
 search and the conversion to sRGB on its own, so that a 100-megapixel photo never holds more
 than a strip of float intermediates. :class:`RgbStrips` hands such a result to a writer lazily.
 
-On the CPU (float32, no gradients) a strip is converted pixel by pixel in compiled code, where
-a table of always-safe chroma sends only the few doubtful pixels to the exact gamut test
+On the CPU (float32, no gradients) a strip is converted pixel by pixel in compiled code, each
+colour's gamut search started from a table of in-gamut chroma
 (:mod:`tinct.color.gamut_tables`); elsewhere (a GPU, float64, autograd) by the tensor functions
 of :mod:`tinct.color.gamut`. Both give the same colours to a tenth of an 8-bit level.
 
@@ -133,8 +133,8 @@ def _convert_in_blocks(lightness: Tensor, a: Tensor, b: Tensor, out: Tensor, wor
 
 @cache
 def _pool() -> ThreadPoolExecutor:
-    """The threads that search the blocks after the first (the compiled search releases the
-    GIL: :mod:`tinct.color.gamut_kernel`)."""
+    """The threads that convert the blocks after the first (the compiled conversion releases
+    the GIL: :mod:`tinct.color.gamut_kernel`)."""
     return ThreadPoolExecutor(MAX_WORKERS - 1, thread_name_prefix="tinct-gamut")
 
 

@@ -1,11 +1,10 @@
-"""The joint bilateral upsampling between the levels of hint spreading, in compiled code (Numba),
-for CPU tensors.
+"""Hint spreading's steps between the solves, in compiled code (Numba), for CPU tensors: the
+joint bilateral upsampling between levels, each level's system and the pyramids' 2x2 pooling.
 
-The same arithmetic as :func:`tinct.guidance.spread._upsample_within_regions`, in the same
-order, a fine pixel at a time: its four coarse cells, each weighted by its bilinear weights,
-its openness and its lightness affinity to the pixel. As tensor operations that took some
-twenty passes over the fine grid, each allocating its result; here one pass writes the result.
-Numba compiles it on the first call and caches the machine code beside this file (or in its user
+Each does the same arithmetic as its tensor twin in :mod:`tinct.guidance.spread`, in the same
+order, so the values are the same bit for bit (tested). As tensor operations each took some
+passes over the grid, each allocating its result; here one pass writes the result. Numba
+compiles them on the first call and caches the machine code beside this file (or in its user
 cache).
 """
 
