@@ -10,6 +10,8 @@ Each architecture trained for 30 minutes of CPU time on ``../shared/data/train``
 eval`` on center 256 px crops of the val sets (``python benchmarks/architectures.py``, which
 writes ``benchmarks/results/architectures/architectures.json``; ``docs/experiments.md`` has
 the full tables). ``tests/test_budget_runs.py`` checks every figure here against that file.
+The video model ``tinct-lite-recurrent`` is judged on held-out DAVIS clips instead
+(:data:`RECURRENT_BUDGET_RUN`, ``benchmarks/recurrent_ablation.py``).
 """
 
 from __future__ import annotations
@@ -65,8 +67,28 @@ BUDGET_RUNS: dict[str, BudgetRun] = {
 }
 
 
+@dataclass(frozen=True)
+class RecurrentBudgetRun:
+    """The recurrent video model's budget run on the held-out DAVIS sequences: PSNR (dB) and
+    colour change between frames (CDC) with its GRU, and of the same fine-tuning without it."""
+
+    steps: int
+    psnr: float
+    cdc: float
+    cdc_without_gru: float
+
+
+RECURRENT_MODEL = "tinct-lite-recurrent"
+# benchmarks/results/recurrent_ablation_budget.json; docs/experiments.md ("Xu")
+RECURRENT_BUDGET_RUN = RecurrentBudgetRun(
+    steps=2974, psnr=24.36, cdc=0.00141, cdc_without_gru=0.00175
+)
+
+
 def budget_run_summary(model: str) -> str | None:
     """One line on ``model``'s budget run, or None when it has not been scored."""
+    if model == RECURRENT_MODEL:
+        return _recurrent_summary(RECURRENT_BUDGET_RUN)
     run = BUDGET_RUNS.get(model)
     if run is None:
         return None
@@ -75,4 +97,13 @@ def budget_run_summary(model: str) -> str | None:
         f"its 30-minute CPU budget run (recipes/budget/{model}.toml, {run.steps} steps) scored "
         f"PSNR {psnr:.2f} dB (gray {gray:.2f}) and colourfulness "
         f"{run.colourfulness[SUMMARY_SET]:.1f} on val/{SUMMARY_SET}: docs/experiments.md"
+    )
+
+
+def _recurrent_summary(run: RecurrentBudgetRun) -> str:
+    return (
+        f"its 30-minute CPU budget run (recipes/budget/{RECURRENT_MODEL}.toml, {run.steps} "
+        f"steps) scored PSNR {run.psnr:.2f} dB and colour change between frames (CDC) "
+        f"{run.cdc:.5f}, against {run.cdc_without_gru:.5f} without its GRU, on held-out DAVIS "
+        "clips: docs/experiments.md"
     )
