@@ -2,9 +2,10 @@
 
 On blackswan, car-roundabout and dance-twirl (never trained on), shrunk to 224x128, every
 ``--keyframe-every``-th frame is a keyframe coloured either with its ground-truth ab (as a user
-would) or by the still model (tinct-lite v1); its colour is carried forward to the following
-frames along chained DIS flow with the video core's functions, each frame repaired before it is
-carried on. Compared, by the ab error of the frames between keyframes:
+would) or by the default still model (``tinct-lite``; results written before v2 became the
+default, ``propagation_refiner.md`` among them, used v1); its colour is carried forward to the
+following frames along chained DIS flow with the video core's functions, each frame repaired
+before it is carried on. Compared, by the ab error of the frames between keyframes:
 
 - (a) ``warped only``: the carried colour, never repaired;
 - (b) ``still only``: the still model on every frame;

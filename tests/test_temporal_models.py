@@ -349,12 +349,12 @@ def test_refiner_recipe_loads_and_builds_the_shipped_architecture() -> None:
     from tinct.training.refiner_trainer import refiner_recipe_from_dict
     from tinct.weights.store import weight_file
 
-    path = VIDEO_RECIPES / "propagation-refiner.toml"
+    shipped = weight_file(REFINER_WEIGHTS).config
+    path = PROJECT_ROOT / shipped["recipe"]
+    assert path.is_file()
     recipe = refiner_recipe_from_dict(read_recipe_values(path), str(path))
     assert recipe.data.frames >= 2 and recipe.optim.crop <= recipe.data.synthetic_size
     assert "val" not in recipe.data.davis_dir
-    shipped = weight_file(REFINER_WEIGHTS).config
-    assert shipped["recipe"] == "recipes/video/propagation-refiner.toml"
     assert (recipe.model_config.width, recipe.model_config.scale) == (
         shipped["width"],
         shipped["scale"],

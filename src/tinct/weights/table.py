@@ -216,19 +216,17 @@ WEIGHT_FILES: tuple[WeightFile, ...] = (
         format="safetensors",
     ),
     WeightFile(
-        name="propagation-refiner-v3",
-        filename="propagation-refiner-v3.safetensors",
-        sha256="0ae969930be23cfe090befec7d3930e686481f81dffc93910bca13b310438e50",
-        size=62092,
+        name="propagation-refiner-v4",
+        filename="propagation-refiner-v4.safetensors",
+        sha256="9fc103a4f8b743845dc80a2f0bae62a51db35455f8082a8e1224fda53e018f9d",
+        size=62500,
         license="Apache-2.0 (tinct)",
-        source="tinct train recipes/video/propagation-refiner.toml (trained by the refiner's "
-        "own loop before tinct train took it over; tinct train reproduces that loop's weights "
-        "bit for bit on the same machine and thread count, tests/test_video_training.py; "
-        "1500 steps, 75 s, after 3.5 min computing the inputs) on 120 clips of 24 frames: DAVIS "
-        "training sequences and photos of ../shared/data/train in camera motion, on a shared "
-        "2-core CPU; shipped in the package",
+        source="tinct train recipes/budget/propagation-refiner.toml (the 30-minute CPU budget "
+        "run: 46,000 steps in 26.8 training minutes on a 2-core Intel Xeon VM; v3 had 1,500) on "
+        "120 clips of 24 frames: DAVIS training sequences and photos of ../shared/data/train in "
+        "camera motion, their still colour from tinct-lite v2; shipped in the package",
         format="safetensors",
-        config={"recipe": "recipes/video/propagation-refiner.toml", "width": 16, "scale": 2},
+        config={"recipe": "recipes/budget/propagation-refiner.toml", "width": 16, "scale": 2},
     ),
     WeightFile(
         name="vgg16-imagenet",

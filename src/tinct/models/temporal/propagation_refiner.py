@@ -31,7 +31,7 @@ AB_SCALE = 110.0  # ab units -> about [-1, 1] for the network
 CONFIDENCE_EPS = 1e-3  # keeps logit(confidence) finite
 CHROMA_EPS = 1e-2  # ab units: below this a mixed colour counts as grey
 
-REFINER_WEIGHTS = "propagation-refiner-v3"
+REFINER_WEIGHTS = "propagation-refiner-v4"
 REFINER_MODEL_NAME = "propagation-refiner"  # the "model" its weight files' metadata names
 
 
@@ -142,7 +142,7 @@ def load_propagation_refiner(path: Path | None = None) -> nn.Module | None:
     """The trained refiner in eval mode, or None when its weight file is nowhere to be found.
 
     ``path`` is a refiner file (the ``model.safetensors`` of ``tinct train
-    recipes/video/propagation-refiner.toml``); without it, the ``propagation-refiner-v3`` entry
+    recipes/video/propagation-refiner.toml``); without it, the ``propagation-refiner-v4`` entry
     of the weight table (shipped in the package). None lets the video core fall back to the
     closed-form blend. Finding, verifying and reading the file is :mod:`tinct.weights`'s; its
     metadata gives the architecture.
