@@ -235,6 +235,22 @@ def test_uv_bin_accuracy() -> None:
     assert uv_bin_accuracy(tinted, gray, n_bins=32)[0, 0].item() == 0.0
 
 
+def test_uv_bin_accuracy_puts_every_neutral_pixel_in_one_bin() -> None:
+    # R = G = B converts to U and V a rounding error either side of 0, the edge of bins 15 and
+    # 16: every 8-bit gray level, and the same levels nudged as float32 recombining nudges them,
+    # must still match each other, while one 8-bit level of red off neutral is a colour.
+    levels = torch.arange(256, dtype=torch.float32) / 255
+    gray = levels.view(1, 1, 1, 256).expand(1, 3, 1, 256).contiguous()
+    nudged = gray + torch.tensor([3e-5, -2e-5, 1e-5]).view(1, 3, 1, 1)
+    reversed_gray = gray.flip(3)
+    assert torch.equal(uv_bin_accuracy(gray, reversed_gray), torch.ones(1, 2).double())
+    assert torch.equal(uv_bin_accuracy(nudged.clamp(0, 1), gray), torch.ones(1, 2).double())
+    below_white = gray[..., :255]
+    redder = below_white + torch.tensor([1 / 255, 0.0, 0.0]).view(1, 3, 1, 1)
+    accuracy = uv_bin_accuracy(redder, below_white)
+    assert accuracy[0, 0].item() == 0.0  # U of one level of red, -0.0006: the bin below 0
+
+
 def test_saturation_difference_of_known_hsv_values() -> None:
     # S = (max - min) / max: 0.5, 0.25, 0 for black, 0.75.
     saturation = hsv_saturation(

@@ -324,12 +324,22 @@ def ciede2000(pred: Tensor, target: Tensor) -> Tensor:
     return ciede2000_lab(rgb_to_lab(pred), rgb_to_lab(target)).mean(dim=(1, 2))
 
 
+# |U| or |V| below this is taken as 0 by uv_bin_accuracy: far above the rounding error of a
+# neutral pixel (under 1e-7 for 8-bit gray, under 2e-5 after tinct's recombining in float32),
+# far below the smallest U or V of a non-neutral 8-bit colour (about 4e-4: V of one level of
+# blue off).
+NEUTRAL_UV = 1e-4
+
+
 def uv_bin_accuracy(pred: Tensor, target: Tensor, n_bins: int = DEFAULT_UV_BINS) -> Tensor:
     """Acc_U and Acc_V of Hsu & Shiao: the share of pixels whose U (V) bin matches.
 
     Both images are converted to YUV (:func:`tinct.color.rgb_to_yuv`) and U and V are each cut
     into ``n_bins`` equal-width bins over their full range
-    (:func:`tinct.quantize.uv_bins.encode_uv_bins`).
+    (:func:`tinct.quantize.uv_bins.encode_uv_bins`). U and V within :data:`NEUTRAL_UV` of 0
+    count as 0: with an even number of bins 0 is a bin edge, and a neutral pixel (R = G = B)
+    comes out of the conversion a rounding error above or below it depending on its level, so
+    gray pixels of the truth and of a prediction would otherwise fall on either side at random.
 
     Args:
         pred: ``(B, 3, H, W)`` sRGB in [0, 1].
@@ -340,9 +350,13 @@ def uv_bin_accuracy(pred: Tensor, target: Tensor, n_bins: int = DEFAULT_UV_BINS)
         ``(B, 2)`` float64 in [0, 1]: column 0 is Acc_U, column 1 is Acc_V.
     """
     pred, target = _check_pair(pred, target)
-    pred_bins = encode_uv_bins(rgb_to_yuv(pred)[:, 1:], n_bins)
-    target_bins = encode_uv_bins(rgb_to_yuv(target)[:, 1:], n_bins)
+    pred_bins = encode_uv_bins(_neutral_as_zero(rgb_to_yuv(pred)[:, 1:]), n_bins)
+    target_bins = encode_uv_bins(_neutral_as_zero(rgb_to_yuv(target)[:, 1:]), n_bins)
     return (pred_bins == target_bins).double().mean(dim=(2, 3))
+
+
+def _neutral_as_zero(uv: Tensor) -> Tensor:
+    return torch.where(uv.abs() < NEUTRAL_UV, torch.zeros_like(uv), uv)
 
 
 def hsv_saturation(rgb: Tensor) -> Tensor:
