@@ -149,3 +149,23 @@ def test_summary_gives_both_delta_cf_conventions() -> None:
     assert record["delta_cf_of_means"] == pytest.approx(0.0)
     assert record["mean_abs_delta_cf"] == pytest.approx(20.0)
     assert record["psnr"] == pytest.approx(20.0)  # +inf (identical images) left out
+
+
+def test_runs_whose_weights_share_a_file_name_get_a_row_each() -> None:
+    from tinct.cli.eval_command import model_labels
+    from tinct.errors import TinctError
+
+    runs = [
+        ("vgg16_bins", Path("runs/scenes/model.safetensors")),
+        ("vgg16_bins", Path("runs/all/model.safetensors")),
+        ("vgg16_bins", Path("other.safetensors")),
+        ("tinct-lite", None),
+    ]
+    assert model_labels(runs) == [
+        "vgg16_bins@scenes/model.safetensors",
+        "vgg16_bins@all/model.safetensors",
+        "vgg16_bins@other.safetensors",
+        "tinct-lite",
+    ]
+    with pytest.raises(TinctError, match="tinct-lite: two models would share this name"):
+        model_labels([("tinct-lite", None), ("tinct-lite", None)])

@@ -72,14 +72,37 @@ def _named(value: str, flag: str) -> tuple[str, Path | None]:
     return name, Path(path) if sep else None
 
 
+def model_labels(models: list[tuple[str, Path | None]]) -> list[str]:
+    """The report's name for each ``--model NAME[=WEIGHTS]``: NAME, or NAME@FILE with a weights
+    file, or NAME@FOLDER/FILE when weights files of one model share a file name (every run's
+    ``model.safetensors``). Two that would still share a name are an error."""
+
+    def short(name: str, weights: Path | None) -> str:
+        return name if weights is None else f"{name}@{weights.name}"
+
+    shorts = [short(name, weights) for name, weights in models]
+    labels = [
+        f"{name}@{weights.parent.name}/{weights.name}"
+        if weights is not None and shorts.count(label) > 1
+        else label
+        for (name, weights), label in zip(models, shorts, strict=True)
+    ]
+    for label in labels:
+        if labels.count(label) > 1:
+            raise TinctError(
+                f"--model {label}: two models would share this name in the report "
+                "(give their weights files different names)"
+            )
+    return labels
+
+
 def _colorizers(args: argparse.Namespace, read, protocol) -> dict[str, object]:
     import tinct
     from tinct.evaluation.external import SavedPredictions
 
     found: dict[str, object] = {}
-    for value in args.model:
-        name, weights = _named(value, "--model")
-        label = name if weights is None else f"{name}@{weights.name}"
+    models = [_named(value, "--model") for value in args.model]
+    for label, (name, weights) in zip(model_labels(models), models, strict=True):
         found[label] = tinct.load(
             name,
             weights=weights,
@@ -91,6 +114,8 @@ def _colorizers(args: argparse.Namespace, read, protocol) -> dict[str, object]:
         name, folder = _named(value, "--predictions")
         if folder is None or not folder.is_dir():
             raise FileProblem(folder or Path(name), "predictions folder does not exist")
+        if name in found:
+            raise TinctError(f"--predictions {name}={folder}: {name!r} already names a model")
         found[name] = SavedPredictions(folder, read, protocol)
     if not found:
         raise TinctError("nothing to evaluate: give at least one --model or --predictions")
