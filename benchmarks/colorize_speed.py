@@ -1,7 +1,7 @@
 """Colorization speed on this machine: batches of 256x256 photos, and one 1-megapixel file.
 
-    python benchmarks/colorize_speed.py [--model tinct-lite] [--backend torch --backend onnx]
-        [--compare eccv16] [--batch 16] [--repeats 5]
+    python benchmarks/colorize_speed.py [--model tinct-lite] [--weights FILE]
+        [--backend torch --backend onnx] [--compare eccv16] [--batch 16] [--repeats 5]
 
 For each backend (PyTorch, and ONNX Runtime via ``tinct.load(name, backend="onnx")``;
 both by default):
@@ -42,16 +42,19 @@ from tinct.pipeline.colorizer import Colorizer
 BACKENDS = ("torch", "onnx")
 
 
-def colorizer_for(name: str, backend: str = "torch") -> Colorizer:
+def colorizer_for(name: str, backend: str = "torch", weights: Path | None = None) -> Colorizer:
+    """The colorizer ``name`` (with ``weights``: a file, whose declared architecture is built)."""
     import tinct
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UntrainedModelWarning)
         if backend == "onnx":
-            return tinct.load(name, backend="onnx")
+            return tinct.load(name, weights=weights, backend="onnx")
         try:
-            return tinct.load(name)
+            return tinct.load(name, weights=weights)
         except Exception:  # no weights available: compute does not depend on them
+            if weights is not None:
+                raise
             spec = get_model_spec(name)
             return Colorizer(create_model(name), spec.bins(), name, False, spec.output)
 
@@ -92,7 +95,7 @@ def measure(args: argparse.Namespace) -> dict[str, object]:
     ours, load_seconds = {}, {}
     for backend in args.backend:  # onnx: includes the one-off export when the cache is cold
         started = time.perf_counter()
-        ours[backend] = colorizer_for(args.model, backend)
+        ours[backend] = colorizer_for(args.model, backend, args.weights)
         load_seconds[backend] = time.perf_counter() - started
     load_before = load_average()
     batches = timed_in_turns(
@@ -109,6 +112,7 @@ def measure(args: argparse.Namespace) -> dict[str, object]:
         "load_average_before": load_before,
         "load_average_after": load_average(),
         "model": args.model,
+        "weights": str(args.weights) if args.weights else None,
         "trained": next(iter(ours.values())).trained,
         "batch": args.batch,
         "repeats": args.repeats,
@@ -162,6 +166,9 @@ def main() -> None:
         action="append",
         choices=BACKENDS,
         help="backend to time; repeat for several (default: torch and onnx)",
+    )
+    parser.add_argument(
+        "--weights", type=Path, help="a weights file (e.g. a tinct train export) instead"
     )
     parser.add_argument("--compare", default="eccv16")
     parser.add_argument("--batch", type=int, default=16)

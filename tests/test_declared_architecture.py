@@ -57,6 +57,21 @@ def test_a_non_default_architecture_round_trips_through_its_weight_file(tmp_path
     assert _same_outputs(colorizer.model, original)
 
 
+def test_a_lite2_encoder_is_built_from_its_weight_file(tmp_path: Path) -> None:
+    lite2 = {**NARROW, "encoder": "efficientnet_lite2"}
+    original = create_model(TINY, **lite2)
+    assert original.encoder.feature_channels != create_model(TINY).encoder.feature_channels
+    path = _export(tmp_path / "model.safetensors", original, lite2)
+    colorizer = tinct.load(TINY, weights=path)
+    assert colorizer.model.encoder.feature_channels == original.encoder.feature_channels
+    assert _same_outputs(colorizer.model, original)
+
+
+def test_an_unknown_encoder_is_refused_with_the_known_ones() -> None:
+    with pytest.raises(ValueError, match="efficientnet_lite0, efficientnet_lite2"):
+        create_model(TINY, encoder="efficientnet_lite9")
+
+
 def test_a_file_without_model_config_builds_the_defaults(tmp_path: Path) -> None:
     original = create_model(TINY)
     bare = tmp_path / "bare.safetensors"  # no recipe at all

