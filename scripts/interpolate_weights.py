@@ -23,8 +23,6 @@ import torch
 
 from tinct.weights.tinct_file import read_tinct_weights, write_tinct_weights
 
-WRITTEN_BY_WRITER = ("format", "model", "tinct_version")  # write_tinct_weights sets these
-
 
 def blend(
     start: dict[str, torch.Tensor], end: dict[str, torch.Tensor], alpha: float
@@ -55,7 +53,7 @@ def main() -> None:
     start, end = read_tinct_weights(args.start), read_tinct_weights(args.end)
     if start.metadata["model"] != end.metadata["model"]:
         raise SystemExit(f"{args.start} and {args.end} hold weights of different models")
-    metadata = {k: v for k, v in end.metadata.items() if k not in WRITTEN_BY_WRITER}
+    metadata = end.metadata_to_pass_on()
     metadata["interpolation"] = json.dumps(
         {"start": args.start.name, "end": args.end.name, "alpha": args.alpha}
     )

@@ -21,7 +21,6 @@ from tinct.weights.verify import sha256_of_file
 
 PACKAGE_DATA = Path(__file__).resolve().parents[1] / "src" / "tinct" / "weights" / "data"
 MAX_BYTES = 15_000_000
-WRITTEN_BY_WRITER = ("format", "model", "tinct_version")  # write_tinct_weights sets these
 
 
 def half(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -35,7 +34,7 @@ def main() -> None:
     parser.add_argument("name", help="the weight set's name, e.g. guided-budget-v1")
     args = parser.parse_args()
     run = read_tinct_weights(args.weights)
-    metadata = {k: v for k, v in run.metadata.items() if k not in WRITTEN_BY_WRITER}
+    metadata = run.metadata_to_pass_on()
     target = PACKAGE_DATA / f"{args.name}.safetensors"
     write_tinct_weights(target, half(run.tensors), run.metadata["model"], metadata)
     size = target.stat().st_size

@@ -89,6 +89,7 @@ def test_a_tinct_weight_file_round_trips_and_other_files_are_refused(tmp_path: P
         "recipe": "{}",
         "tinct_version": tinct.__version__,
     }
+    assert found.metadata_to_pass_on() == {"recipe": "{}"}  # the writer sets the rest again
     with pytest.raises(WeightsError, match="holds weights of 'tinct-lite_tiny', not of 'eccv16'"):
         read_tinct_weights(path, "eccv16")
     save_file(state, str(tmp_path / "plain.safetensors"))

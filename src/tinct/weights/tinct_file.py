@@ -22,6 +22,7 @@ from tinct.io.atomic import atomic_write
 from tinct.weights.verify import WeightsError
 
 TINCT_WEIGHTS_FORMAT = "tinct-weights/1"
+WRITER_KEYS = ("format", "model", "tinct_version")  # metadata write_tinct_weights sets itself
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,11 @@ class TinctWeights:
 
     tensors: dict[str, Tensor]
     metadata: dict[str, str]
+
+    def metadata_to_pass_on(self) -> dict[str, str]:
+        """The metadata other than :data:`WRITER_KEYS` (the recipe, and the like): what a file
+        written from these tensors, changed (cast, blended), keeps of this one."""
+        return {k: v for k, v in self.metadata.items() if k not in WRITER_KEYS}
 
 
 def write_tinct_weights(
