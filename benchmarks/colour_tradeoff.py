@@ -183,6 +183,7 @@ def main() -> None:
     args = parser.parse_args()
     lpips = lpips_model()
     sets = dict(w.partition("=")[::2] if "=" in w else (w, w) for w in args.weights)
+    settings = settings_of(args)
     record = {"machine": describe_machine(), "temperatures": args.temperatures, "data": {}}
     lines = []
     if args.holdout_of:
@@ -201,7 +202,7 @@ def main() -> None:
         ]
         for name, weights in sets.items():
             colorizer = tinct.load("tinct-lite", weights=weights, colour_boost=0.0)
-            by_setting = scores(colorizer, photos, settings_of(args), args.temperatures, lpips)
+            by_setting = scores(colorizer, photos, settings, args.temperatures, lpips)
             for setting, result in by_setting.items():
                 label = label_of(name, setting, args)
                 record["data"][data_name]["sets"][label] = {str(t): v for t, v in result.items()}
@@ -210,7 +211,7 @@ def main() -> None:
                     f"{v['cf']:.1f} | {v['lpips']:.4f} |"
                     for t, v in result.items()
                 ]
-        rows = len(sets) * len(settings_of(args)) * len(args.temperatures)
+        rows = len(sets) * len(settings) * len(args.temperatures)
         print("\n".join(lines[-(3 + rows) :]), flush=True)
     suffix = f"_{args.tag}" if args.tag else ""
     write_report(
