@@ -227,3 +227,59 @@ def test_short_side_shrinks_large_photos_before_cropping(tmp_path: Path) -> None
     assert shrunk._load(0).shape == (3, 48, 48)
     assert ImageFolderDataset(files, 32, train=True, short_side=200)._load(0).shape == (3, 96, 96)
     assert shrunk[0][0].shape == (3, 32, 32)
+
+
+def _column_ramp(height: int, width: int) -> torch.Tensor:
+    """A photo whose every channel is its column index over (width - 1)."""
+    return torch.linspace(0, 1, width).expand(3, height, width).clone()
+
+
+def test_a_zoomed_crop_covers_crop_size_over_the_zoom_of_the_photo() -> None:
+    import random
+
+    from tinct.data.image_folder import random_crop_flip
+
+    photo = _column_ramp(200, 200)
+    for zoom, covered in ((2.0, 16), (0.5, 64), (1.0, 32)):
+        crop = random_crop_flip(photo, 32, random.Random(3), zoom_range=(zoom, zoom))
+        assert crop.shape == (3, 32, 32)
+        span = float(crop[0, 0].max() - crop[0, 0].min())  # a flip keeps the span
+        assert span == pytest.approx((covered - 1) / 199, abs=1.5 / 199)
+
+
+def test_zoomed_crops_of_a_small_photo_take_at_most_its_short_side() -> None:
+    import random
+
+    from tinct.data.image_folder import random_crop_flip
+
+    crop = random_crop_flip(_column_ramp(20, 30), 32, random.Random(0), zoom_range=(0.5, 0.5))
+    assert crop.shape == (3, 32, 32)
+    assert float(crop[0, 0].max() - crop[0, 0].min()) == pytest.approx(19 / 29, abs=1.5 / 29)
+
+
+def test_zooms_are_drawn_from_the_range_and_repeat_with_the_seed() -> None:
+    import random
+
+    from tinct.data.image_folder import random_crop_flip
+
+    photo = _column_ramp(300, 300)
+    spans = []
+    for seed in range(40):
+        crop = random_crop_flip(photo, 30, random.Random(seed), zoom_range=(0.75, 1.5))
+        again = random_crop_flip(photo, 30, random.Random(seed), zoom_range=(0.75, 1.5))
+        assert torch.equal(crop, again)
+        spans.append(round(float(crop[0, 0].max() - crop[0, 0].min()) * 299) + 1)
+    assert min(spans) >= 19 and max(spans) <= 41  # 30 / 1.5 .. 30 / 0.75, give or take a pixel
+    assert max(spans) - min(spans) >= 12  # the zoom varies
+
+
+def test_a_recipe_zoom_range_is_checked_and_reaches_the_training_crops(tmp_path: Path) -> None:
+    for bad in ([1.5, 0.75], [0, 1], [1.0], 2.0, [True, 2]):
+        with pytest.raises(ValueError, match=r"recipe \[data\].*zoom_range"):
+            recipe_from_dict({"model": "tinct-lite", "data": {"zoom_range": bad}})
+    root = make_image_folder(tmp_path / "data", per_class=4, size=64)
+    values = tiny_recipe(root)
+    values["data"]["zoom_range"] = [0.8, 1.6]
+    trainer = Trainer(recipe_from_dict(values), tmp_path / "run")
+    assert trainer.train_set.zoom_range == (0.8, 1.6)
+    assert trainer.val_set.zoom_range is None  # validation crops stay at the photo's scale

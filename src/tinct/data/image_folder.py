@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,8 +51,17 @@ def split_train_val(files: list[LabelledFile], val_fraction: float) -> tuple[lis
     return [f for f in files if not in_val(f)], [f for f in files if in_val(f)]
 
 
-def random_crop_flip(rgb: Tensor, size: int, rng: random.Random) -> Tensor:
-    """Random square crop of ``size`` (upscaling the short side first if needed), random h-flip."""
+def random_crop_flip(
+    rgb: Tensor, size: int, rng: random.Random, zoom_range: tuple[float, float] | None = None
+) -> Tensor:
+    """Random square crop of ``size`` (upscaling the short side first if needed), random h-flip.
+
+    With ``zoom_range`` (low, high), the crop covers ``size / z`` pixels of the photo (at most its
+    short side) for a zoom z drawn log-uniformly from the range, resized to ``size``: z > 1
+    enlarges what the photo shows, z < 1 shows more of it.
+    """
+    if zoom_range is not None:
+        return _zoomed_crop_flip(rgb, size, rng, zoom_range)
     height, width = rgb.shape[-2:]
     if min(height, width) < size:
         scale = size / min(height, width)
@@ -59,6 +69,17 @@ def random_crop_flip(rgb: Tensor, size: int, rng: random.Random) -> Tensor:
         height, width = rgb.shape[-2:]
     top, left = rng.randint(0, height - size), rng.randint(0, width - size)
     crop = rgb[:, top : top + size, left : left + size]
+    return crop.flip(-1) if rng.random() < 0.5 else crop
+
+
+def _zoomed_crop_flip(
+    rgb: Tensor, size: int, rng: random.Random, zoom_range: tuple[float, float]
+) -> Tensor:
+    zoom = math.exp(rng.uniform(math.log(zoom_range[0]), math.log(zoom_range[1])))
+    height, width = rgb.shape[-2:]
+    side = max(1, min(round(size / zoom), height, width))
+    top, left = rng.randint(0, height - side), rng.randint(0, width - side)
+    crop = resize(rgb[:, top : top + side, left : left + side], (size, size))
     return crop.flip(-1) if rng.random() < 0.5 else crop
 
 
@@ -78,11 +99,12 @@ class ImageFolderDataset(Dataset):
         train: bool,
         seed: int = 0,
         short_side: int | None = None,
+        zoom_range: tuple[float, float] | None = None,
     ):
         if not files:
             raise ValueError("no image files to train or validate on")
         self.files, self.crop_size, self.train, self.seed = files, crop_size, train, seed
-        self.short_side = short_side
+        self.short_side, self.zoom_range = short_side, zoom_range
         self.epoch = 0
         self.failures: dict[Path, str] = {}
 
@@ -111,7 +133,8 @@ class ImageFolderDataset(Dataset):
         if not self.train:
             return center_crop(rgb, self.crop_size), self.files[position].label
         rng = random.Random(hash((self.seed, self.epoch, index)))
-        return random_crop_flip(rgb, self.crop_size, rng), self.files[position].label
+        crop = random_crop_flip(rgb, self.crop_size, rng, self.zoom_range)
+        return crop, self.files[position].label
 
 
 def collate(batch: list[tuple[Tensor, int]]) -> tuple[Tensor, Tensor]:

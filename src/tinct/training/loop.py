@@ -86,7 +86,9 @@ class Trainer(ResumableTrainer):
         if data.max_val_images is not None:
             val_files = val_files[: data.max_val_images]
         common = {"seed": run.seed, "short_side": data.short_side}
-        self.train_set = ImageFolderDataset(train_files, data.crop_size, train=True, **common)
+        self.train_set = ImageFolderDataset(
+            train_files, data.crop_size, train=True, zoom_range=data.zoom_range, **common
+        )
         self.val_set = ImageFolderDataset(val_files, data.crop_size, train=False, **common)
         self._count_steps(len(train_files), "training images")
 

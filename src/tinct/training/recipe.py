@@ -14,6 +14,10 @@ from pathlib import Path
 from typing import Any
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 @dataclass(frozen=True)
 class DataConfig:
     train_dirs: tuple[str, ...] = ("../shared/data/train",)
@@ -23,6 +27,20 @@ class DataConfig:
     max_val_images: int | None = 256
     workers: int = 0
     short_side: int | None = None  # shrink larger photos to this short side before cropping
+    # scale augmentation: each training crop covers crop_size / z pixels of the photo, resized to
+    # crop_size, for a zoom z drawn log-uniformly from (low, high); None: crops at the photo's scale
+    zoom_range: tuple[float, float] | None = None
+
+    def __post_init__(self) -> None:
+        zooms = self.zoom_range
+        if zooms is None:
+            return
+        pair = isinstance(zooms, tuple) and len(zooms) == 2
+        if not (pair and all(_is_number(z) for z in zooms) and 0 < zooms[0] <= zooms[1]):
+            raise ValueError(
+                f"zoom_range must be two zooms (low, high) with 0 < low <= high, "
+                f"got {self.zoom_range!r}"
+            )
 
 
 @dataclass(frozen=True)
@@ -72,7 +90,7 @@ class RunConfig:
         minutes = self.max_train_minutes
         if minutes is None:
             return
-        if isinstance(minutes, bool) or not isinstance(minutes, int | float) or not minutes > 0:
+        if not (_is_number(minutes) and minutes > 0):
             raise ValueError(
                 f"max_train_minutes must be a number of minutes above 0, got {minutes!r}"
             )
