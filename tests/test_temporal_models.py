@@ -72,6 +72,19 @@ def test_recurrent_model_is_registered_with_a_tiny_variant() -> None:
         assert spec.output == "ab_bins" and spec.takes_hints
 
 
+def test_the_recurrent_model_takes_the_encoder_tinct_lite_takes() -> None:
+    lite2 = {"pretrained_encoder": False, "encoder": "efficientnet_lite2"}
+    recurrent = create_model("tinct-lite-recurrent", **lite2)
+    assert (
+        recurrent.encoder.feature_channels
+        == create_model("tinct-lite", **lite2).encoder.feature_channels
+    )
+    default = create_model("tinct-lite-recurrent", pretrained_encoder=False)
+    assert recurrent.encoder.feature_channels != default.encoder.feature_channels
+    with pytest.raises(ValueError, match="efficientnet_lite0, efficientnet_lite2"):
+        create_model("tinct-lite-recurrent", encoder="efficientnet_lite9")
+
+
 def test_clip_frames_depend_on_earlier_frames_only_through_the_gru() -> None:
     model = _tiny()
     _wake_up(model)

@@ -143,15 +143,23 @@ def build_tinct_lite(
     Raises:
         ValueError: an unknown encoder.
     """
+    trunk = efficientnet_lite_trunk(encoder, pretrained_encoder)
+    return TinctLite(trunk, TinctLiteConfig(**config))  # type: ignore[arg-type]
+
+
+def efficientnet_lite_trunk(encoder: str, pretrained: bool) -> EfficientNetLite:
+    """The EfficientNet-Lite named ``encoder`` without a classifier: its ImageNet weights, or
+    random ones (``pretrained=False``, for tests and for weights loaded over it).
+
+    Raises:
+        ValueError: an unknown encoder (before any weights are looked for).
+    """
     from tinct.models.backbones.efficientnet_lite_pretrained import (
         efficientnet_lite_config,
         load_efficientnet_lite_pretrained,
     )
 
     architecture = efficientnet_lite_config(encoder)  # fails early on an unknown name
-    trunk = (
-        load_efficientnet_lite_pretrained(encoder, num_classes=None)
-        if pretrained_encoder
-        else EfficientNetLite(architecture, num_classes=None)
-    )
-    return TinctLite(trunk, TinctLiteConfig(**config))  # type: ignore[arg-type]
+    if pretrained:
+        return load_efficientnet_lite_pretrained(encoder, num_classes=None)
+    return EfficientNetLite(architecture, num_classes=None)

@@ -27,13 +27,15 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from tinct.models.backbones.efficientnet_lite import (
-    EFFICIENTNET_LITE0,
-    EfficientNetLite,
-)
+from tinct.models.backbones.efficientnet_lite import EfficientNetLite
 from tinct.models.inputs import check_model_inputs
 from tinct.models.temporal.convgru import RecurrentFusion
-from tinct.models.tinct_lite import INPUT_MULTIPLE, TinctLite, TinctLiteConfig
+from tinct.models.tinct_lite import (
+    INPUT_MULTIPLE,
+    TinctLite,
+    TinctLiteConfig,
+    efficientnet_lite_trunk,
+)
 from tinct.weights.verify import WeightsError, load_state_dict_exact
 
 RECURRENT_PREFIX = "recurrent."
@@ -152,20 +154,13 @@ def build_tinct_lite_recurrent(
     recurrent: bool = True,
     recurrent_stage: int = 1,
     recurrent_hidden: int = 64,
+    encoder: str = "efficientnet_lite0",
     **config: object,
 ) -> RecurrentTinctLite:
-    """``tinct-lite-recurrent``; ``recurrent=False`` builds the same model with the GRU bypassed."""
-    from tinct.models.backbones.efficientnet_lite_pretrained import (
-        load_efficientnet_lite0_pretrained,
-    )
-
-    encoder = (
-        load_efficientnet_lite0_pretrained(num_classes=None)
-        if pretrained_encoder
-        else EfficientNetLite(EFFICIENTNET_LITE0, num_classes=None)
-    )
+    """``tinct-lite-recurrent``; ``recurrent=False`` builds the same model with the GRU bypassed.
+    ``encoder`` as for :func:`tinct.models.tinct_lite.build_tinct_lite`."""
     return RecurrentTinctLite(
-        encoder,
+        efficientnet_lite_trunk(encoder, pretrained_encoder),
         TinctLiteConfig(**config),  # type: ignore[arg-type]
         RecurrentConfig(stage=recurrent_stage, hidden_channels=recurrent_hidden, enabled=recurrent),
     )
