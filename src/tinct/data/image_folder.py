@@ -60,27 +60,27 @@ def random_crop_flip(
     short side) for a zoom z drawn log-uniformly from the range, resized to ``size``: z > 1
     enlarges what the photo shows, z < 1 shows more of it.
     """
-    if zoom_range is not None:
-        return _zoomed_crop_flip(rgb, size, rng, zoom_range)
-    height, width = rgb.shape[-2:]
-    if min(height, width) < size:
-        scale = size / min(height, width)
-        rgb = resize(rgb, (max(size, round(height * scale)), max(size, round(width * scale))))
-        height, width = rgb.shape[-2:]
-    top, left = rng.randint(0, height - size), rng.randint(0, width - size)
-    crop = rgb[:, top : top + size, left : left + size]
+    if zoom_range is None:
+        crop = _random_square(_short_side_at_least(rgb, size), size, rng)
+    else:
+        zoom = math.exp(rng.uniform(math.log(zoom_range[0]), math.log(zoom_range[1])))
+        side = max(1, min(round(size / zoom), *rgb.shape[-2:]))
+        crop = resize(_random_square(rgb, side, rng), (size, size))
     return crop.flip(-1) if rng.random() < 0.5 else crop
 
 
-def _zoomed_crop_flip(
-    rgb: Tensor, size: int, rng: random.Random, zoom_range: tuple[float, float]
-) -> Tensor:
-    zoom = math.exp(rng.uniform(math.log(zoom_range[0]), math.log(zoom_range[1])))
+def _short_side_at_least(rgb: Tensor, size: int) -> Tensor:
     height, width = rgb.shape[-2:]
-    side = max(1, min(round(size / zoom), height, width))
+    if min(height, width) >= size:
+        return rgb
+    scale = size / min(height, width)
+    return resize(rgb, (max(size, round(height * scale)), max(size, round(width * scale))))
+
+
+def _random_square(rgb: Tensor, side: int, rng: random.Random) -> Tensor:
+    height, width = rgb.shape[-2:]
     top, left = rng.randint(0, height - side), rng.randint(0, width - side)
-    crop = resize(rgb[:, top : top + side, left : left + side], (size, size))
-    return crop.flip(-1) if rng.random() < 0.5 else crop
+    return rgb[:, top : top + side, left : left + side]
 
 
 class ImageFolderDataset(Dataset):

