@@ -199,33 +199,25 @@ def test_one_command_spreads_over_two_nodes(
     _assert_same_as_local(out, local_results)
 
 
-def test_the_batch_callable_runs_in_ray_data(two_nodes: str) -> None:
+def test_the_batch_callable_runs_in_ray_data(two_nodes: str, tmp_path: Path) -> None:
     import tinct
-    from tinct.batch import ColorizeBatch
 
-    ray.init(address=two_nodes)
-    try:
-        images = [
-            np.asarray(Image.new("L", (40 + 8 * index, 32), 30 * index)) for index in range(4)
-        ]
-        dataset = ray.data.from_items(
-            [{"image": image, "id": index} for index, image in enumerate(images)]
-        )
-        rows = sorted(
-            dataset.map_batches(
-                ColorizeBatch,
-                fn_constructor_kwargs={"backend": "torch"},
-                compute=ray.data.ActorPoolStrategy(size=1),
-                batch_size=2,
-                num_cpus=0.5,
-            ).take_all(),
-            key=lambda row: row["id"],
-        )
-    finally:
-        ray.shutdown()
+    out = tmp_path / "rows.npz"
+    driver = Path(__file__).parent / "helpers" / "ray_data_driver.py"
+    process = subprocess.Popen(
+        [sys.executable, str(driver), two_nodes, str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    code, _, stderr = _finish(process)
+    assert code == 0, stderr
+    arrays = np.load(out)
     colorizer = tinct.load(backend="torch")
-    for row, image in zip(rows, images, strict=True):  # ±1: the actor runs on fewer threads
-        difference = row["colorized"].astype(np.int16) - colorizer(image).astype(np.int16)
+    for index in range(4):  # ±1: the actor runs on fewer threads
+        image, colour = arrays[f"image_{index}"], arrays[f"colorized_{index}"]
+        difference = colour.astype(np.int16) - colorizer(image).astype(np.int16)
         assert np.abs(difference).max() <= 1
 
 
