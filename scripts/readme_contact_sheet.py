@@ -2,8 +2,9 @@
 
     python scripts/readme_contact_sheet.py [--models NAME[=WEIGHTS] ...] [--out FILE]
 
-The default is the README picture: tinct-lite v1 beside v2 (``--models tinct-lite=tinct-lite-v1
-tinct-lite=tinct-lite-v2``, written to docs/contact_sheet.jpg). WEIGHTS is a weight set's name or
+The default is the README picture: tinct-lite v1, v2 and v3 side by side (``--models
+tinct-lite=tinct-lite-v1 tinct-lite=tinct-lite-v2 tinct-lite=tinct-lite-v3``, written to
+docs/contact_sheet.jpg). WEIGHTS is a weight set's name or
 a weights file, e.g. ``surveillance=runs/budget/surveillance/model.safetensors``.
 
 Rows: the first photo (by name) of each source of val/objects-people (people, faces, clothing,
@@ -39,7 +40,11 @@ SOURCES = [
 OLD = ["old/Lincoln.jpg", "old/David_Hilbert.jpg", "old/Old_Tom_Morris.jpg", "old/oldphoto2.jpg"]
 
 
-README_MODELS = ["tinct-lite=tinct-lite-v1", "tinct-lite=tinct-lite-v2"]
+README_MODELS = [
+    "tinct-lite=tinct-lite-v1",
+    "tinct-lite=tinct-lite-v2",
+    "tinct-lite=tinct-lite-v3",
+]
 
 
 def load(model: str):

