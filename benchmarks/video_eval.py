@@ -1,7 +1,7 @@
 """Video colorization: propagation from keyframes against the still model on every frame.
 
-    nice -n 10 python benchmarks/video_eval.py [--split validation] [--spacings 8 24 48]
-        [--propagation closed-form learned] [--refiner FILE] [--max-frames N]
+    nice -n 10 python benchmarks/video_eval.py [--weights SET|FILE] [--split validation]
+        [--spacings 8 24 48] [--propagation closed-form learned] [--refiner FILE] [--max-frames N]
         [--set NAME=VALUE ...] [--vary NAME=V1,V2,...]
         [--keyframe-hints N] [--surveillance CLIP [--surveillance-weights SET|FILE]] [--tag TAG]
 
@@ -259,6 +259,9 @@ def propagation_overrides(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="tinct-lite")
+    parser.add_argument(
+        "--weights", help="weight set or file of the still model (default: the model's default)"
+    )
     parser.add_argument("--split", choices=("validation", "training"), default="validation")
     parser.add_argument("--names", nargs="*", help="only these sequences of the split")
     parser.add_argument("--spacings", type=int, nargs="+", default=[8, 24, 48])
@@ -289,7 +292,7 @@ def main() -> None:
     parser.add_argument("--tag", default="", help="suffix of the result files")
     args = parser.parse_args()
     torch.set_grad_enabled(False)
-    stills = {"film": tinct.load(args.model)}
+    stills = {"film": tinct.load(args.model, weights=args.weights)}
     propagations = propagation_overrides(
         args.propagation, args.refiner, parse_overrides(args.overrides), args.vary
     )
@@ -306,7 +309,10 @@ def main() -> None:
         clips = validation if args.split == "validation" else training
         clips = [c for c in clips if not args.names or c.stem in args.names]
         runs = davis_runs(args.spacings, propagations)
-        title = f"Video evaluation, DAVIS {args.split} sequences ({args.model})"
+        title = (
+            f"Video evaluation, DAVIS {args.split} sequences "
+            f"({args.model}, {args.weights or 'default weights'})"
+        )
         if args.keyframe_hints:
             title += f", {args.keyframe_hints} ground-truth hints per keyframe"
     rows = []
