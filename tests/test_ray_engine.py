@@ -51,16 +51,21 @@ def local_results(photos: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
     return out
 
 
-def _tinct(*arguments: str) -> subprocess.Popen[str]:
-    """``tinct ARGUMENTS`` in a child process of its own session (so its leftovers can be
+def _python(*arguments: str) -> subprocess.Popen[str]:
+    """``python ARGUMENTS`` in a child process of its own session (so its leftovers can be
     stopped), with stdout and stderr captured as text."""
     return subprocess.Popen(
-        [sys.executable, "-m", "tinct", *arguments],
+        [sys.executable, *arguments],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
     )
+
+
+def _tinct(*arguments: str) -> subprocess.Popen[str]:
+    """``tinct ARGUMENTS`` as :func:`_python` runs it."""
+    return _python("-m", "tinct", *arguments)
 
 
 def _finish(process: subprocess.Popen[str]) -> tuple[int, str, str]:
@@ -204,14 +209,7 @@ def test_the_batch_callable_runs_in_ray_data(two_nodes: str, tmp_path: Path) -> 
 
     out = tmp_path / "rows.npz"
     driver = Path(__file__).parent / "helpers" / "ray_data_driver.py"
-    process = subprocess.Popen(
-        [sys.executable, str(driver), two_nodes, str(out)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    code, _, stderr = _finish(process)
+    code, _, stderr = _finish(_python(str(driver), two_nodes, str(out)))
     assert code == 0, stderr
     arrays = np.load(out)
     colorizer = tinct.load(backend="torch")
