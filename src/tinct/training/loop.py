@@ -24,6 +24,7 @@ from tinct.data.image_folder import (
     list_labelled_files,
     split_train_val,
 )
+from tinct.data.source_mix import photo_weights, weighted_order
 from tinct.model_outputs import model_output
 from tinct.training.objectives import Weighting, colour_loss, lab_of
 from tinct.training.priors import loss_weights
@@ -91,6 +92,17 @@ class Trainer(ResumableTrainer):
         )
         self.val_set = ImageFolderDataset(val_files, data.crop_size, train=False, **common)
         self._count_steps(len(train_files), "training images")
+        self.photo_weights = None
+        if data.source_shares is not None:
+            labels = [f.label for f in train_files]
+            self.photo_weights = photo_weights(labels, self.class_names, data.source_shares)
+
+    def _epoch_order(self, generator: torch.Generator) -> Tensor:
+        """Each photo once, shuffled; with ``data.source_shares``, as many draws, each source
+        drawn at its share."""
+        if self.photo_weights is None:
+            return super()._epoch_order(generator)
+        return weighted_order(self.photo_weights, len(self.train_set), generator)
 
     def _build_weighting(self) -> None:
         loss = self.recipe.loss

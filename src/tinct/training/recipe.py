@@ -30,8 +30,12 @@ class DataConfig:
     # scale augmentation: each training crop covers crop_size / z pixels of the photo, resized to
     # crop_size, for a zoom z drawn log-uniformly from (low, high); None: crops at the photo's scale
     zoom_range: tuple[float, float] | None = None
+    # share of the crops drawn from each top-level folder of the training data, by folder name
+    # (normalised; every folder needs one); None: each photo once an epoch (tinct.data.source_mix)
+    source_shares: dict[str, float] | None = None
 
     def __post_init__(self) -> None:
+        self._check_shares()
         zooms = self.zoom_range
         if zooms is None:
             return
@@ -40,6 +44,16 @@ class DataConfig:
             raise ValueError(
                 f"zoom_range must be two zooms (low, high) with 0 < low <= high, "
                 f"got {self.zoom_range!r}"
+            )
+
+    def _check_shares(self) -> None:
+        shares = self.source_shares
+        if shares is None:
+            return
+        valid = isinstance(shares, dict) and shares
+        if not (valid and all(_is_number(v) and v > 0 for v in shares.values())):
+            raise ValueError(
+                f"source_shares must map folder names to shares above 0, got {shares!r}"
             )
 
 

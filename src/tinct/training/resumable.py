@@ -264,7 +264,7 @@ class ResumableTrainer:
     def _epoch_batches(self, epoch: int, skip: int) -> DataLoader:
         """The batches of ``epoch`` after its first ``skip``, in an order fixed by (seed, epoch)."""
         seed = self.recipe.run.seed * 7919 + epoch
-        order = torch.randperm(len(self.train_set), generator=torch.Generator().manual_seed(seed))
+        order = self._epoch_order(torch.Generator().manual_seed(seed))
         size = self.recipe.optim.batch_size
         indices = order[skip * size : self.steps_per_epoch * size].tolist()
         self.train_set.epoch = epoch
@@ -277,6 +277,10 @@ class ResumableTrainer:
             num_workers=self.recipe.data.workers,
             generator=loader_generator(seed),
         )
+
+    def _epoch_order(self, generator: torch.Generator) -> Tensor:
+        """Indices of ``train_set`` for one epoch: by default each item once, shuffled."""
+        return torch.randperm(len(self.train_set), generator=generator)
 
     def _finish_epoch(self, epoch: int, seconds: float, items: int) -> None:
         """Append the epoch's metrics to the history, start the next mean, write the metrics."""
