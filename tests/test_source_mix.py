@@ -48,8 +48,7 @@ def test_a_recipe_refuses_shares_that_are_not_positive_numbers(bad: object) -> N
 
 
 def _epoch_sources(trainer: Trainer, epoch: int) -> list[str]:
-    seed = trainer.recipe.run.seed * 7919 + epoch
-    order = trainer._epoch_order(torch.Generator().manual_seed(seed))
+    order = trainer._epoch_order(torch.Generator().manual_seed(trainer.epoch_seed(epoch)))
     return [trainer.class_names[trainer.train_set.files[i].label] for i in order.tolist()]
 
 

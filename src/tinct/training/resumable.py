@@ -263,7 +263,7 @@ class ResumableTrainer:
 
     def _epoch_batches(self, epoch: int, skip: int) -> DataLoader:
         """The batches of ``epoch`` after its first ``skip``, in an order fixed by (seed, epoch)."""
-        seed = self.recipe.run.seed * 7919 + epoch
+        seed = self.epoch_seed(epoch)
         order = self._epoch_order(torch.Generator().manual_seed(seed))
         size = self.recipe.optim.batch_size
         indices = order[skip * size : self.steps_per_epoch * size].tolist()
@@ -277,6 +277,10 @@ class ResumableTrainer:
             num_workers=self.recipe.data.workers,
             generator=loader_generator(seed),
         )
+
+    def epoch_seed(self, epoch: int) -> int:
+        """The seed of ``epoch``'s order and of its loader, from the recipe's seed."""
+        return self.recipe.run.seed * 7919 + epoch
 
     def _epoch_order(self, generator: torch.Generator) -> Tensor:
         """Indices of ``train_set`` for one epoch: by default each item once, shuffled."""
